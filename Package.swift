@@ -1,0 +1,60 @@
+// swift-tools-version:6.0
+// ProbeDB — an embedded analytics engine that explains speech-emotion embeddings.
+// Targets are grouped: C system libraries, domain libraries, query engine, facade, apps, tests.
+import PackageDescription
+
+let package = Package(
+  name: "ProbeDB",
+  platforms: [.macOS(.v13)],
+  products: [
+    .library(name: "ProbeDB", targets: ["ProbeDB"]),
+    .executable(name: "probedb", targets: ["probedb"]),
+  ],
+  dependencies: [
+    .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0")
+  ],
+  targets: [
+    // MARK: C system libraries (each imported by exactly one Swift module)
+    .systemLibrary(name: "CProbeSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
+    .systemLibrary(name: "CProbeBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev", "liblapacke-dev"])]),
+    .systemLibrary(name: "CProbeSndfile", pkgConfig: "sndfile", providers: [.apt(["libsndfile1-dev"])]),
+    .systemLibrary(name: "CProbeSoxr", pkgConfig: "soxr", providers: [.apt(["libsoxr-dev"])]),
+    .systemLibrary(name: "CProbeReadline", pkgConfig: "readline", providers: [.apt(["libreadline-dev"])]),
+
+    // MARK: Shared vocabulary and domain libraries (no knowledge of the query language)
+    .target(name: "ProbeCore"),
+    .target(name: "ProbeNumerics", dependencies: ["CProbeBLAS"]),
+    .target(name: "ProbeAudio", dependencies: ["CProbeSndfile", "CProbeSoxr"]),
+    .target(name: "ProbeStorage", dependencies: ["CProbeSQLite", "ProbeCore"]),
+    .target(name: "ProbeCorpus", dependencies: ["ProbeCore"]),
+
+    // MARK: Query engine: text → tokens → AST → bound plan → operators → result table
+    .target(name: "ProbeSyntax", dependencies: ["ProbeCore"]),
+    .target(name: "ProbePlanner", dependencies: ["ProbeSyntax", "ProbeCorpus", "ProbeCore"]),
+    .target(
+      name: "ProbeExecution",
+      dependencies: ["ProbePlanner", "ProbeSyntax", "ProbeStorage", "ProbeAudio", "ProbeCorpus", "ProbeNumerics", "ProbeCore"]),
+
+    // MARK: Facade and apps
+    .target(name: "ProbeDB", dependencies: ["ProbeExecution", "ProbePlanner", "ProbeSyntax", "ProbeStorage", "ProbeCore"]),
+    .target(name: "ProbeShell", dependencies: ["ProbeDB", "CProbeReadline"]),
+    .executableTarget(
+      name: "probedb",
+      dependencies: ["ProbeShell", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+
+    // MARK: Tests
+    .target(
+      name: "ProbeTestSupport", dependencies: ["ProbeDB", "ProbeAudio"], path: "Tests/ProbeTestSupport",
+      exclude: ["Fixtures"]),
+    .testTarget(name: "ProbeCoreTests", dependencies: ["ProbeCore"]),
+    .testTarget(name: "ProbeNumericsTests", dependencies: ["ProbeNumerics"]),
+    .testTarget(name: "ProbeAudioTests", dependencies: ["ProbeAudio", "ProbeTestSupport"]),
+    .testTarget(name: "ProbeStorageTests", dependencies: ["ProbeStorage"]),
+    .testTarget(name: "ProbeCorpusTests", dependencies: ["ProbeCorpus"]),
+    .testTarget(name: "ProbeSyntaxTests", dependencies: ["ProbeSyntax", "ProbeTestSupport"], exclude: ["Golden"]),
+    .testTarget(name: "ProbePlannerTests", dependencies: ["ProbePlanner", "ProbeSyntax"]),
+    .testTarget(name: "ProbeDBTests", dependencies: ["ProbeDB", "ProbeAudio", "ProbeTestSupport"], exclude: ["Logic"]),
+    .testTarget(name: "ProbeShellTests", dependencies: ["ProbeShell", "ProbeTestSupport"], exclude: ["Transcripts"]),
+  ],
+  swiftLanguageModes: [.v5]
+)

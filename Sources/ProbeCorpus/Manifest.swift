@@ -1,0 +1,153 @@
+import Foundation
+import ProbeCore
+
+/// A parsed CSV manifest: one row per utterance with `path`, `speaker`, `emotion` and any
+/// other columns.
+public struct Manifest: Sendable {
+  public struct Row: Sendable {
+    /// 1-based line number in the file (for messages).
+    public var line: Int
+    public var path: String
+    public var labels: UtteranceLabels
+  }
+  public var rows: [Row]
+  /// Labels that were not one of the normalised emotions (kept lower-cased), for a warning.
+  public var unknownLabels: [String]
+}
+
+/// Why a manifest could not be read; every case names the file and, where it applies, the line.
+public struct ManifestError: Error, CustomStringConvertible, Equatable {
+  public let path: String
+  public let line: Int?
+  public let message: String
+  public var description: String { "'\(path)'\(line.map { " line \($0)" } ?? ""): \(message)" }
+}
+
+public enum ManifestReader {
+  public static let requiredColumns = ["path", "speaker", "emotion"]
+  static let knownColumns: Set<String> = ["path", "speaker", "emotion", "intensity", "statement", "repetition", "gender"]
+
+  /// Read and validate a manifest file.
+  public static func read(path: String) throws -> Manifest {
+    guard let data = FileManager.default.contents(atPath: path) else {
+      throw ManifestError(path: path, line: nil, message: "cannot read the file")
+    }
+    guard let text = String(data: data, encoding: .utf8) else {
+      let bytes = [UInt8](data)
+      throw ManifestError(path: path, line: firstInvalidUTF8Line(bytes), message: "is not valid UTF-8")
+    }
+    let records = try CSV.parse(text, path: path)
+    guard let header = records.first else { throw ManifestError(path: path, line: nil, message: "is empty: a header line with path, speaker, emotion is needed") }
+    let names = header.fields.map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
+    let missing = requiredColumns.filter { !names.contains($0) }
+    if !missing.isEmpty {
+      throw ManifestError(
+        path: path, line: 1,
+        message: "lacks the required column\(missing.count > 1 ? "s" : "") \(missing.joined(separator: ", ")) (header: \(header.fields.joined(separator: ",")))")
+    }
+    var dup: Set<String> = []
+    for n in names where !n.isEmpty { if !dup.insert(n).inserted { throw ManifestError(path: path, line: 1, message: "names column '\(n)' twice") } }
+    let index = Dictionary(names.enumerated().map { ($1, $0) }, uniquingKeysWith: { a, _ in a })
+    var rows: [Manifest.Row] = []
+    var unknown: Set<String> = []
+    var seenPaths: [String: Int] = [:]
+    for rec in records.dropFirst() {
+      if rec.fields.count == 1 && rec.fields[0].trimmingCharacters(in: .whitespaces).isEmpty { continue }
+      guard rec.fields.count == names.count else {
+        throw ManifestError(path: path, line: rec.line, message: "has \(rec.fields.count) fields, the header has \(names.count)")
+      }
+      func field(_ n: String) -> String? {
+        guard let i = index[n] else { return nil }
+        let v = rec.fields[i].trimmingCharacters(in: .whitespaces)
+        return v.isEmpty ? nil : v
+      }
+      guard let p = field("path") else { throw ManifestError(path: path, line: rec.line, message: "has an empty path") }
+      if let prev = seenPaths[p] { throw ManifestError(path: path, line: rec.line, message: "lists '\(p)' again (first on line \(prev))") }
+      seenPaths[p] = rec.line
+      var l = UtteranceLabels()
+      l.speaker = field("speaker")
+      if let e = field("emotion") {
+        l.label = e
+        if let n = Emotion.normalise(e) { l.emotion = n } else {
+          l.emotion = e.lowercased()
+          unknown.insert(e.lowercased())
+        }
+      }
+      l.intensity = field("intensity")
+      l.statement = field("statement")
+      l.repetition = field("repetition")
+      l.gender = field("gender")
+      for (i, n) in names.enumerated() where !knownColumns.contains(n) && !n.isEmpty {
+        l.extra[n] = rec.fields[i]
+      }
+      rows.append(Manifest.Row(line: rec.line, path: p, labels: l))
+    }
+    return Manifest(rows: rows, unknownLabels: unknown.sorted())
+  }
+
+  static func firstInvalidUTF8Line(_ bytes: [UInt8]) -> Int {
+    var line = 1
+    var start = 0
+    for i in 0...bytes.count where i == bytes.count || bytes[i] == 0x0A {
+      if String(bytes: bytes[start..<i], encoding: .utf8) == nil { return line }
+      line += 1
+      start = i + 1
+    }
+    return line
+  }
+}
+
+/// RFC 4180 CSV: quoted fields with doubled quotes, CRLF or LF line ends.
+public enum CSV {
+  public struct Record: Sendable {
+    public var line: Int
+    public var fields: [String]
+  }
+
+  public static func parse(_ text: String, path: String) throws -> [Record] {
+    var records: [Record] = []
+    var fields: [String] = []
+    var field = ""
+    var inQuotes = false
+    var line = 1
+    var recordLine = 1
+    var quoteLine = 1
+    var it = Array(text.unicodeScalars)
+    if it.first == "\u{FEFF}" { it.removeFirst() }
+    var i = 0
+    while i < it.count {
+      let c = it[i]
+      if inQuotes {
+        if c == "\"" {
+          if i + 1 < it.count && it[i + 1] == "\"" { field.unicodeScalars.append("\""); i += 1 } else { inQuotes = false }
+        } else {
+          if c == "\n" { line += 1 }
+          field.unicodeScalars.append(c)
+        }
+      } else if c == "\"" && field.isEmpty {
+        inQuotes = true
+        quoteLine = line
+      } else if c == "," {
+        fields.append(field)
+        field = ""
+      } else if c == "\n" || c == "\r" {
+        if c == "\r" && i + 1 < it.count && it[i + 1] == "\n" { i += 1 }
+        fields.append(field)
+        records.append(Record(line: recordLine, fields: fields))
+        fields = []
+        field = ""
+        line += 1
+        recordLine = line
+      } else {
+        field.unicodeScalars.append(c)
+      }
+      i += 1
+    }
+    if inQuotes { throw ManifestError(path: path, line: quoteLine, message: "has a quoted field that is never closed") }
+    if !field.isEmpty || !fields.isEmpty {
+      fields.append(field)
+      records.append(Record(line: recordLine, fields: fields))
+    }
+    return records
+  }
+}

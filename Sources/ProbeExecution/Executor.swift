@@ -1,0 +1,52 @@
+import Foundation
+import ProbeCore
+import ProbePlanner
+import ProbeStorage
+
+/// Runs bound statements: picks the physical operator for each and returns its result table.
+public struct Executor {
+  public let context: ExecutionContext
+  public init(context: ExecutionContext) { self.context = context }
+
+  /// Execute one bound statement. `statementRange` is the statement's place in its source, used
+  /// to position SQLite's errors.
+  public func execute(_ statement: BoundStatement, sqlOffset: Int = 0) throws -> ResultTable {
+    let plan = Planner.plan(statement)
+    switch statement {
+    case .explain(let inner):
+      let text = Planner.plan(inner).render()
+      return ResultTable(columns: [Column("plan", .text)], rows: text.split(separator: "\n").map { [.text(String($0))] })
+    case .importCorpus(let b):
+      return try ImportCorpusOperator(bound: b).run(context)
+    case .show(let k): return try CatalogQueries.show(k, context.connection)
+    case .describeCorpus(let c): return try CatalogQueries.describeCorpus(c, context.connection)
+    case .describeTable(let t): return try CatalogQueries.describeTable(t, context.connection)
+    case .use(let c):
+      context.defaultCorpus = c
+      return .message("using corpus '\(c)'")
+    case .dropCorpus(let c, let requested):
+      guard let c else { return .message("no corpus named '\(requested)'; nothing dropped") }
+      let n = try context.connection.scalar("SELECT count(*) FROM utterances WHERE corpus = ?", [.text(c)])?.intValue ?? 0
+      try CorpusStore(context.connection).delete(named: c)
+      if context.defaultCorpus?.lowercased() == c.lowercased() { context.defaultCorpus = nil }
+      return .message("dropped corpus '\(c)' (\(n) utterances)")
+    case .sql(let sql): return try SQLOperator(sql: sql, sourceOffset: sqlOffset).run(context)
+    case .analysis, .extract, .transfer, .plot, .report:
+      let missing = plan.unavailable.first.map(\.op) ?? plan.op
+      throw ExecutionError(
+        .notAvailable, "\(Executor.verb(statement)) is not available yet in ProbeDB \(ProbeVersion.string) (its \(missing) operator is still being built)",
+        notes: ["see EXPLAIN for the operator plan; docs/roadmap.md says what comes next"])
+    }
+  }
+
+  static func verb(_ s: BoundStatement) -> String {
+    switch s {
+    case .analysis(let a): return a.kind.rawValue
+    case .extract(let e): return "EXTRACT \(e.set)"
+    case .transfer(let t): return t.direction.rawValue
+    case .plot: return "PLOT"
+    case .report: return "REPORT"
+    default: return "this statement"
+    }
+  }
+}

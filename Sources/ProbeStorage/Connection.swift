@@ -1,0 +1,154 @@
+import CProbeSQLite
+import Foundation
+import ProbeCore
+
+// SQLITE_TRANSIENT: tell SQLite to copy bound text and blobs.
+let SQLITE_TRANSIENT_PTR = unsafeBitCast(OpaquePointer(bitPattern: -1), to: sqlite3_destructor_type.self)
+
+/// One SQLite connection: the only place in ProbeDB that talks to the sqlite3 C API.
+///
+/// A file database is opened in WAL mode with foreign keys on. Statements are prepared with
+/// bound parameters; identifiers that come from queries go through `quoteIdentifier` so no
+/// user text ever reaches SQL unquoted.
+public final class Connection {
+  let db: OpaquePointer
+  public let path: String
+
+  /// Open (creating if missing) the database at `path`; `":memory:"` for an in-memory one.
+  public init(path: String) throws {
+    var handle: OpaquePointer?
+    let flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX
+    let rc = sqlite3_open_v2(path, &handle, flags, nil)
+    guard rc == SQLITE_OK, let handle else {
+      let msg = handle.map { String(cString: sqlite3_errmsg($0)) } ?? "cannot open"
+      if let handle { sqlite3_close_v2(handle) }
+      throw SQLiteError(code: rc, message: "cannot open database '\(path)': \(msg)")
+    }
+    self.db = handle
+    self.path = path
+    sqlite3_extended_result_codes(db, 1)
+    sqlite3_busy_timeout(db, 5000)
+    do {
+      // Reading the schema first turns "file is not a database" into an error here.
+      try execute("PRAGMA foreign_keys = ON")
+      if path != ":memory:" && !path.isEmpty { _ = try query("PRAGMA journal_mode = WAL") }
+    } catch {
+      sqlite3_close_v2(db)
+      throw error
+    }
+  }
+
+  deinit { sqlite3_close_v2(db) }
+
+  /// Run one or more statements with no parameters and no results.
+  public func execute(_ sql: String) throws {
+    var err: UnsafeMutablePointer<CChar>?
+    let rc = sqlite3_exec(db, sql, nil, nil, &err)
+    if rc != SQLITE_OK {
+      let msg = err.map { String(cString: $0) } ?? String(cString: sqlite3_errmsg(db))
+      sqlite3_free(err)
+      throw SQLiteError(code: rc, message: msg, sql: sql)
+    }
+  }
+
+  /// Prepare one statement. Throws with SQLite's message and error offset when it does not compile.
+  public func prepare(_ sql: String) throws -> Statement {
+    var stmt: OpaquePointer?
+    var tail: UnsafePointer<CChar>?
+    let rc = sql.withCString { p -> Int32 in
+      let r = sqlite3_prepare_v2(db, p, -1, &stmt, &tail)
+      if let t = tail, t.pointee != 0 {
+        // Only whitespace or a trailing ';' may follow.
+        let rest = String(cString: t).trimmingCharacters(in: .whitespacesAndNewlines.union(CharacterSet(charactersIn: ";")))
+        if !rest.isEmpty && r == SQLITE_OK {
+          sqlite3_finalize(stmt)
+          stmt = nil
+          return -1
+        }
+      }
+      return r
+    }
+    if rc == -1 { throw SQLiteError(code: SQLITE_MISUSE, message: "only one SQL statement at a time", sql: sql) }
+    guard rc == SQLITE_OK else { throw lastError(rc, sql: sql) }
+    guard let stmt else { throw SQLiteError(code: SQLITE_MISUSE, message: "empty SQL statement", sql: sql) }
+    return Statement(stmt, connection: self, sql: sql)
+  }
+
+  /// Run a statement with parameters and collect every row.
+  @discardableResult
+  public func query(_ sql: String, _ params: [Value] = []) throws -> ResultTable {
+    let stmt = try prepare(sql)
+    try stmt.bind(params)
+    return try stmt.collect()
+  }
+
+  /// Run a statement with parameters, ignoring any rows.
+  public func run(_ sql: String, _ params: [Value] = []) throws {
+    let stmt = try prepare(sql)
+    try stmt.bind(params)
+    while try stmt.step() {}
+  }
+
+  /// The first column of the first row, or nil.
+  public func scalar(_ sql: String, _ params: [Value] = []) throws -> Value? {
+    let stmt = try prepare(sql)
+    try stmt.bind(params)
+    return try stmt.step() ? stmt.value(at: 0) : nil
+  }
+
+  /// Run `body` in one transaction (BEGIN IMMEDIATE … COMMIT), rolling back on any error, so its
+  /// writes land whole or not at all. Nested calls use savepoints.
+  public func transaction<T>(_ body: () throws -> T) throws -> T {
+    let nested = sqlite3_get_autocommit(db) == 0
+    let name = "probedb_sp"
+    try execute(nested ? "SAVEPOINT \(name)" : "BEGIN IMMEDIATE")
+    do {
+      let result = try body()
+      try execute(nested ? "RELEASE \(name)" : "COMMIT")
+      return result
+    } catch {
+      try? execute(nested ? "ROLLBACK TO \(name); RELEASE \(name)" : "ROLLBACK")
+      throw error
+    }
+  }
+
+  public var lastInsertRowID: Int64 { sqlite3_last_insert_rowid(db) }
+  public var changes: Int { Int(sqlite3_changes(db)) }
+
+  /// Install a cancellation check SQLite polls while running a statement; when it returns true the
+  /// statement stops with SQLITE_INTERRUPT.
+  public func setCancellationCheck(_ check: (() -> Bool)?) {
+    if let check {
+      let box = Unmanaged.passRetained(CancelBox(check))
+      cancelBox?.release()
+      cancelBox = box
+      sqlite3_progress_handler(db, 1000, { ctx in
+        guard let ctx else { return 0 }
+        return Unmanaged<CancelBox>.fromOpaque(ctx).takeUnretainedValue().check() ? 1 : 0
+      }, box.toOpaque())
+    } else {
+      sqlite3_progress_handler(db, 0, nil, nil)
+      cancelBox?.release()
+      cancelBox = nil
+    }
+  }
+  private var cancelBox: Unmanaged<CancelBox>?
+
+  func lastError(_ rc: Int32, sql: String?) -> SQLiteError {
+    let off = sqlite3_error_offset(db)
+    return SQLiteError(code: rc, message: String(cString: sqlite3_errmsg(db)), sql: sql, offset: off >= 0 ? Int(off) : nil)
+  }
+
+  /// Quote an identifier for SQL: `"name"` with embedded quotes doubled.
+  public static func quoteIdentifier(_ name: String) -> String {
+    "\"" + name.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+  }
+
+  /// The SQLite library version.
+  public static var sqliteVersion: String { String(cString: sqlite3_libversion()) }
+}
+
+final class CancelBox {
+  let check: () -> Bool
+  init(_ check: @escaping () -> Bool) { self.check = check }
+}
