@@ -9,6 +9,13 @@ public struct AudioInfo: Sendable, Equatable {
   /// Container and encoding, e.g. `WAV/PCM_16`, `FLAC/PCM_24`, `WAV/FLOAT`.
   public var format: String
   public var duration: Double { sampleRate > 0 ? Double(frames) / Double(sampleRate) : 0 }
+
+  public init(frames: Int64, sampleRate: Int, channels: Int, format: String) {
+    self.frames = frames
+    self.sampleRate = sampleRate
+    self.channels = channels
+    self.format = format
+  }
 }
 
 /// An open libsndfile handle; closed when released. The only type that calls libsndfile.

@@ -37,6 +37,10 @@ public struct BoundSet: Sendable, Equatable {
   public enum Layer: Sendable, Equatable { case last, index(Int), all }
   public var name: String
   public var layer: Layer
+  public init(name: String, layer: Layer) {
+    self.name = name
+    self.layer = layer
+  }
 }
 
 public struct BoundImportCorpus: Sendable, Equatable {

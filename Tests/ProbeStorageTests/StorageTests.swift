@@ -1,0 +1,114 @@
+import Foundation
+import ProbeCore
+import ProbeStorage
+import XCTest
+
+final class StorageTests: XCTestCase {
+  func tempPath() -> String {
+    FileManager.default.temporaryDirectory.appendingPathComponent("probedb-\(UUID().uuidString).db").path
+  }
+
+  func testMigrationCreatesSchemaInWALMode() throws {
+    let path = tempPath()
+    let c = try Connection(path: path)
+    try Schema.migrate(c)
+    XCTAssertEqual(try c.scalar("PRAGMA user_version")?.intValue, Int64(Schema.latestVersion))
+    XCTAssertEqual(try c.scalar("PRAGMA application_id")?.intValue, Schema.applicationID)
+    XCTAssertEqual(try c.scalar("PRAGMA journal_mode")?.stringValue, "wal")
+    let tables = try c.query("SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name").rows.compactMap { $0[0].stringValue }
+    for t in ["corpora", "meta", "runs", "utterances"] { XCTAssertTrue(tables.contains(t), t) }
+    // Migrating again is a no-op.
+    try Schema.migrate(c)
+    XCTAssertEqual(try c.scalar("PRAGMA user_version")?.intValue, Int64(Schema.latestVersion))
+  }
+
+  func testRefusesForeignSQLiteFile() throws {
+    let path = tempPath()
+    let c = try Connection(path: path)
+    try c.execute("CREATE TABLE mine(x)")
+    XCTAssertThrowsError(try Schema.migrate(c)) { e in
+      XCTAssertTrue("\(e)".contains("not a ProbeDB one"), "\(e)")
+    }
+    // Untouched.
+    XCTAssertEqual(try c.scalar("PRAGMA user_version")?.intValue, 0)
+  }
+
+  func testRefusesNewerSchema() throws {
+    let path = tempPath()
+    let c = try Connection(path: path)
+    try Schema.migrate(c)
+    try c.execute("PRAGMA user_version = \(Schema.latestVersion + 1)")
+    XCTAssertThrowsError(try Schema.migrate(c)) { e in XCTAssertTrue("\(e)".contains("newer"), "\(e)") }
+  }
+
+  func testRefusesNonDatabaseFile() throws {
+    let path = tempPath()
+    try "this is not a database, just some text that is long enough to have a header".write(toFile: path, atomically: true, encoding: .utf8)
+    XCTAssertThrowsError(try Connection(path: path)) { e in XCTAssertTrue("\(e)".contains("not a database"), "\(e)") }
+  }
+
+  func testTransactionRollsBackOnError() throws {
+    let c = try Connection(path: ":memory:")
+    try Schema.migrate(c)
+    struct Boom: Error {}
+    XCTAssertThrowsError(
+      try c.transaction {
+        try CorpusStore(c).insert(CorpusRecord(name: "a", root: "/", format: "files", utterances: 1, skipped: 0, absent: 0), utterances: [UtteranceRecord(path: "x.wav")], runID: nil)
+        throw Boom()
+      })
+    XCTAssertEqual(try c.scalar("SELECT count(*) FROM corpora")?.intValue, 0)
+    XCTAssertEqual(try c.scalar("SELECT count(*) FROM utterances")?.intValue, 0)
+  }
+
+  func testDuplicatePathIsRejectedWhole() throws {
+    let c = try Connection(path: ":memory:")
+    try Schema.migrate(c)
+    let rec = CorpusRecord(name: "a", root: "/", format: "files", utterances: 2, skipped: 0, absent: 0)
+    XCTAssertThrowsError(try CorpusStore(c).insert(rec, utterances: [UtteranceRecord(path: "x.wav"), UtteranceRecord(path: "x.wav")], runID: nil))
+    XCTAssertEqual(try c.scalar("SELECT count(*) FROM corpora")?.intValue, 0)
+  }
+
+  func testDeleteCascadesToUtterances() throws {
+    let c = try Connection(path: ":memory:")
+    try Schema.migrate(c)
+    var u = UtteranceRecord(path: "x.wav")
+    u.extra = ["modality": "audio-only"]
+    try CorpusStore(c).insert(CorpusRecord(name: "Mine", root: "/", format: "files", utterances: 1, skipped: 0, absent: 0), utterances: [u], runID: nil)
+    XCTAssertEqual(try c.scalar("SELECT extra FROM utterances")?.stringValue, "{\"modality\":\"audio-only\"}")
+    try CorpusStore(c).delete(named: "mine")
+    XCTAssertEqual(try c.scalar("SELECT count(*) FROM utterances")?.intValue, 0)
+  }
+
+  func testParametersAndQuotingKeepTextOutOfSQL() throws {
+    let c = try Connection(path: ":memory:")
+    let evil = "x'); DROP TABLE t; --"
+    try c.execute("CREATE TABLE t(v TEXT)")
+    try c.run("INSERT INTO t VALUES (?)", [.text(evil)])
+    XCTAssertEqual(try c.scalar("SELECT v FROM t")?.stringValue, evil)
+    XCTAssertEqual(Connection.quoteIdentifier("we\"ird"), "\"we\"\"ird\"")
+    try c.execute("CREATE TABLE \(Connection.quoteIdentifier("we\"ird"))(a)")
+    XCTAssertEqual(try c.scalar("SELECT count(*) FROM \(Connection.quoteIdentifier("we\"ird"))")?.intValue, 0)
+  }
+
+  func testSQLiteErrorsCarryMessageAndOffset() throws {
+    let c = try Connection(path: ":memory:")
+    XCTAssertThrowsError(try c.prepare("SELECT nosuchcol FROM sqlite_schema")) { e in
+      let err = e as! SQLiteError
+      XCTAssertTrue(err.message.contains("no such column: nosuchcol"), err.message)
+      XCTAssertEqual(err.offset, 7)
+    }
+    XCTAssertThrowsError(try c.prepare("SELECT 1; SELECT 2")) { e in XCTAssertTrue("\(e)".contains("one SQL statement"), "\(e)") }
+  }
+
+  func testCancellationInterruptsLongQuery() throws {
+    let c = try Connection(path: ":memory:")
+    var calls = 0
+    c.setCancellationCheck {
+      calls += 1
+      return calls > 3
+    }
+    XCTAssertThrowsError(try c.query("WITH RECURSIVE r(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM r) SELECT count(*) FROM r")) { e in
+      XCTAssertTrue((e as! SQLiteError).isInterrupt, "\(e)")
+    }
+  }
+}
