@@ -23,24 +23,45 @@ struct SQLOperator {
     do { return try stmt.collect() } catch let e as SQLiteError { throw positioned(e) }
   }
 
-  /// SQLite's message, positioned at its error offset when it gives one.
+  /// SQLite's message, positioned at its error offset when it gives one; otherwise at the
+  /// object a "no such table/column/function" message names, at the end for "incomplete
+  /// input", or at the statement's start.
   func positioned(_ e: SQLiteError) -> ExecutionError {
     if e.isInterrupt { return ExecutionError(.cancelled, "statement cancelled") }
+    let scalars = Array(sql.unicodeScalars)
+    func isWordChar(_ c: Unicode.Scalar) -> Bool { c.properties.isAlphabetic || ("0"..."9").contains(c) || c == "_" }
+    func wordRange(at start: Int) -> SourceRange {
+      var k = start
+      while k < scalars.count, isWordChar(scalars[k]) { k += 1 }
+      return SourceRange(sourceOffset + start, sourceOffset + max(k, start + 1))
+    }
     var range: SourceRange?
     if let off = e.offset {
       // SQLite reports a byte offset into the UTF-8 SQL; convert to a scalar offset.
       let utf8 = Array(sql.utf8)
       let prefix = String(decoding: utf8[0..<min(off, utf8.count)], as: UTF8.self)
-      let start = sourceOffset + prefix.unicodeScalars.count
-      var end = start + 1
-      let rest = Array(sql.unicodeScalars.dropFirst(prefix.unicodeScalars.count))
-      var k = 0
-      while k < rest.count, rest[k].properties.isAlphabetic || ("0"..."9").contains(rest[k]) || rest[k] == "_" { k += 1 }
-      if k > 0 { end = start + k }
-      range = SourceRange(start, end)
+      range = wordRange(at: prefix.unicodeScalars.count)
+    } else if let named = ["no such table: ", "no such column: ", "no such function: ", "no such collation sequence: "]
+      .compactMap({ p in e.message.range(of: p).map { String(e.message[$0.upperBound...]) } }).first {
+      let name = named.split(separator: ".").last.map(String.init) ?? named
+      if let r = Self.findWord(name, in: scalars) { range = SourceRange(sourceOffset + r.lowerBound, sourceOffset + r.upperBound) }
+    } else if e.message == "incomplete input" {
+      range = SourceRange(sourceOffset + scalars.count, sourceOffset + scalars.count + 1)
     }
-    var msg = e.message
-    if msg.hasPrefix("near \"") == false, e.offset == nil { msg = e.description }
-    return ExecutionError(.storage, "SQL error: \(msg)", range: range ?? SourceRange(sourceOffset, sourceOffset + 1))
+    return ExecutionError(.storage, "SQL error: \(e.message)", range: range ?? SourceRange(sourceOffset, sourceOffset + 1))
+  }
+
+  /// The first case-insensitive whole-word occurrence of `word` in `text`.
+  static func findWord(_ word: String, in text: [Unicode.Scalar]) -> Range<Int>? {
+    let w = Array(word.lowercased().unicodeScalars)
+    guard !w.isEmpty, w.count <= text.count else { return nil }
+    let lower = text.map { Unicode.Scalar($0.properties.lowercaseMapping.unicodeScalars.first!.value) ?? $0 }
+    func isWordChar(_ c: Unicode.Scalar) -> Bool { c.properties.isAlphabetic || ("0"..."9").contains(c) || c == "_" }
+    for i in 0...(text.count - w.count) where Array(lower[i..<(i + w.count)]) == w {
+      let before = i == 0 || !isWordChar(text[i - 1])
+      let after = i + w.count == text.count || !isWordChar(text[i + w.count])
+      if before && after { return i..<(i + w.count) }
+    }
+    return nil
   }
 }

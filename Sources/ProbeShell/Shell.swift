@@ -10,7 +10,7 @@ public final class Shell {
   let out: TextSink
   let err: TextSink
   /// True in the REPL: errors do not stop the session and long tables are elided.
-  var interactive = false
+  public var interactive = false
   /// Set by `.quit`.
   public private(set) var quitRequested = false
   let progressDisplay: ProgressDisplay?
