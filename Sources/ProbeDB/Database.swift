@@ -12,7 +12,8 @@ import ProbeSyntax
 ///     try db.execute("IMPORT CORPUS ravdess FROM 'data/RAVDESS'")
 ///     let table = try db.query("SELECT emotion, count(*) FROM utterances GROUP BY emotion")
 ///
-/// A `Database` is not thread-safe: use it from one thread at a time (or one per thread).
+/// Every throwing method throws `EngineError`. A `Database` is not thread-safe: use it from one
+/// thread at a time (or one per thread).
 public final class Database {
   let connection: Connection
   let context: ExecutionContext
@@ -22,7 +23,7 @@ public final class Database {
   public let cancellation = CancellationToken()
 
   /// Open or create the database at `path`; nil opens a new in-memory database.
-  public init(path: String? = nil) throws(EngineError) {
+  public init(path: String? = nil) throws {
     self.path = path
     do {
       connection = try Connection(path: path ?? ":memory:")
@@ -69,14 +70,14 @@ public final class Database {
   /// has a syntax error; execution stops at the first failing statement (earlier statements'
   /// effects stay, as in any SQL shell).
   @discardableResult
-  public func execute(_ text: String, name: String = "<input>") throws(EngineError) -> [QueryResult] {
+  public func execute(_ text: String, name: String = "<input>") throws -> [QueryResult] {
     var results: [QueryResult] = []
     try run(text, name: name) { results.append($0) }
     return results
   }
 
   /// Run `text` and return the last statement's table.
-  public func query(_ text: String) throws(EngineError) -> ResultTable {
+  public func query(_ text: String) throws -> ResultTable {
     guard let last = try execute(text).last else {
       throw EngineError(kind: .syntax, diagnostics: [Diagnostic("syntax.empty", "no statement to run")], underlying: nil)
     }
@@ -84,7 +85,7 @@ public final class Database {
   }
 
   /// Run every statement in `text`, handing each result to `onResult` as soon as it is ready.
-  public func run(_ text: String, name: String = "<input>", onResult: (QueryResult) -> Void) throws(EngineError) {
+  public func run(_ text: String, name: String = "<input>", onResult: (QueryResult) -> Void) throws {
     let source = SourceFile(name: name, text: text)
     let script = Parser.parse(source)
     if !script.diagnostics.isEmpty {
@@ -95,12 +96,12 @@ public final class Database {
     }
   }
 
-  func run(_ parsed: ParsedStatement, in source: SourceFile) throws(EngineError) -> QueryResult {
+  func run(_ parsed: ParsedStatement, in source: SourceFile) throws -> QueryResult {
     let start = DispatchTime.now().uptimeNanoseconds
     cancellation.reset()
     let text = source.text(of: parsed.range)
     let bound: BoundStatement
-    do {
+    do throws(Diagnostic) {
       bound = try Binder(catalog: LiveCatalog(connection: connection, defaultCorpus: defaultCorpus), source: source).bind(parsed.statement)
     } catch {
       throw EngineError(kind: .binding, diagnostics: [error.attaching(source)], underlying: nil)
