@@ -81,10 +81,10 @@ public final class REPL {
         case .dotCommand(let text, _): add_history(text)
         case .statements(let text, _): add_history(text.replacingOccurrences(of: "\n", with: " "))
         }
+        write_history(historyPath)  // kept even if the session is killed
         interruptFlag.pointee = 0
         shell.database.cancellation.reset()
         _ = shell.runChunk(chunk, name: "")
-        if interruptFlag.pointee != 0 { FileSink.stderr.write("(interrupted)\n") }
         interruptFlag.pointee = 0
       }
     }
@@ -122,7 +122,8 @@ public final class REPL {
         rl_callback_sigcleanup()
         rl_cleanup_after_signal()
         rl_callback_handler_remove()
-        FileSink.stdout.write("^C\n")
+        // The terminal has echoed ^C after the text; end that line and start afresh.
+        FileSink.stdout.write("\n")
         return "\u{3}"
       }
       if r > 0 { rl_callback_read_char() }
