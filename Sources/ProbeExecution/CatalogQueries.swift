@@ -49,7 +49,7 @@ enum CatalogQueries {
 
   static func describeTable(_ name: String, _ c: Connection) throws -> ResultTable {
     try c.query(
-      "SELECT name AS column_name, type AS column_type, CASE \"notnull\" WHEN 1 THEN 'NO' ELSE 'YES' END AS nullable, CASE WHEN pk > 0 THEN 'PRI' ELSE '' END AS key FROM pragma_table_info(?) ORDER BY cid",
+      "SELECT name AS column_name, type AS column_type, CASE WHEN \"notnull\" = 1 OR pk > 0 THEN 'NO' ELSE 'YES' END AS nullable, CASE WHEN pk > 0 THEN 'PRI' ELSE '' END AS key FROM pragma_table_info(?) ORDER BY cid",
       [.text(name)])
   }
 }

@@ -75,7 +75,7 @@ struct ImportCorpusOperator {
     if !other.isEmpty {
       notices.append("ignored \(other.count) file\(other.count == 1 ? "" : "s") without an audio extension (\(other.prefix(3).joined(separator: ", "))\(other.count > 3 ? ", …" : ""))")
     }
-    return try store(context, format: format, records: records, skips: skips, absent: 0, notices: notices)
+    return try store(context, format: format, root: root, records: records, skips: skips, absent: 0, notices: notices)
   }
 
   static func pattern(_ f: CorpusFormat) -> String {
@@ -149,9 +149,13 @@ struct ImportCorpusOperator {
     var skips: [Skip] = []
     var absent = 0
     var firstAbsent: String?
-    for (i, row) in manifest.rows.enumerated() {
+    let rootPrefix = root.hasSuffix("/") ? root : root + "/"
+    for (i, original) in manifest.rows.enumerated() {
       try context.checkCancelled()
       context.progress?.update(task: "importing \(bound.name)", done: i, total: manifest.rows.count)
+      var row = original
+      // Paths are stored relative to the corpus root (the manifest's folder) when they lie under it.
+      if row.path.hasPrefix(rootPrefix) { row.path = String(row.path.dropFirst(rootPrefix.count)) }
       let full = row.path.hasPrefix("/") ? row.path : URL(fileURLWithPath: root).appendingPathComponent(row.path).path
       if !FileManager.default.fileExists(atPath: full) {
         var r = UtteranceRecord(path: row.path)
@@ -178,17 +182,17 @@ struct ImportCorpusOperator {
     context.progress?.finish(task: "importing \(bound.name)")
     var notices: [String] = []
     if absent > 0 {
-      notices.append("warning: \(absent) manifest row\(absent == 1 ? "" : "s") name audio that is not on disk (first: '\(firstAbsent!)'); recorded with present = 0, usable with imported features and embeddings only")
+      notices.append("warning: \(absent) manifest row\(absent == 1 ? " names" : "s name") audio that is not on disk (first: '\(firstAbsent!)'); recorded with present = 0, usable with imported features and embeddings only")
     }
     if !manifest.unknownLabels.isEmpty {
       notices.append("warning: emotion label\(manifest.unknownLabels.count == 1 ? "" : "s") \(manifest.unknownLabels.map { "'\($0)'" }.joined(separator: ", ")) not among the normalised emotions; kept lower-cased")
     }
-    return try store(context, format: .csv, records: records, skips: skips, absent: absent, notices: notices)
+    return try store(context, format: .csv, root: root, records: records, skips: skips, absent: absent, notices: notices)
   }
 
   // MARK: - Store
 
-  func store(_ context: ExecutionContext, format: CorpusFormat, records: [UtteranceRecord], skips: [Skip], absent: Int, notices: [String]) throws -> ResultTable {
+  func store(_ context: ExecutionContext, format: CorpusFormat, root: String, records: [UtteranceRecord], skips: [Skip], absent: Int, notices: [String]) throws -> ResultTable {
     var notices = notices
     for s in skips.prefix(Self.listedSkips) { notices.append("skipped '\(s.path)': \(s.reason)") }
     if skips.count > Self.listedSkips { notices.append("… and \(skips.count - Self.listedSkips) more skipped files") }
@@ -197,10 +201,10 @@ struct ImportCorpusOperator {
                            range: bound.pathRange, notes: Array(notices.suffix(from: max(0, notices.count - min(skips.count, Self.listedSkips)))))
     }
     let c = context.connection
-    let corpus = CorpusRecord(name: bound.name, root: bound.path, format: format.rawValue, utterances: records.count, skipped: skips.count, absent: absent)
+    let corpus = CorpusRecord(name: bound.name, root: root, format: format.rawValue, utterances: records.count, skipped: skips.count, absent: absent)
     var options = bound.options
     options.entries.insert(("format", .string(format.rawValue)), at: 0)
-    let inputs = "{\"root\": \(jsonString(bound.path)), \"files\": \(records.count + skips.count)}"
+    let inputs = "{\"source\": \(jsonString(bound.path)), \"files\": \(records.count + skips.count)}"
     do {
       try c.transaction {
         let run = try RunStore(c).begin(statement: context.statementText, options: options.json, engineVersion: ProbeVersion.string, inputs: inputs)

@@ -1,3 +1,4 @@
+import Foundation
 import ProbeCore
 import ProbeStorage
 
@@ -15,6 +16,10 @@ struct SQLOperator {
     let stmt: Statement
     do { stmt = try context.connection.prepare(sql) } catch let e as SQLiteError { throw positioned(e) }
     let isPragma = sql.prefix(6).uppercased() == "PRAGMA"
+    if isPragma, let name = Self.protectedPragmaAssignment(sql) {
+      throw ExecutionError(.input, "PRAGMA \(name) cannot be changed from a query: ProbeDB relies on it to keep the file consistent",
+                           range: SourceRange(sourceOffset, sourceOffset + sql.unicodeScalars.count))
+    }
     if !isPragma && !stmt.isReadOnly {
       throw ExecutionError(.input, "this SQL statement would change the database; only read-only SQL passes to SQLite",
                            range: SourceRange(sourceOffset, sourceOffset + sql.unicodeScalars.count),
@@ -49,6 +54,25 @@ struct SQLOperator {
       range = SourceRange(sourceOffset + scalars.count, sourceOffset + scalars.count + 1)
     }
     return ExecutionError(.storage, "SQL error: \(e.message)", range: range ?? SourceRange(sourceOffset, sourceOffset + 1))
+  }
+
+  /// Pragmas that describe or protect the file's integrity; reading them is fine, setting them
+  /// would break the schema version, the ProbeDB marker, WAL mode or referential integrity.
+  static let protectedPragmas: Set<String> = [
+    "application_id", "user_version", "schema_version", "writable_schema", "journal_mode", "foreign_keys",
+    "locking_mode", "legacy_alter_table", "ignore_check_constraints", "recursive_triggers",
+  ]
+
+  /// The protected pragma `sql` assigns (`PRAGMA x = v` or `PRAGMA x(v)`), if any.
+  static func protectedPragmaAssignment(_ sql: String) -> String? {
+    let body = sql.dropFirst(6).trimmingCharacters(in: .whitespacesAndNewlines)
+    let nameEnd = body.firstIndex { !($0.isLetter || $0.isNumber || $0 == "_" || $0 == ".") } ?? body.endIndex
+    let qualified = body[..<nameEnd].lowercased()
+    let name = qualified.split(separator: ".").last.map(String.init) ?? qualified
+    let rest = body[nameEnd...].trimmingCharacters(in: .whitespaces)
+    guard rest.hasPrefix("=") || rest.hasPrefix("(") else { return nil }
+    if rest.hasPrefix("("), ["table_info", "table_xinfo", "index_list", "index_info", "foreign_key_list"].contains(name) { return nil }
+    return protectedPragmas.contains(name) ? name : nil
   }
 
   /// The first case-insensitive whole-word occurrence of `word` in `text`.

@@ -35,14 +35,17 @@ public struct Binder {
     case .importEmbeddings(let s):
       let corpus = try corpus(s.corpus)
       try checkNewSetName(s.name)
+      _ = try options(s.options, for: "IMPORT EMBEDDINGS")
       return .transfer(BoundTransfer(direction: .importEmbeddings, set: s.name.text, corpus: corpus, path: resolve(s.path.value), keys: resolve(s.keys.value), layer: .last, lld: false))
     case .importFeatures(let s):
       let corpus = try corpus(s.corpus)
+      _ = try options(s.options, for: "IMPORT FEATURES")
       return .transfer(BoundTransfer(direction: .importFeatures, set: s.name.text, corpus: corpus, path: resolve(s.path.value), keys: nil, layer: .last, lld: false))
     case .extract(let s): return .extract(try bindExtract(s))
     case .export(let s):
       let corpus = try corpus(s.corpus)
       let set = try storedSet(s.set, in: corpus)
+      _ = try options(s.options, for: "EXPORT")
       return .transfer(BoundTransfer(direction: .export, set: set, corpus: corpus, path: resolve(s.path.value), keys: nil, layer: layer(s.layer), lld: s.lld))
     case .show(let s): return .show(BoundStatement.ShowKind(rawValue: s.what.rawValue)!)
     case .describe(let s):
@@ -198,6 +201,10 @@ public struct Binder {
         throw fail("unknown-option", "unknown option '\(o.name.text)' for \(statement)", o.name.range, notes: notes)
       }
       bound.entries.append((name, try value(o.value, spec)))
+    }
+    // Every run records the options it used: the defaults of those not given.
+    for spec in OptionRegistry.options where spec.statements.contains(statement) && bound[spec.name] == nil {
+      if let d = spec.defaultValue { bound.entries.append((spec.name, d)) }
     }
     return bound
   }

@@ -43,8 +43,9 @@ public enum Planner {
   public static func plan(_ s: BoundStatement) -> LogicalPlan {
     switch s {
     case .importCorpus(let b):
-      let scan = LogicalPlan(b.format == .csv ? "ReadManifest" : "ScanFolder", ["path='\(b.path)'"])
-      let parse = LogicalPlan("ParseLabels", ["format=\(b.format?.rawValue ?? "detect")"], children: [scan])
+      let manifest = b.format == .csv || (b.format == nil && b.path.lowercased().hasSuffix(".csv"))
+      let scan = LogicalPlan(manifest ? "ReadManifest" : "ScanFolder", ["path='\(b.path)'"])
+      let parse = LogicalPlan("ParseLabels", ["format=\(b.format?.rawValue ?? (manifest ? "csv" : "detect"))"], children: [scan])
       let fp = b.options["fingerprint"] != .boolean(false)
       let headers = LogicalPlan("ReadHeaders", fp ? ["fingerprint=sha256"] : [], children: [parse])
       return LogicalPlan("InsertCorpus", ["name=\(b.name)"], children: [headers])

@@ -13,7 +13,8 @@ public struct OptionSpec: Sendable {
   public let name: String
   public let statements: Set<String>
   public let kind: Kind
-  public let defaultValue: String
+  /// Recorded in a run's options when the user gives none; nil = no default (e.g. `sample`).
+  public let defaultValue: BoundOptionValue?
   public let help: String
 }
 
@@ -21,19 +22,19 @@ public enum OptionRegistry {
   static let analysis: Set<String> = ["EVALUATE", "RANK", "PROBE"]
 
   public static let options: [OptionSpec] = [
-    OptionSpec(name: "seed", statements: analysis, kind: .integer(0...Int(Int32.max)), defaultValue: "42", help: "seed of every random choice (splits, sampling)"),
-    OptionSpec(name: "outer_folds", statements: analysis, kind: .integer(2...1000), defaultValue: "5", help: "outer speaker-grouped splits"),
-    OptionSpec(name: "inner_folds", statements: analysis, kind: .integer(2...1000), defaultValue: "5", help: "inner splits for choosing C"),
-    OptionSpec(name: "train_size", statements: analysis, kind: .number, defaultValue: "0.8", help: "share of speakers in each training split"),
-    OptionSpec(name: "c", statements: analysis, kind: .numberList, defaultValue: "(0.01, 0.1, 1, 10, 100)", help: "grid of inverse L2 strengths"),
-    OptionSpec(name: "alpha", statements: ["PROBE"], kind: .numberList, defaultValue: "(0.001, 0.01, 0.1, 1, 10, 100)", help: "ridge penalty grid"),
-    OptionSpec(name: "normalize", statements: analysis, kind: .choice(["speaker", "global", "none"]), defaultValue: "speaker", help: "per-speaker z-scoring of every column"),
-    OptionSpec(name: "protocol", statements: analysis, kind: .choice(["clean", "authors"]), defaultValue: "clean", help: "'authors' reproduces the authors' notebook"),
-    OptionSpec(name: "inner_metric", statements: analysis, kind: .choice(["f1", "accuracy"]), defaultValue: "f1", help: "metric that picks C in the inner loop"),
-    OptionSpec(name: "sample", statements: analysis, kind: .string, defaultValue: "", help: "CSV (emotion, path): the rows of each emotion task"),
-    OptionSpec(name: "splits", statements: analysis, kind: .string, defaultValue: "", help: "CSV (outer, inner, speaker, role): explicit splits"),
-    OptionSpec(name: "probe_split", statements: ["PROBE"], kind: .string, defaultValue: "", help: "CSV (emotion, path, role): ridge hold-out rows"),
-    OptionSpec(name: "fingerprint", statements: ["IMPORT CORPUS"], kind: .boolean, defaultValue: "true", help: "hash every file's bytes (SHA-256) as its content fingerprint"),
+    OptionSpec(name: "seed", statements: analysis, kind: .integer(0...Int(Int32.max)), defaultValue: .integer(42), help: "seed of every random choice (splits, sampling)"),
+    OptionSpec(name: "outer_folds", statements: analysis, kind: .integer(2...1000), defaultValue: .integer(5), help: "outer speaker-grouped splits"),
+    OptionSpec(name: "inner_folds", statements: analysis, kind: .integer(2...1000), defaultValue: .integer(5), help: "inner splits for choosing C"),
+    OptionSpec(name: "train_size", statements: analysis, kind: .number, defaultValue: .number(0.8), help: "share of speakers in each training split"),
+    OptionSpec(name: "c", statements: analysis, kind: .numberList, defaultValue: .numbers([0.01, 0.1, 1, 10, 100]), help: "grid of inverse L2 strengths"),
+    OptionSpec(name: "alpha", statements: analysis, kind: .numberList, defaultValue: .numbers([0.001, 0.01, 0.1, 1, 10, 100]), help: "ridge penalty grid"),
+    OptionSpec(name: "normalize", statements: analysis, kind: .choice(["speaker", "global", "none"]), defaultValue: .string("speaker"), help: "per-speaker z-scoring of every column"),
+    OptionSpec(name: "protocol", statements: analysis, kind: .choice(["clean", "authors"]), defaultValue: .string("clean"), help: "'authors' reproduces the authors' notebook"),
+    OptionSpec(name: "inner_metric", statements: analysis, kind: .choice(["accuracy", "f1"]), defaultValue: .string("accuracy"), help: "metric that picks C in the inner loop (GridSearchCV's default: accuracy)"),
+    OptionSpec(name: "sample", statements: analysis, kind: .string, defaultValue: nil, help: "CSV (emotion, path): the rows of each emotion task"),
+    OptionSpec(name: "splits", statements: analysis, kind: .string, defaultValue: nil, help: "CSV (outer, inner, speaker, role): explicit splits"),
+    OptionSpec(name: "probe_split", statements: ["PROBE"], kind: .string, defaultValue: nil, help: "CSV (emotion, path, role): ridge hold-out rows"),
+    OptionSpec(name: "fingerprint", statements: ["IMPORT CORPUS"], kind: .boolean, defaultValue: .boolean(true), help: "hash every file's bytes (SHA-256) as its content fingerprint"),
   ]
 
   public static func spec(_ name: String) -> OptionSpec? { options.first { $0.name == name.lowercased() } }

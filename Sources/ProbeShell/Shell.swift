@@ -26,8 +26,9 @@ public final class Shell {
 
   // MARK: - Running text
 
-  /// Run ProbeQL text as one unit (the `-c` form): nothing runs if it has a syntax error. Returns
-  /// false on the first error.
+  /// Run ProbeQL text as one unit: nothing runs if it has a syntax error. Returns false on the
+  /// first error. (Scripts, `-c` and standard input go through `runScript`, which calls this for
+  /// each complete statement group.)
   @discardableResult
   public func runStatements(_ text: String, name: String) -> Bool {
     do {

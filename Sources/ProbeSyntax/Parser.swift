@@ -140,7 +140,7 @@ public struct Parser {
     case "RANK": return try parseRank()
     case "PROBE": return try parseProbe()
     case "EXPLAIN":
-      if peek().isKeyword("QUERY") || !Parser.analysisStarts.contains(peek().text.uppercased()) || peek().kind != .word {
+      if peek().kind != .word || !Parser.explainable.contains(peek().text.uppercased()) {
         return try parseSQL()
       }
       _ = advance()
@@ -164,7 +164,9 @@ public struct Parser {
     }
   }
 
-  static let analysisStarts: Set<String> = ["IMPORT", "EXTRACT", "EXPORT", "EVALUATE", "RANK", "PROBE", "PLOT", "REPORT"]
+  /// Statements `EXPLAIN` shows a ProbeQL plan for; `EXPLAIN` before anything else (`QUERY PLAN`,
+  /// `SELECT`, …) is SQLite's.
+  static let explainable: Set<String> = ["IMPORT", "EXTRACT", "EXPORT", "SHOW", "DESCRIBE", "USE", "DROP", "EVALUATE", "RANK", "PROBE", "PLOT", "REPORT"]
 
   // MARK: - Leaves
 

@@ -3,8 +3,29 @@ import Foundation
 import ProbeDB
 import ProbeShell
 
-/// `probedb [DB] [-c STATEMENTS | -f FILE] [--format table|csv|json]`
+/// Entry point: parse the arguments and run; every failure (usage included) exits with 1 and a
+/// message on standard error; `--help` and `--version` exit 0.
 @main
+enum Main {
+  static func main() {
+    do {
+      var command = try ProbeDBCommand.parseAsRoot()
+      try command.run()
+    } catch let code as ExitCode {
+      exit(code.rawValue)
+    } catch {
+      let message = ProbeDBCommand.fullMessage(for: error)
+      if ProbeDBCommand.exitCode(for: error) == .success {
+        FileSink.stdout.write(message + "\n")
+        exit(0)
+      }
+      FileSink.stderr.write(message + "\n")
+      exit(1)
+    }
+  }
+}
+
+/// `probedb [DB] [-c STATEMENTS | -f FILE] [--format table|csv|json]`
 struct ProbeDBCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "probedb",

@@ -53,7 +53,8 @@ final class BinderTests: XCTestCase {
     XCTAssertEqual(a.corpus, "r", "the only corpus is the default")
     XCTAssertEqual(a.emotions, ["angry", "happy"])
     XCTAssertEqual(a.sets, [BoundSet(name: "egemaps", layer: .last), BoundSet(name: "wavlm", layer: .index(3))])
-    XCTAssertEqual(a.options.json, "{\"seed\": 7, \"c\": [1.0, 10.0]}")
+    // Given options first, then every default, so a run records all it used.
+    XCTAssertEqual(a.options.json, "{\"seed\": 7, \"c\": [1.0, 10.0], \"outer_folds\": 5, \"inner_folds\": 5, \"train_size\": 0.8, \"alpha\": [0.001, 0.01, 0.1, 1.0, 10.0, 100.0], \"normalize\": \"speaker\", \"protocol\": \"clean\", \"inner_metric\": \"accuracy\"}")
     guard case .success(.analysis(let p)) = bind("PROBE f0, loudness, energy FROM wavlm FOR angry", catalog: cat) else { return XCTFail("did not bind") }
     // f0 (10) + loudness (10) + the rest of energy (15 − 10 loudness) = 25, without duplicates.
     XCTAssertEqual(p.features.count, 25)
@@ -93,7 +94,7 @@ final class BinderTests: XCTestCase {
     XCTAssertTrue(error("RANK wavlm FOR angry WITH (sead = 1)", catalog: cat).contains("did you mean 'seed'?"))
     XCTAssertTrue(error("RANK wavlm FOR angry WITH (seed = 1.5)", catalog: cat).contains("option 'seed' takes a whole number"))
     XCTAssertTrue(error("RANK wavlm FOR angry WITH (protocol = 'author')", catalog: cat).contains("did you mean 'authors'?"))
-    XCTAssertTrue(error("RANK wavlm FOR angry WITH (alpha = (1, 2))", catalog: cat).contains("unknown option 'alpha' for RANK"))
+    XCTAssertTrue(error("IMPORT EMBEDDINGS e FROM 'e.npy' FOR ravdess KEYS 'k.csv' WITH (seed = 1)").contains("IMPORT EMBEDDINGS takes no options"))
     XCTAssertTrue(error("RANK wavlm FOR angry TOP 0", catalog: cat).contains("TOP must be at least 1"))
   }
 
