@@ -27,13 +27,14 @@ let package = Package(
     .target(name: "ProbeAudio", dependencies: ["CProbeSndfile", "CProbeSoxr"]),
     .target(name: "ProbeStorage", dependencies: ["CProbeSQLite", "ProbeCore"]),
     .target(name: "ProbeCorpus", dependencies: ["ProbeCore"]),
+    .target(name: "ProbeLearn", dependencies: ["ProbeNumerics"]),
 
     // MARK: Query engine: text → tokens → AST → bound plan → operators → result table
     .target(name: "ProbeSyntax", dependencies: ["ProbeCore"]),
     .target(name: "ProbePlanner", dependencies: ["ProbeSyntax", "ProbeCorpus", "ProbeCore"]),
     .target(
       name: "ProbeExecution",
-      dependencies: ["ProbePlanner", "ProbeSyntax", "ProbeStorage", "ProbeAudio", "ProbeCorpus", "ProbeNumerics", "ProbeCore"]),
+      dependencies: ["ProbePlanner", "ProbeSyntax", "ProbeStorage", "ProbeAudio", "ProbeCorpus", "ProbeLearn", "ProbeNumerics", "ProbeCore"]),
 
     // MARK: Facade and apps
     .target(name: "ProbeDB", dependencies: ["ProbeExecution", "ProbePlanner", "ProbeSyntax", "ProbeStorage", "ProbeCore"]),
@@ -48,6 +49,7 @@ let package = Package(
       exclude: ["Fixtures"]),
     .testTarget(name: "ProbeCoreTests", dependencies: ["ProbeCore"]),
     .testTarget(name: "ProbeNumericsTests", dependencies: ["ProbeNumerics"]),
+    .testTarget(name: "ProbeLearnTests", dependencies: ["ProbeLearn", "ProbeTestSupport"]),
     .testTarget(name: "ProbeAudioTests", dependencies: ["ProbeAudio", "ProbeTestSupport"]),
     .testTarget(name: "ProbeStorageTests", dependencies: ["ProbeStorage"]),
     .testTarget(name: "ProbeCorpusTests", dependencies: ["ProbeCorpus"]),

@@ -101,9 +101,11 @@ public func solveSPD(_ a: Matrix<Double>, _ b: Matrix<Double>) throws -> Matrix<
 /// A failure in a numeric routine, with LAPACK's `info` value.
 public enum NumericError: Error, Equatable, CustomStringConvertible {
   case notPositiveDefinite(info: Int)
+  case svdDidNotConverge(info: Int)
   public var description: String {
     switch self {
     case .notPositiveDefinite(let info): return "matrix is not positive definite (LAPACK info \(info))"
+    case .svdDidNotConverge(let info): return "singular value decomposition did not converge (LAPACK info \(info))"
     }
   }
 }

@@ -1,0 +1,118 @@
+import Foundation
+import ProbeNumerics
+
+/// Settings of the nested, speaker-grouped cross-validation.
+public struct NestedCVConfig: Sendable, Equatable {
+  public enum InnerMetric: String, Sendable { case accuracy, f1 }
+  public var cGrid: [Double] = [0.01, 0.1, 1, 10, 100]
+  public var innerMetric: InnerMetric = .accuracy
+  /// Standardise inside the inner loop too (the clean protocol); the authors' notebook fitted the
+  /// inner models on unscaled rows.
+  public var scaleInner = true
+  public init() {}
+}
+
+/// Result of one outer fold.
+public struct FoldResult: Sendable, Equatable {
+  public var c: Double
+  public var f1: Double
+  /// Mean inner score per C (same order as the grid).
+  public var innerMeanScores: [Double]
+  public var trainRows: Int
+  public var testRows: Int
+}
+
+/// The nested cross-validation of one task: per-fold results and the last fold's model (the one
+/// SHAP explains, as in the reference protocol).
+public struct NestedCVResult: Sendable {
+  public var folds: [FoldResult]
+  public var lastModel: ScaledLogistic
+  /// Mean binary F1 over the outer folds (sequential sum / count, as NumPy).
+  public var meanF1: Double { Metrics.mean(folds.map(\.f1)) }
+}
+
+/// Why a task cannot be cross-validated; names the fold.
+public struct LearnError: Error, CustomStringConvertible, Equatable {
+  public let message: String
+  public init(_ message: String) { self.message = message }
+  public var description: String { message }
+}
+
+public enum NestedCV {
+  /// Grid search over C on the inner splits: mean score per C (sequential sum / count), the first
+  /// best C on ties — `GridSearchCV` semantics.
+  public static func selectC(_ x: DataMatrix, _ y: [Int], inner: [Split], config: NestedCVConfig) throws -> (c: Double, means: [Double]) {
+    var scores = [[Double]](repeating: [], count: config.cGrid.count)
+    for split in inner {
+      let xtr = x.rows(split.train), ytr = split.train.map { y[$0] }
+      let xva = x.rows(split.test), yva = split.test.map { y[$0] }
+      if Set(ytr).count < 2 { throw LearnError("an inner training split has only one class; the task needs both classes in every split") }
+      let scaler = config.scaleInner ? StandardScaler(fit: xtr) : nil
+      let ztr = scaler?.transform(xtr) ?? xtr
+      let zva = scaler?.transform(xva) ?? xva
+      let problem = LogisticProblem(z: ztr, y: ytr)
+      var previous: LogisticModel?
+      for (a, c) in config.cGrid.enumerated() {
+        let model = try problem.fit(c: c, start: previous)
+        previous = model
+        let pred = model.predict(zva)
+        scores[a].append(config.innerMetric == .accuracy ? Metrics.accuracy(yva, pred) : Metrics.binaryF1(yva, pred))
+      }
+    }
+    let means = scores.map { Metrics.mean($0) }
+    var best = 0
+    for a in means.indices where means[a] > means[best] { best = a }
+    return (config.cGrid[best], means)
+  }
+
+  /// One outer fold: choose C on the inner splits, refit on the outer-train rows, score the test rows.
+  static func outerFold(_ x: DataMatrix, _ y: [Int], _ s: NestedSplit, config: NestedCVConfig) throws -> (FoldResult, ScaledLogistic) {
+    let xtr = x.rows(s.outer.train), ytr = s.outer.train.map { y[$0] }
+    let (c, means) = try selectC(xtr, ytr, inner: s.inner, config: config)
+    let model = try ScaledLogistic.fit(xtr, ytr, c: c)
+    let f1 = Metrics.binaryF1(s.outer.test.map { y[$0] }, model.predict(x.rows(s.outer.test)))
+    return (FoldResult(c: c, f1: f1, innerMeanScores: means, trainRows: s.outer.train.count, testRows: s.outer.test.count), model)
+  }
+
+  /// Run the nested CV. Outer folds run in parallel (each single-threaded BLAS) when `parallel`.
+  public static func run(_ x: DataMatrix, _ y: [Int], splits: [NestedSplit], config: NestedCVConfig, parallel: Bool = true) throws -> NestedCVResult {
+    guard !splits.isEmpty else { throw LearnError("no outer splits") }
+    for (k, s) in splits.enumerated() {
+      let ytr = Set(s.outer.train.map { y[$0] })
+      if ytr.count < 2 { throw LearnError("outer fold \(k + 1): the training speakers have only one class") }
+      if s.outer.test.isEmpty { throw LearnError("outer fold \(k + 1): no test rows") }
+    }
+    let results = parallelMap(splits.count, parallel: parallel) { k in
+      Result { try outerFold(x, y, splits[k], config: config) }
+    }
+    var folds: [FoldResult] = []
+    var last: ScaledLogistic?
+    for r in results {
+      let (f, m) = try r.get()
+      folds.append(f)
+      last = m
+    }
+    return NestedCVResult(folds: folds, lastModel: last!)
+  }
+}
+
+/// `body(0..<n)` in order, on both cores when `parallel` (BLAS limited to one thread meanwhile,
+/// so the two levels of parallelism do not fight). Results keep their index order.
+public func parallelMap<T>(_ n: Int, parallel: Bool = true, _ body: (Int) -> T) -> [T] {
+  guard parallel, n > 1 else { return (0..<n).map(body) }
+  var out = [T?](repeating: nil, count: n)
+  let lock = NSLock()
+  let threads = Linalg.blasThreads
+  Linalg.setBLASThreads(1)
+  defer { Linalg.setBLASThreads(threads) }
+  out.withUnsafeMutableBufferPointer { buffer in
+    let base = buffer.baseAddress!
+    DispatchQueue.concurrentPerform(iterations: n) { k in
+      let v = body(k)
+      lock.lock()
+      (base + k).pointee = v
+      lock.unlock()
+    }
+  }
+  return out.map { $0! }
+}

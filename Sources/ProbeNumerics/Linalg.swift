@@ -1,0 +1,81 @@
+import CProbeBLAS
+
+/// Row-major Double kernels on flat arrays, for the many small fits of cross-validation where a
+/// `Matrix` wrapper would only add copies. Thin wrappers over OpenBLAS / LAPACKE.
+public enum Linalg {
+  /// Number of threads OpenBLAS may use (1 when the caller parallelises itself).
+  public static func setBLASThreads(_ n: Int) { openblas_set_num_threads(Int32(n)) }
+  public static var blasThreads: Int { Int(openblas_get_num_threads()) }
+
+  /// `C = alpha·op(A)·op(B) + beta·C` with A m×k (or k×m if transposed), B k×n (or n×k).
+  public static func gemm(
+    _ a: UnsafePointer<Double>, _ b: UnsafePointer<Double>, _ c: UnsafeMutablePointer<Double>, m: Int, n: Int, k: Int,
+    transA: Bool = false, transB: Bool = false, alpha: Double = 1, beta: Double = 0, lda: Int? = nil, ldb: Int? = nil, ldc: Int? = nil
+  ) {
+    guard m > 0, n > 0 else { return }
+    Double.gemm(
+      transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda ?? (transA ? m : k), b: b,
+      ldb: ldb ?? (transB ? k : n), beta: beta, c: c, ldc: ldc ?? n)
+  }
+
+  /// `y = alpha·op(A)·x + beta·y`, A m×n row-major.
+  public static func gemv(
+    _ a: UnsafePointer<Double>, _ x: UnsafePointer<Double>, _ y: UnsafeMutablePointer<Double>, m: Int, n: Int, trans: Bool = false,
+    alpha: Double = 1, beta: Double = 0
+  ) {
+    guard m > 0, n > 0 else { return }
+    cblas_dgemv(CblasRowMajor, trans ? CblasTrans : CblasNoTrans, blasint(m), blasint(n), alpha, a, blasint(n), x, 1, beta, y, 1)
+  }
+
+  /// The Gram matrix `Z·Zᵀ` (n×n, full) of an n×d row-major matrix.
+  public static func gram(_ z: [Double], rows n: Int, cols d: Int) -> [Double] {
+    var k = [Double](repeating: 0, count: n * n)
+    guard n > 0 else { return k }
+    if d == 0 { return k }
+    z.withUnsafeBufferPointer { pz in
+      k.withUnsafeMutableBufferPointer { pk in
+        cblas_dsyrk(CblasRowMajor, CblasUpper, CblasNoTrans, blasint(n), blasint(d), 1, pz.baseAddress, blasint(d), 0, pk.baseAddress, blasint(n))
+      }
+    }
+    for i in 0..<n { for j in 0..<i { k[i * n + j] = k[j * n + i] } }
+    return k
+  }
+
+  /// Cholesky factorisation in place (lower triangle, row-major). Throws with LAPACK's `info`
+  /// when the matrix is not positive definite.
+  public static func cholesky(_ a: inout [Double], n: Int) throws {
+    let info = a.withUnsafeMutableBufferPointer { LAPACKE_dpotrf(LAPACK_ROW_MAJOR, Int8(UInt8(ascii: "L")), Int32(n), $0.baseAddress, Int32(n)) }
+    if info != 0 { throw NumericError.notPositiveDefinite(info: Int(info)) }
+  }
+
+  /// Solve `A·X = B` given the Cholesky factor from `cholesky` (B n×nrhs row-major, in place).
+  public static func choleskySolve(_ l: [Double], n: Int, _ b: inout [Double], nrhs: Int) {
+    _ = l.withUnsafeBufferPointer { pl in
+      b.withUnsafeMutableBufferPointer { pb in
+        LAPACKE_dpotrs(LAPACK_ROW_MAJOR, Int8(UInt8(ascii: "L")), Int32(n), Int32(nrhs), pl.baseAddress, Int32(n), pb.baseAddress, Int32(nrhs))
+      }
+    }
+  }
+
+  /// Thin singular value decomposition `A = U·diag(s)·Vᵀ` of an m×n row-major matrix (divide and
+  /// conquer): U m×r, s r, Vᵀ r×n with r = min(m, n).
+  public static func svd(_ a: [Double], rows m: Int, cols n: Int) throws -> (u: [Double], s: [Double], vt: [Double]) {
+    let r = min(m, n)
+    var a = a
+    var s = [Double](repeating: 0, count: r)
+    var u = [Double](repeating: 0, count: m * r)
+    var vt = [Double](repeating: 0, count: r * n)
+    guard r > 0 else { return (u, s, vt) }
+    let info = a.withUnsafeMutableBufferPointer { pa in
+      s.withUnsafeMutableBufferPointer { ps in
+        u.withUnsafeMutableBufferPointer { pu in
+          vt.withUnsafeMutableBufferPointer { pv in
+            LAPACKE_dgesdd(LAPACK_ROW_MAJOR, Int8(UInt8(ascii: "S")), Int32(m), Int32(n), pa.baseAddress, Int32(n), ps.baseAddress, pu.baseAddress, Int32(r), pv.baseAddress, Int32(n))
+          }
+        }
+      }
+    }
+    if info != 0 { throw NumericError.svdDidNotConverge(info: Int(info)) }
+    return (u, s, vt)
+  }
+}
