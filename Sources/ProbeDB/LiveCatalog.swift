@@ -18,7 +18,7 @@ struct LiveCatalog: Catalog {
     (try? connection.query("SELECT DISTINCT emotion FROM utterances WHERE corpus = ? AND emotion IS NOT NULL ORDER BY emotion", [.text(corpus)]).rows.compactMap { $0[0].stringValue }) ?? []
   }
 
-  /// No feature or embedding set can be stored in this version yet (EXTRACT and IMPORT
-  /// EMBEDDINGS come with the extraction work); the list is therefore empty.
-  func representations(in corpus: String) -> [String] { [] }
+  func representations(in corpus: String) -> [String] {
+    (try? connection.query("SELECT name FROM representations WHERE corpus = ? ORDER BY name", [.text(corpus)]).rows.compactMap { $0[0].stringValue }) ?? []
+  }
 }

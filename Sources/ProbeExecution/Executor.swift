@@ -31,7 +31,11 @@ public struct Executor {
       if context.defaultCorpus?.lowercased() == c.lowercased() { context.defaultCorpus = nil }
       return .message("dropped corpus '\(c)' (\(n) utterances)")
     case .sql(let sql): return try SQLOperator(sql: sql, sourceOffset: sqlOffset).run(context)
-    case .analysis, .extract, .transfer, .plot, .report:
+    case .transfer(let t):
+      return try TransferOperator(bound: t).run(context)
+    case .analysis(let a) where a.kind != .probe:
+      return try AnalysisOperator(bound: a).run(context)
+    case .analysis, .extract, .plot, .report:
       let missing = plan.unavailable.first.map(\.op) ?? plan.op
       throw ExecutionError(
         .notAvailable, "\(Executor.verb(statement)) is not available yet in ProbeDB \(ProbeVersion.string) (its \(missing) operator is still being built)",

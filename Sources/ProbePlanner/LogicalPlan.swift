@@ -52,9 +52,12 @@ public enum Planner {
     case .transfer(let t):
       switch t.direction {
       case .export:
-        return LogicalPlan("WriteCSV", ["path='\(t.path)'"], children: [LogicalPlan("ScanSet", ["set=\(t.set)", "corpus=\(t.corpus)"], available: false)], available: false)
-      case .importEmbeddings, .importFeatures:
-        return LogicalPlan("InsertSet", ["set=\(t.set)", "corpus=\(t.corpus)"], children: [LogicalPlan("ReadMatrix", ["path='\(t.path)'"], available: false)], available: false)
+        return LogicalPlan("WriteCSV", ["path='\(t.path)'"], children: [LogicalPlan("ScanSet", ["set=\(t.set)", "corpus=\(t.corpus)"])], available: !t.lld)
+      case .importEmbeddings:
+        let keys = LogicalPlan("ReadKeys", ["path='\(t.keys ?? "")'"])
+        return LogicalPlan("InsertSet", ["set=\(t.set)", "corpus=\(t.corpus)", "kind=embeddings"], children: [LogicalPlan("ReadMatrix", ["path='\(t.path)'"]), keys])
+      case .importFeatures:
+        return LogicalPlan("InsertSet", ["set=\(t.set)", "corpus=\(t.corpus)", "kind=features"], children: [LogicalPlan("ReadFeatureTable", ["path='\(t.path)'"])])
       }
     case .extract(let e):
       let scan = LogicalPlan("ScanUtterances", ["corpus=\(e.corpus)"])
@@ -76,13 +79,13 @@ public enum Planner {
         }
       }
       let scan = LogicalPlan("ScanRepresentations", ["corpus=\(a.corpus)", "sets=\(sets.joined(separator: ","))", "emotions=\(a.emotions.joined(separator: ","))+\(a.baseline)"])
-      let cv = LogicalPlan("NestedCV", ["model=logistic-l2", "options=\(a.options.json)"], children: [scan], available: false)
+      let cv = LogicalPlan("NestedCV", ["model=logistic-l2", "options=\(a.options.json)"], children: [scan])
       switch a.kind {
-      case .evaluate: return LogicalPlan("StoreEvaluations", children: [cv], available: false)
+      case .evaluate: return LogicalPlan("StoreEvaluations", children: [cv])
       case .rank:
-        return LogicalPlan("StoreShapImportance", a.top.map { ["top=\($0)"] } ?? [], children: [LogicalPlan("LinearSHAP", children: [cv], available: false)], available: false)
+        return LogicalPlan("StoreShapImportance", a.top.map { ["top=\($0)"] } ?? [], children: [LogicalPlan("LinearSHAP", children: [cv])])
       case .probe:
-        let sweep = LogicalPlan("TopKSweep", a.top.map { ["k=\($0)"] } ?? ["k=auto"], children: [LogicalPlan("LinearSHAP", children: [cv], available: false)], available: false)
+        let sweep = LogicalPlan("TopKSweep", a.top.map { ["k=\($0)"] } ?? ["k=auto"], children: [LogicalPlan("LinearSHAP", children: [cv])], available: false)
         let ridge = LogicalPlan("RidgeProbe", ["features=\(a.features.count)"] + (a.byCategory ? ["by-category"] : []), children: [sweep], available: false)
         return LogicalPlan("StoreProbeResults", children: [ridge], available: false)
       }

@@ -62,7 +62,90 @@ public enum Schema {
       finished_at TEXT,
       status TEXT NOT NULL DEFAULT 'running'
     );
+    """,
+    // v2: feature and embedding sets, and the results of EVALUATE / RANK with their protocol
+    // (task rows and speaker splits), all keyed by run.
     """
+    CREATE TABLE representations(
+      name TEXT NOT NULL COLLATE NOCASE,
+      corpus TEXT NOT NULL COLLATE NOCASE REFERENCES corpora(name) ON DELETE CASCADE,
+      kind TEXT NOT NULL CHECK (kind IN ('features', 'embeddings')),
+      dims INTEGER NOT NULL,
+      layers INTEGER NOT NULL DEFAULT 1,
+      dtype TEXT NOT NULL,
+      feature_names TEXT,
+      source TEXT,
+      fingerprint TEXT NOT NULL,
+      rows INTEGER NOT NULL,
+      run_id INTEGER REFERENCES runs(run_id),
+      PRIMARY KEY (name, corpus)
+    );
+    CREATE TABLE embeddings(
+      representation TEXT NOT NULL COLLATE NOCASE,
+      corpus TEXT NOT NULL COLLATE NOCASE,
+      utterance_id INTEGER NOT NULL REFERENCES utterances(utterance_id) ON DELETE CASCADE,
+      layer INTEGER NOT NULL DEFAULT 0,
+      vector BLOB NOT NULL,
+      PRIMARY KEY (representation, corpus, utterance_id, layer),
+      FOREIGN KEY (representation, corpus) REFERENCES representations(name, corpus) ON DELETE CASCADE
+    );
+    CREATE TABLE samples(
+      run_id INTEGER NOT NULL REFERENCES runs(run_id) ON DELETE CASCADE,
+      emotion TEXT NOT NULL,
+      position INTEGER NOT NULL,
+      utterance_id INTEGER NOT NULL,
+      path TEXT NOT NULL,
+      y INTEGER NOT NULL,
+      PRIMARY KEY (run_id, emotion, position)
+    );
+    CREATE TABLE folds(
+      run_id INTEGER NOT NULL REFERENCES runs(run_id) ON DELETE CASCADE,
+      emotion TEXT NOT NULL,
+      outer INTEGER NOT NULL,
+      inner INTEGER NOT NULL,
+      speaker TEXT NOT NULL,
+      role TEXT NOT NULL CHECK (role IN ('train', 'test')),
+      PRIMARY KEY (run_id, emotion, outer, inner, speaker)
+    );
+    CREATE TABLE evaluations(
+      run_id INTEGER NOT NULL REFERENCES runs(run_id) ON DELETE CASCADE,
+      emotion TEXT NOT NULL,
+      representation TEXT NOT NULL,
+      layer INTEGER,
+      fold INTEGER NOT NULL,
+      c REAL NOT NULL,
+      f1 REAL NOT NULL,
+      train_rows INTEGER NOT NULL,
+      test_rows INTEGER NOT NULL,
+      PRIMARY KEY (run_id, emotion, representation, fold)
+    );
+    CREATE TABLE inner_scores(
+      run_id INTEGER NOT NULL REFERENCES runs(run_id) ON DELETE CASCADE,
+      emotion TEXT NOT NULL,
+      representation TEXT NOT NULL,
+      fold INTEGER NOT NULL,
+      c REAL NOT NULL,
+      mean_score REAL NOT NULL,
+      PRIMARY KEY (run_id, emotion, representation, fold, c)
+    );
+    CREATE TABLE shap_importance(
+      run_id INTEGER NOT NULL REFERENCES runs(run_id) ON DELETE CASCADE,
+      emotion TEXT NOT NULL,
+      representation TEXT NOT NULL,
+      layer INTEGER,
+      dim INTEGER,
+      feature TEXT,
+      mean_abs_shap REAL NOT NULL,
+      rank INTEGER NOT NULL,
+      PRIMARY KEY (run_id, emotion, representation, rank)
+    );
+    """,
+  ]
+
+  /// Tables ProbeDB owns; a feature set may not take one of these names.
+  public static let systemTables: Set<String> = [
+    "meta", "corpora", "utterances", "runs", "representations", "embeddings", "samples", "folds", "evaluations",
+    "inner_scores", "shap_importance", "topk_sweep", "probe_results",
   ]
 
   public static var latestVersion: Int { migrations.count }

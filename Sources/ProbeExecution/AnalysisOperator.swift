@@ -1,0 +1,341 @@
+import Foundation
+import ProbeCore
+import ProbeCorpus
+import ProbeLearn
+import ProbePlanner
+import ProbeStorage
+
+/// `EVALUATE` and `RANK`: for each emotion vs neutral, a nested speaker-grouped cross-validation
+/// of an L2 logistic regression on each representation (binary F1 of the emotion per outer fold),
+/// and for RANK the exact linear SHAP importance of every column under the last fold's model.
+///
+/// The protocol follows `paper_pipeline.py` (clean by default, `protocol = 'authors'` for the
+/// notebook's quirks): per-speaker z-scoring over all rows, a class-balanced task drawn with
+/// NumPy's `RandomState(seed)`, `GroupShuffleSplit` outer and inner splits with the same seed,
+/// C chosen by mean inner score (first best on ties). `sample` and `splits` files replace the
+/// drawn rows and splits. Everything is computed first and stored in one transaction.
+struct AnalysisOperator {
+  let bound: BoundAnalysis
+
+  /// The rows shared by every representation of the statement.
+  struct Data {
+    var ids: [Int64]
+    var paths: [String]
+    var speakers: [String?]
+    var emotions: [String?]
+    /// Per representation (and layer): the normalised matrix over `ids`.
+    var matrices: [(set: BoundSet, layer: Int, info: RepresentationInfo, x: DataMatrix)]
+  }
+
+  /// One emotion-vs-neutral task.
+  struct Task {
+    var emotion: String
+    var rows: [Int]  // indices into Data.ids
+    var y: [Int]
+    var groups: [String]
+    var splits: [NestedSplit]
+  }
+
+  func option(_ name: String) -> BoundOptionValue? { bound.options[name] }
+  var seed: UInt32 { if case .integer(let s)? = option("seed") { return UInt32(s) } else { return 42 } }
+  func int(_ name: String, _ d: Int) -> Int { if case .integer(let v)? = option(name) { return v } else { return d } }
+  func string(_ name: String) -> String? { if case .string(let v)? = option(name) { return v } else { return nil } }
+  var authors: Bool { string("protocol") == "authors" }
+
+  func run(_ context: ExecutionContext) throws -> ResultTable {
+    let data = try load(context)
+    var tasks: [Task] = []
+    for e in bound.emotions { tasks.append(try task(e, data)) }
+    var config = NestedCVConfig()
+    if case .numbers(let cs)? = option("c") { config.cGrid = cs }
+    config.innerMetric = string("inner_metric") == "f1" ? .f1 : .accuracy
+    config.scaleInner = !authors
+
+    struct Outcome {
+      var task: Task
+      var rep: Int
+      var result: NestedCVResult
+      var importance: [Double]?
+    }
+    var outcomes: [Outcome] = []
+    let total = tasks.count * data.matrices.count
+    for t in tasks {
+      for (r, m) in data.matrices.enumerated() {
+        try context.checkCancelled()
+        context.progress?.update(task: "\(bound.kind.rawValue.lowercased()) \(t.emotion)", done: outcomes.count, total: total)
+        let x = m.x.rows(t.rows)
+        let result: NestedCVResult
+        do { result = try NestedCV.run(x, t.y, splits: t.splits, config: config) } catch let e as LearnError {
+          throw ExecutionError(.numeric, "\(t.emotion) vs \(bound.baseline) on '\(m.set.name)': \(e.message)")
+        }
+        var importance: [Double]?
+        if bound.kind == .rank { importance = shap(result.lastModel, x) }
+        outcomes.append(Outcome(task: t, rep: r, result: result, importance: importance))
+      }
+    }
+    context.progress?.finish(task: "\(bound.kind.rawValue.lowercased())")
+
+    // Store everything in one transaction with its run.
+    let c = context.connection
+    var inputs = "{\"corpus\": \(jsonString(bound.corpus)), \"sets\": {"
+    inputs += data.matrices.map { "\(jsonString($0.info.name + ($0.info.layers > 1 ? "@\($0.layer)" : ""))): \(jsonString($0.info.fingerprint))" }.joined(separator: ", ") + "}"
+    for name in ["sample", "splits"] {
+      if let p = string(name), let bytes = FileManager.default.contents(atPath: p) { inputs += ", \(jsonString(name)): \(jsonString("sha256:" + SHA256.hex(bytes)))" }
+    }
+    inputs += "}"
+    try c.transaction {
+      let run = try RunStore(c).begin(statement: context.statementText, options: bound.options.json, seed: Int64(seed), engineVersion: ProbeVersion.string, inputs: inputs)
+      let sampleStmt = try c.prepare("INSERT INTO samples(run_id, emotion, position, utterance_id, path, y) VALUES (?,?,?,?,?,?)")
+      let foldStmt = try c.prepare("INSERT INTO folds(run_id, emotion, outer, inner, speaker, role) VALUES (?,?,?,?,?,?)")
+      for t in tasks {
+        for (p, row) in t.rows.enumerated() {
+          try sampleStmt.bind([.integer(run), .text(t.emotion), .integer(Int64(p)), .integer(data.ids[row]), .text(data.paths[row]), .integer(Int64(t.y[p]))])
+          while try sampleStmt.step() {}
+        }
+        for (o, s) in t.splits.enumerated() {
+          func put(_ inner: Int, _ split: Split, _ groups: [String]) throws {
+            for (role, rows) in [("train", split.train), ("test", split.test)] {
+              for spk in Set(rows.map { groups[$0] }).sorted() {
+                try foldStmt.bind([.integer(run), .text(t.emotion), .integer(Int64(o + 1)), .integer(Int64(inner)), .text(spk), .text(role)])
+                while try foldStmt.step() {}
+              }
+            }
+          }
+          try put(0, s.outer, t.groups)
+          let innerGroups = s.outer.train.map { t.groups[$0] }
+          for (i, split) in s.inner.enumerated() { try put(i + 1, split, innerGroups) }
+        }
+      }
+      let evalStmt = try c.prepare("INSERT INTO evaluations(run_id, emotion, representation, layer, fold, c, f1, train_rows, test_rows) VALUES (?,?,?,?,?,?,?,?,?)")
+      let innerStmt = try c.prepare("INSERT INTO inner_scores(run_id, emotion, representation, fold, c, mean_score) VALUES (?,?,?,?,?,?)")
+      let shapStmt = try c.prepare("INSERT INTO shap_importance(run_id, emotion, representation, layer, dim, feature, mean_abs_shap, rank) VALUES (?,?,?,?,?,?,?,?)")
+      for o in outcomes {
+        let m = data.matrices[o.rep]
+        let layer: Value = m.info.kind == .embeddings ? .integer(Int64(m.layer)) : .null
+        for (k, f) in o.result.folds.enumerated() {
+          try evalStmt.bind([.integer(run), .text(o.task.emotion), .text(m.info.name), layer, .integer(Int64(k + 1)), .real(f.c), .real(f.f1), .integer(Int64(f.trainRows)), .integer(Int64(f.testRows))])
+          while try evalStmt.step() {}
+          for (ci, score) in f.innerMeanScores.enumerated() {
+            try innerStmt.bind([.integer(run), .text(o.task.emotion), .text(m.info.name), .integer(Int64(k + 1)), .real(config.cGrid[ci]), .real(score)])
+            while try innerStmt.step() {}
+          }
+        }
+        if let imp = o.importance {
+          for (r, j) in LinearSHAP.ranking(imp).enumerated() {
+            let named = m.info.featureNames.map { Value.text($0[j]) } ?? .null
+            try shapStmt.bind([.integer(run), .text(o.task.emotion), .text(m.info.name), layer, m.info.featureNames == nil ? .integer(Int64(j)) : .null, named, .real(imp[j]), .integer(Int64(r + 1))])
+            while try shapStmt.step() {}
+          }
+        }
+      }
+      try RunStore(c).finish(run)
+    }
+
+    // The printed result.
+    if bound.kind == .evaluate {
+      var rows: [[Value]] = []
+      for o in outcomes {
+        let m = data.matrices[o.rep]
+        rows.append([
+          .text(o.task.emotion), .text(m.info.name + (m.info.layers > 1 ? " LAYER \(m.layer)" : "")), .integer(Int64(o.task.rows.count)),
+          .integer(Int64(Set(o.task.groups).count)), .real(o.result.meanF1),
+          .text(o.result.folds.map { String(format: "%.4f", $0.f1) }.joined(separator: " ")),
+          .text(o.result.folds.map { Value.format($0.c) }.joined(separator: " ")),
+        ])
+      }
+      return ResultTable(
+        columns: [Column("emotion", .text), Column("representation", .text), Column("rows", .integer), Column("speakers", .integer),
+                  Column("f1_mean", .real), Column("f1_folds", .text), Column("c_folds", .text)], rows: rows)
+    }
+    var rows: [[Value]] = []
+    var notices: [String] = []
+    for o in outcomes {
+      let m = data.matrices[o.rep]
+      notices.append("\(o.task.emotion): nested-CV F1 \(String(format: "%.4f", o.result.meanF1)) on '\(m.info.name)'; SHAP of the last outer fold's model (C = \(Value.format(o.result.lastModel.c)))")
+      let ranking = LinearSHAP.ranking(o.importance!)
+      for (r, j) in ranking.prefix(bound.top ?? ranking.count).enumerated() {
+        rows.append([
+          .text(o.task.emotion), .text(m.info.name), .integer(Int64(r + 1)),
+          m.info.featureNames == nil ? .integer(Int64(j)) : .null, m.info.featureNames.map { .text($0[j]) } ?? .null, .real(o.importance![j]),
+        ])
+      }
+    }
+    return ResultTable(
+      columns: [Column("emotion", .text), Column("representation", .text), Column("rank", .integer), Column("dim", .integer), Column("feature", .text), Column("mean_abs_shap", .real)],
+      rows: rows, notices: notices)
+  }
+
+  /// Mean |SHAP| per column. Clean: the model's scaler applied to the task rows, background = all
+  /// of them. Authors: raw rows explained by the model fitted on scaled rows, background = 100
+  /// rows drawn as shap.utils.sample does (RandomState(0) shuffle) when there are more.
+  func shap(_ model: ScaledLogistic, _ x: DataMatrix) -> [Double] {
+    if !authors {
+      let z = model.transform(x)
+      return LinearSHAP.meanAbsolute(weights: model.model.weights, explained: z, background: z)
+    }
+    var background = x
+    if x.rows > 100 {
+      var rs = RandomState(seed: 0)
+      var idx = Array(0..<x.rows)
+      rs.shuffle(&idx)
+      background = x.rows(Array(idx.prefix(100)))
+    }
+    return LinearSHAP.meanAbsolute(weights: model.model.weights, explained: x, background: background)
+  }
+
+  // MARK: - Loading
+
+  func load(_ context: ExecutionContext) throws -> Data {
+    let c = context.connection
+    let store = RepresentationStore(c)
+    var loaded: [(BoundSet, Int, RepresentationInfo, LoadedMatrix)] = []
+    for s in bound.sets {
+      guard let info = try store.info(name: s.name, corpus: bound.corpus) else {
+        throw ExecutionError(.input, "'\(s.name)' is not stored for corpus '\(bound.corpus)'")
+      }
+      let layers: [Int]
+      switch s.layer {
+      case .last: layers = [info.layers - 1]
+      case .all: layers = Array(0..<info.layers)
+      case .index(let i):
+        guard i >= 0, i < info.layers else { throw ExecutionError(.input, "'\(info.name)' has layers 0…\(info.layers - 1), not \(i)") }
+        layers = [i]
+      }
+      for l in layers { loaded.append((s, l, info, try store.load(info, layer: l))) }
+    }
+    // Rows every representation has, without missing values.
+    var common: Set<Int64>?
+    for (_, _, _, m) in loaded {
+      var ok = Set<Int64>()
+      for (i, id) in m.utteranceIDs.enumerated() where !m.values[(i * m.cols)..<((i + 1) * m.cols)].contains(where: \.isNaN) { ok.insert(id) }
+      common = common.map { $0.intersection(ok) } ?? ok
+    }
+    let ids = (common ?? []).sorted()
+    var meta: [Int64: (String, String?, String?)] = [:]
+    for r in try c.query("SELECT utterance_id, path, speaker, emotion FROM utterances WHERE corpus = ?", [.text(bound.corpus)]).rows {
+      meta[r[0].intValue!] = (r[1].stringValue!, r[2].stringValue, r[3].stringValue)
+    }
+    let speakers = ids.map { meta[$0]?.1 }
+    var data = Data(ids: ids, paths: ids.map { meta[$0]!.0 }, speakers: speakers, emotions: ids.map { meta[$0]?.2 }, matrices: [])
+    let position = Dictionary(uniqueKeysWithValues: ids.enumerated().map { ($1, $0) })
+    let speakerZ = string("normalize") != "none"
+    if speakerZ, speakers.contains(where: { $0 == nil }) {
+      throw ExecutionError(.input, "\(speakers.filter { $0 == nil }.count) utterances have no speaker; per-speaker normalisation and speaker-grouped splits need one")
+    }
+    for (s, l, info, m) in loaded {
+      var values = [Double](repeating: 0, count: ids.count * m.cols)
+      for (i, id) in m.utteranceIDs.enumerated() {
+        guard let p = position[id] else { continue }
+        values.replaceSubrange((p * m.cols)..<((p + 1) * m.cols), with: m.values[(i * m.cols)..<((i + 1) * m.cols)])
+      }
+      var x = DataMatrix(rows: ids.count, cols: m.cols, values: values)
+      if speakerZ { x = speakerZScore(x, speakers: speakers.map { $0! }) }
+      data.matrices.append((s, l, info, x))
+    }
+    return data
+  }
+
+  // MARK: - Tasks
+
+  func task(_ emotion: String, _ data: Data) throws -> Task {
+    var rows: [Int] = []
+    var y: [Int] = []
+    if let samplePath = string("sample") {
+      let t: CSVTable
+      do { t = try CSVTable.read(path: samplePath) } catch { throw ExecutionError(.input, "\(error)") }
+      guard let ec = t.header.firstIndex(where: { $0.lowercased() == "emotion" }), let pc = t.header.firstIndex(where: { $0.lowercased() == "path" }) else {
+        throw ExecutionError(.input, "'\(samplePath)' needs the columns emotion, path (header: \(t.header.joined(separator: ",")))")
+      }
+      let index = Dictionary(uniqueKeysWithValues: data.paths.enumerated().map { ($1, $0) })
+      for rec in t.records where Emotion.normalise(rec.fields[ec]) == emotion {
+        let p = rec.fields[pc].trimmingCharacters(in: .whitespaces)
+        guard let row = index[p] else {
+          throw ExecutionError(.input, "'\(samplePath)' line \(rec.line): '\(p)' is not an utterance of '\(bound.corpus)' with every representation of the statement")
+        }
+        let e = data.emotions[row]
+        guard e == emotion || e == bound.baseline else {
+          throw ExecutionError(.input, "'\(samplePath)' line \(rec.line): '\(p)' is '\(e ?? "unlabelled")', neither \(emotion) nor \(bound.baseline)")
+        }
+        rows.append(row)
+        y.append(e == emotion ? 1 : 0)
+      }
+      if rows.isEmpty { throw ExecutionError(.input, "'\(samplePath)' has no rows for '\(emotion)'") }
+    } else {
+      let emo = data.emotions.indices.filter { data.emotions[$0] == emotion }
+      let neu = data.emotions.indices.filter { data.emotions[$0] == bound.baseline }
+      if emo.isEmpty { throw ExecutionError(.input, "no '\(emotion)' utterances have every representation of the statement") }
+      if neu.isEmpty { throw ExecutionError(.input, "no '\(bound.baseline)' utterances have every representation of the statement") }
+      // Class-balanced: m of each, drawn as build_task does with RandomState(seed).
+      let m = min(emo.count, neu.count)
+      var rs = RandomState(seed: seed)
+      let pe = rs.choiceWithoutReplacement(emo.count, m).map { emo[$0] }
+      let pn = rs.choiceWithoutReplacement(neu.count, m).map { neu[$0] }
+      rows = pe + pn
+      y = Array(repeating: 1, count: m) + Array(repeating: 0, count: m)
+    }
+    if !y.contains(1) || !y.contains(0) { throw ExecutionError(.input, "the \(emotion) task needs rows of both \(emotion) and \(bound.baseline)") }
+    let groups = try rows.map { r -> String in
+      guard let s = data.speakers[r] else { throw ExecutionError(.input, "'\(data.paths[r])' has no speaker; speaker-grouped splits need one") }
+      return s
+    }
+    let splits = try makeSplits(emotion, groups)
+    return Task(emotion: emotion, rows: rows, y: y, groups: groups, splits: splits)
+  }
+
+  func makeSplits(_ emotion: String, _ groups: [String]) throws -> [NestedSplit] {
+    guard let path = string("splits") else {
+      do {
+        return try GroupSplitter.nestedShuffleSplit(
+          groups: groups, outer: int("outer_folds", 5), inner: int("inner_folds", 5), trainSize: trainSize, seed: seed)
+      } catch let e as SplitError {
+        throw ExecutionError(.input, "\(emotion) task: \(e.message)", notes: ["give fewer folds or a smaller train_size, or explicit splits with WITH (splits = 'splits.csv')"])
+      }
+    }
+    let t: CSVTable
+    do { t = try CSVTable.read(path: path) } catch { throw ExecutionError(.input, "\(error)") }
+    func col(_ n: String) -> Int? { t.header.firstIndex { $0.lowercased() == n } }
+    guard let oc = col("outer"), let ic = col("inner"), let sc = col("speaker"), let rc = col("role") else {
+      throw ExecutionError(.input, "'\(path)' needs the columns outer, inner, speaker, role (header: \(t.header.joined(separator: ",")))")
+    }
+    let ec = col("emotion")
+    // outer → inner → role → speakers
+    var spec: [Int: [Int: [String: Set<String>]]] = [:]
+    for rec in t.records {
+      if let ec, !rec.fields[ec].isEmpty, Emotion.normalise(rec.fields[ec]) != emotion { continue }
+      guard let o = Int(rec.fields[oc].trimmingCharacters(in: .whitespaces)), let i = Int(rec.fields[ic].trimmingCharacters(in: .whitespaces)) else {
+        throw ExecutionError(.input, "'\(path)' line \(rec.line): outer and inner must be whole numbers")
+      }
+      let role = rec.fields[rc].trimmingCharacters(in: .whitespaces).lowercased()
+      guard role == "train" || role == "test" else { throw ExecutionError(.input, "'\(path)' line \(rec.line): role must be train or test, not '\(role)'") }
+      spec[o, default: [:]][i, default: [:]][role, default: []].insert(rec.fields[sc].trimmingCharacters(in: .whitespaces))
+    }
+    if spec.isEmpty { throw ExecutionError(.input, "'\(path)' has no splits for '\(emotion)'") }
+    let all = Set(groups)
+    var out: [NestedSplit] = []
+    for o in spec.keys.sorted() {
+      let inners = spec[o]!
+      guard let outerSpec = inners[0], let test = outerSpec["test"] else {
+        throw ExecutionError(.input, "'\(path)': outer split \(o) has no test speakers (rows with inner = 0, role = test)")
+      }
+      let train = outerSpec["train"] ?? all.subtracting(test)
+      let outer: Split
+      do { outer = try GroupSplitter.predefined(groups: groups, train: train, test: test) } catch let e as SplitError {
+        throw ExecutionError(.input, "'\(path)': outer split \(o): \(e.message) for the \(emotion) task")
+      }
+      let innerGroups = outer.train.map { groups[$0] }
+      var innerSplits: [Split] = []
+      for i in inners.keys.sorted() where i > 0 {
+        guard let itest = inners[i]!["test"] else { throw ExecutionError(.input, "'\(path)': inner split \(o).\(i) has no test speakers") }
+        let itrain = inners[i]!["train"] ?? Set(innerGroups).subtracting(itest)
+        do { innerSplits.append(try GroupSplitter.predefined(groups: innerGroups, train: itrain, test: itest)) } catch let e as SplitError {
+          throw ExecutionError(.input, "'\(path)': inner split \(o).\(i): \(e.message) (must be training speakers of outer split \(o))")
+        }
+      }
+      if innerSplits.isEmpty { throw ExecutionError(.input, "'\(path)': outer split \(o) has no inner splits (rows with inner ≥ 1)") }
+      out.append(NestedSplit(outer: outer, inner: innerSplits))
+    }
+    return out
+  }
+
+  var trainSize: Double { if case .number(let v)? = option("train_size") { return v } else { return 0.8 } }
+}

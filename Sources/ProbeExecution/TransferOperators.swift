@@ -1,0 +1,210 @@
+import Foundation
+import ProbeCore
+import ProbeCorpus
+import ProbePlanner
+import ProbeStorage
+
+/// `IMPORT EMBEDDINGS`, `IMPORT FEATURES` and `EXPORT`: move feature and embedding sets between
+/// files and the database. Imports land in one transaction with their `runs` row.
+struct TransferOperator {
+  let bound: BoundTransfer
+
+  func run(_ context: ExecutionContext) throws -> ResultTable {
+    switch bound.direction {
+    case .importEmbeddings: return try importEmbeddings(context)
+    case .importFeatures: return try importFeatures(context)
+    case .export: return try export(context)
+    }
+  }
+
+  /// Map of path → utterance id for the corpus.
+  func utterances(_ c: Connection) throws -> [String: Int64] {
+    var map: [String: Int64] = [:]
+    for r in try c.query("SELECT path, utterance_id FROM utterances WHERE corpus = ?", [.text(bound.corpus)]).rows {
+      map[r[0].stringValue!] = r[1].intValue!
+    }
+    return map
+  }
+
+  func input(_ error: Error) -> ExecutionError {
+    ExecutionError(.input, "\(error)")
+  }
+
+  func checkNewSet(_ c: Connection) throws {
+    if try RepresentationStore(c).info(name: bound.set, corpus: bound.corpus) != nil {
+      throw ExecutionError(.input, "'\(bound.set)' exists already for corpus '\(bound.corpus)'; import under another name")
+    }
+  }
+
+  // MARK: - IMPORT EMBEDDINGS
+
+  func importEmbeddings(_ context: ExecutionContext) throws -> ResultTable {
+    let c = context.connection
+    try checkNewSet(c)
+    let matrix: NumericMatrix
+    do {
+      matrix = bound.path.lowercased().hasSuffix(".npy") ? try NPYReader.read(path: bound.path) : try CSVMatrixReader.read(path: bound.path)
+    } catch { throw input(error) }
+    if let bad = matrix.values.firstIndex(where: { !$0.isFinite }) {
+      throw ExecutionError(.input, "'\(bound.path)': row \(bad / matrix.cols), column \(bad % matrix.cols) is \(matrix.values[bad]); embeddings must be finite")
+    }
+    let keysPath = bound.keys!
+    let keys: CSVTable
+    do { keys = try CSVTable.read(path: keysPath) } catch { throw input(error) }
+    guard let pathColumn = keys.header.firstIndex(where: { $0.lowercased() == "path" }) else {
+      throw ExecutionError(.input, "'\(keysPath)' needs a header with a 'path' column (header: \(keys.header.joined(separator: ",")))")
+    }
+    guard keys.records.count == matrix.rows else {
+      throw ExecutionError(.input, "'\(keysPath)' lists \(keys.records.count) paths but '\(bound.path)' has \(matrix.rows) rows; row i of the matrix belongs to data line i of the keys")
+    }
+    let ids = try utterances(c)
+    var vectors: [(utteranceID: Int64, layer: Int, vector: [Double])] = []
+    var seen: [Int64: Int] = [:]
+    for (i, rec) in keys.records.enumerated() {
+      let p = rec.fields[pathColumn].trimmingCharacters(in: .whitespaces)
+      guard let id = ids[p] else {
+        throw ExecutionError(.input, "'\(keysPath)' line \(rec.line): '\(p)' is not an utterance of corpus '\(bound.corpus)'")
+      }
+      if let prev = seen[id] { throw ExecutionError(.input, "'\(keysPath)' line \(rec.line): '\(p)' is listed again (first on line \(prev))") }
+      seen[id] = rec.line
+      vectors.append((id, 0, Array(matrix.values[(i * matrix.cols)..<((i + 1) * matrix.cols)])))
+    }
+    var sha = SHA256()
+    for v in vectors { sha.update(RepresentationStore.encode(v.vector, dtype: matrix.dtype)) }
+    let info = RepresentationInfo(
+      name: bound.set, corpus: bound.corpus, kind: .embeddings, dims: matrix.cols, layers: 1, dtype: matrix.dtype, featureNames: nil,
+      source: bound.path, fingerprint: "sha256:" + sha.finalize().map { String(format: "%02x", $0) }.joined(), rows: vectors.count)
+    try store(context, inputs: ["matrix": bound.path, "keys": keysPath]) { run in
+      try RepresentationStore(c).insertEmbeddings(info, vectors: vectors, runID: run)
+    }
+    return summary(info, notices: ids.count > vectors.count ? ["\(ids.count - vectors.count) utterances of '\(bound.corpus)' have no vector in '\(bound.set)'"] : [])
+  }
+
+  // MARK: - IMPORT FEATURES
+
+  func importFeatures(_ context: ExecutionContext) throws -> ResultTable {
+    let c = context.connection
+    try checkNewSet(c)
+    if Schema.systemTables.contains(bound.set.lowercased()) {
+      throw ExecutionError(.input, "'\(bound.set)' is the name of one of ProbeDB's tables; import the features under another name")
+    }
+    let table: CSVTable
+    do { table = try CSVTable.read(path: bound.path) } catch { throw input(error) }
+    guard let pathColumn = table.header.firstIndex(where: { $0.lowercased() == "path" }) else {
+      throw ExecutionError(.input, "'\(bound.path)' needs a 'path' column and one column per feature (header: \(table.header.prefix(5).joined(separator: ","))…)")
+    }
+    var featureColumns = table.header.indices.filter { $0 != pathColumn }
+    var names = featureColumns.map { table.header[$0] }
+    if names.isEmpty { throw ExecutionError(.input, "'\(bound.path)' has no feature columns besides 'path'") }
+    if let dup = Dictionary(grouping: names, by: { $0.lowercased() }).first(where: { $0.value.count > 1 }) {
+      throw ExecutionError(.input, "'\(bound.path)' names column '\(dup.value[0])' twice")
+    }
+    if bound.set.lowercased() == "egemaps" {
+      // The eGeMAPS set must hold exactly the 88 functionals; they are stored in openSMILE's order.
+      let missing = EGeMAPS.names.filter { !names.contains($0) }
+      let extra = names.filter { !EGeMAPS.names.contains($0) }
+      if !missing.isEmpty || !extra.isEmpty {
+        var msg = "'\(bound.path)' is not an eGeMAPSv02 table:"
+        if !missing.isEmpty { msg += " missing \(missing.count) (e.g. '\(missing[0])')" }
+        if !extra.isEmpty { msg += " unknown \(extra.count) (e.g. '\(extra[0])'\(closestMatch(to: extra[0], in: EGeMAPS.names).map { ", did you mean '\($0)'?" } ?? ""))" }
+        throw ExecutionError(.input, msg, notes: ["import other features under another set name"])
+      }
+      featureColumns = EGeMAPS.names.map { n in table.header.firstIndex(of: n)! }
+      names = EGeMAPS.names
+    }
+    let ids = try utterances(c)
+    var rows: [(utteranceID: Int64, values: [Double?])] = []
+    var seen: [Int64: Int] = [:]
+    var missingValues = 0
+    var sha = SHA256()
+    for rec in table.records {
+      let p = rec.fields[pathColumn].trimmingCharacters(in: .whitespaces)
+      guard let id = ids[p] else {
+        throw ExecutionError(.input, "'\(bound.path)' line \(rec.line): '\(p)' is not an utterance of corpus '\(bound.corpus)'")
+      }
+      if let prev = seen[id] { throw ExecutionError(.input, "'\(bound.path)' line \(rec.line): '\(p)' is listed again (first on line \(prev))") }
+      seen[id] = rec.line
+      var values: [Double?] = []
+      for j in featureColumns {
+        let v: Double?
+        do { v = try CSVTable.number(rec.fields[j], line: rec.line, column: table.header[j], path: bound.path) } catch { throw input(error) }
+        if v == nil { missingValues += 1 }
+        values.append(v)
+      }
+      sha.update(RepresentationStore.encode(values.map { $0 ?? .nan }, dtype: "float64"))
+      rows.append((id, values))
+    }
+    let info = RepresentationInfo(
+      name: bound.set, corpus: bound.corpus, kind: .features, dims: names.count, layers: 1, dtype: "float64", featureNames: names,
+      source: bound.path, fingerprint: "sha256:" + sha.finalize().map { String(format: "%02x", $0) }.joined(), rows: rows.count)
+    do {
+      try store(context, inputs: ["table": bound.path]) { run in
+        try RepresentationStore(c).insertFeatures(info, rows: rows, runID: run)
+      }
+    } catch let e as SQLiteError { throw ExecutionError(.storage, e.message) }
+    var notices: [String] = []
+    if missingValues > 0 { notices.append("\(missingValues) empty values stored as NULL (rows with NULLs are left out of analyses)") }
+    if ids.count > rows.count { notices.append("\(ids.count - rows.count) utterances of '\(bound.corpus)' have no row in '\(bound.path)'") }
+    return summary(info, notices: notices)
+  }
+
+  func store(_ context: ExecutionContext, inputs: [String: String], _ body: (Int64) throws -> Void) throws {
+    let c = context.connection
+    let json = "{" + inputs.sorted { $0.key < $1.key }.map { "\(jsonString($0.key)): \(jsonString($0.value))" }.joined(separator: ", ") + "}"
+    try c.transaction {
+      let run = try RunStore(c).begin(statement: context.statementText, engineVersion: ProbeVersion.string, inputs: json)
+      try body(run)
+      try RunStore(c).finish(run)
+    }
+  }
+
+  func summary(_ info: RepresentationInfo, notices: [String]) -> ResultTable {
+    ResultTable(
+      columns: [Column("set", .text), Column("corpus", .text), Column("kind", .text), Column("rows", .integer), Column("dims", .integer), Column("dtype", .text)],
+      rows: [[.text(info.name), .text(info.corpus), .text(info.kind.rawValue), .integer(Int64(info.rows)), .integer(Int64(info.dims)), .text(info.dtype)]],
+      notices: notices)
+  }
+
+  // MARK: - EXPORT
+
+  func export(_ context: ExecutionContext) throws -> ResultTable {
+    let c = context.connection
+    let store = RepresentationStore(c)
+    guard let info = try store.info(name: bound.set, corpus: bound.corpus) else {
+      throw ExecutionError(.input, "'\(bound.set)' is not stored for corpus '\(bound.corpus)'")
+    }
+    if bound.lld { throw ExecutionError(.notAvailable, "EXPORT \(bound.set) LLD needs extracted low-level descriptors, which EXTRACT egemaps will store") }
+    var paths: [Int64: String] = [:]
+    for r in try c.query("SELECT utterance_id, path FROM utterances WHERE corpus = ?", [.text(bound.corpus)]).rows {
+      paths[r[0].intValue!] = r[1].stringValue!
+    }
+    let layers: [Int]
+    switch bound.layer {
+    case .all: layers = Array(0..<info.layers)
+    case .last: layers = [info.layers - 1]
+    case .index(let i):
+      guard i >= 0, i < info.layers else { throw ExecutionError(.input, "'\(info.name)' has layers 0…\(info.layers - 1), not \(i)") }
+      layers = [i]
+    }
+    let names = info.featureNames ?? (0..<info.dims).map { "d\($0)" }
+    var out = "path" + (bound.layer == .all ? ",layer" : "") + "," + names.map(Self.csvField).joined(separator: ",") + "\n"
+    var count = 0
+    for layer in layers {
+      let m = try store.load(info, layer: layer)
+      for (i, id) in m.utteranceIDs.enumerated() {
+        let row = m.values[(i * m.cols)..<((i + 1) * m.cols)].map { $0.isNaN ? "" : "\($0)" }
+        out += Self.csvField(paths[id] ?? "") + (bound.layer == .all ? ",\(layer)" : "") + "," + row.joined(separator: ",") + "\n"
+        count += 1
+      }
+    }
+    do { try out.write(toFile: bound.path, atomically: true, encoding: .utf8) } catch {
+      throw ExecutionError(.io, "cannot write '\(bound.path)': \(error.localizedDescription)")
+    }
+    return ResultTable(columns: [Column("file", .text), Column("rows", .integer), Column("columns", .integer)],
+                       rows: [[.text(bound.path), .integer(Int64(count)), .integer(Int64(names.count + 1 + (bound.layer == .all ? 1 : 0)))]])
+  }
+
+  static func csvField(_ s: String) -> String {
+    s.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" }) ? "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : s
+  }
+}
