@@ -133,7 +133,14 @@ public enum CSVMatrixReader {
     var recs: [CSV.Record]
     do { recs = try CSV.parse(text, path: path) } catch let e as ManifestError { throw MatrixFileError(path: path, message: "line \(e.line ?? 0) \(e.message)") }
     recs = recs.filter { !($0.fields.count == 1 && $0.fields[0].trimmingCharacters(in: .whitespaces).isEmpty) }
-    if let first = recs.first, first.fields.contains(where: { Double($0.trimmingCharacters(in: .whitespaces)) == nil }) { recs.removeFirst() }
+    var keep: [Int]?
+    if let first = recs.first, first.fields.contains(where: { Double($0.trimmingCharacters(in: .whitespaces)) == nil }) {
+      // A header. Key columns (`path`, `layer`, as EXPORT writes them) are not part of the matrix.
+      let names = first.fields.map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
+      keep = names.indices.filter { !["path", "layer"].contains(names[$0]) }
+      recs.removeFirst()
+    }
+    if let keep { recs = recs.map { r in CSV.Record(line: r.line, fields: keep.map { r.fields[$0] }) } }
     guard let cols = recs.first?.fields.count else { throw MatrixFileError(path: path, message: "holds no numeric rows") }
     var values: [Double] = []
     for r in recs {

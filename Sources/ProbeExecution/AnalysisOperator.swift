@@ -44,8 +44,19 @@ struct AnalysisOperator {
 
   func run(_ context: ExecutionContext) throws -> ResultTable {
     let data = try load(context)
+    var emotions = bound.emotions
+    if bound.allEmotions, let samplePath = string("sample") {
+      // `*` with a sample file: the tasks the file describes.
+      let t: CSVTable
+      do { t = try CSVTable.read(path: samplePath) } catch { throw ExecutionError(.input, "\(error)") }
+      if let ec = t.header.firstIndex(where: { $0.lowercased() == "emotion" }) {
+        let listed = Set(t.records.compactMap { Emotion.normalise($0.fields[ec]) })
+        emotions = emotions.filter { listed.contains($0) }
+      }
+    }
+    if emotions.isEmpty { throw ExecutionError(.input, "no emotion to analyse besides \(bound.baseline)") }
     var tasks: [Task] = []
-    for e in bound.emotions { tasks.append(try task(e, data)) }
+    for e in emotions { tasks.append(try task(e, data)) }
     var config = NestedCVConfig()
     if case .numbers(let cs)? = option("c") { config.cGrid = cs }
     config.innerMetric = string("inner_metric") == "f1" ? .f1 : .accuracy
@@ -284,11 +295,24 @@ struct AnalysisOperator {
 
   func makeSplits(_ emotion: String, _ groups: [String]) throws -> [NestedSplit] {
     guard let path = string("splits") else {
+      let outer = int("outer_folds", 5), inner = int("inner_folds", 5)
       do {
-        return try GroupSplitter.nestedShuffleSplit(
-          groups: groups, outer: int("outer_folds", 5), inner: int("inner_folds", 5), trainSize: trainSize, seed: seed)
+        switch string("splitter") ?? "shuffle" {
+        case "group_kfold":
+          return try GroupSplitter.kFold(groups: groups, folds: outer).map { o in
+            NestedSplit(outer: o, inner: try GroupSplitter.kFold(groups: o.train.map { groups[$0] }, folds: inner))
+          }
+        case "loso":
+          return try GroupSplitter.leaveOneOut(groups: groups).map { o in
+            NestedSplit(outer: o, inner: try GroupSplitter.leaveOneOut(groups: o.train.map { groups[$0] }))
+          }
+        default:
+          return try GroupSplitter.nestedShuffleSplit(groups: groups, outer: outer, inner: inner, trainSize: trainSize, seed: seed)
+        }
       } catch let e as SplitError {
-        throw ExecutionError(.input, "\(emotion) task: \(e.message)", notes: ["give fewer folds or a smaller train_size, or explicit splits with WITH (splits = 'splits.csv')"])
+        throw ExecutionError(
+          .input, "\(emotion) task (\(Set(groups).count) speakers): \(e.message)",
+          notes: ["use fewer folds, leave-one-speaker-out (WITH (splitter = 'loso')), or explicit splits (WITH (splits = 'splits.csv'))"])
       }
     }
     let t: CSVTable

@@ -64,13 +64,17 @@ public struct Binder {
       let baseline = try emotion(s.baseline, in: corpus)
       var sets: [BoundSet] = []
       for r in s.sets { sets.append(BoundSet(name: try storedSet(r.name, in: corpus), layer: layer(r.layer))) }
-      return .analysis(BoundAnalysis(kind: .evaluate, emotions: emotions.filter { $0 != baseline }, baseline: baseline, sets: sets, corpus: corpus, top: nil, features: [], byCategory: false, options: try options(s.options, for: "EVALUATE")))
+      var a = BoundAnalysis(kind: .evaluate, emotions: emotions.filter { $0 != baseline }, baseline: baseline, sets: sets, corpus: corpus, top: nil, features: [], byCategory: false, options: try options(s.options, for: "EVALUATE"))
+      if case .star = s.target { a.allEmotions = true }
+      return .analysis(a)
     case .rank(let s):
       let corpus = try corpusOrDefault(s.corpus, at: s.set.range)
       let emotions = try targetEmotions(s.target, in: corpus)
       let set = BoundSet(name: try storedSet(s.set.name, in: corpus), layer: layer(s.set.layer))
       try checkTop(s.top)
-      return .analysis(BoundAnalysis(kind: .rank, emotions: emotions.filter { $0 != "neutral" }, baseline: "neutral", sets: [set], corpus: corpus, top: s.top?.value, features: [], byCategory: false, options: try options(s.options, for: "RANK")))
+      var a = BoundAnalysis(kind: .rank, emotions: emotions.filter { $0 != "neutral" }, baseline: "neutral", sets: [set], corpus: corpus, top: s.top?.value, features: [], byCategory: false, options: try options(s.options, for: "RANK"))
+      if case .star = s.target { a.allEmotions = true }
+      return .analysis(a)
     case .probe(let s):
       var features: [String] = []
       if s.allFeatures { features = EGeMAPS.names } else {
@@ -85,7 +89,9 @@ public struct Binder {
       let emotions = try targetEmotions(s.target, in: corpus)
       let set = BoundSet(name: try storedSet(s.set.name, in: corpus), layer: layer(s.set.layer))
       try checkTop(s.top)
-      return .analysis(BoundAnalysis(kind: .probe, emotions: emotions.filter { $0 != "neutral" }, baseline: "neutral", sets: [set], corpus: corpus, top: s.top?.value, features: features, byCategory: s.byCategory, options: try options(s.options, for: "PROBE")))
+      var a = BoundAnalysis(kind: .probe, emotions: emotions.filter { $0 != "neutral" }, baseline: "neutral", sets: [set], corpus: corpus, top: s.top?.value, features: features, byCategory: s.byCategory, options: try options(s.options, for: "PROBE"))
+      if case .star = s.target { a.allEmotions = true }
+      return .analysis(a)
     case .explain(let inner): return .explain(try bind(inner))
     case .plot(let p): return .plot(try bind(p.subject), path: resolve(p.path.value))
     case .report(let r): return .report(path: resolve(r.path.value))

@@ -56,6 +56,8 @@ public struct BoundAnalysis: Sendable, Equatable {
   public enum Kind: String, Sendable { case evaluate = "EVALUATE", rank = "RANK", probe = "PROBE" }
   public var kind: Kind
   public var emotions: [String]
+  /// `FOR *` / `EVALUATE *`: every emotion (narrowed to those a `sample` file lists).
+  public var allEmotions: Bool = false
   public var baseline: String
   public var sets: [BoundSet]
   public var corpus: String

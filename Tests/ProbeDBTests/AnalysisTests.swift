@@ -1,0 +1,148 @@
+import Foundation
+import ProbeDB
+import ProbeTestSupport
+import XCTest
+
+/// EVALUATE and RANK against the paper reference pipeline (scikit-learn + shap) on its own small
+/// synthetic corpus: `Fixtures/pipeline`, made by `scripts/gen_pipeline_fixture.py`.
+final class AnalysisTests: XCTestCase {
+  static let dir = TestSupport.fixture("pipeline")
+  static let expected: JSON = try! JSON.parse(file: dir + "/expected.json")
+
+  func openImported() throws -> Database {
+    let db = try Database()
+    let d = Self.dir
+    try db.execute("""
+      IMPORT CORPUS synth FROM '\(d)/manifest.csv';
+      IMPORT EMBEDDINGS emb FROM '\(d)/embeddings.npy' FOR synth KEYS '\(d)/keys.csv';
+      IMPORT FEATURES egemaps FROM '\(d)/egemaps.csv' FOR synth;
+      USE synth;
+      """)
+    return db
+  }
+
+  var emotions: [String] { Self.expected["emotions"].object.keys.sorted() }
+
+  func folds(_ db: Database, _ e: String, _ rep: String) throws -> (f1: [Double], c: [Double]) {
+    let t = try db.query("SELECT f1, c FROM evaluations WHERE run_id = (SELECT max(run_id) FROM evaluations WHERE emotion = '\(e)') AND emotion = '\(e)' AND representation = '\(rep)' ORDER BY fold")
+    return (t.rows.map { $0[0].doubleValue! }, t.rows.map { $0[1].doubleValue! })
+  }
+
+  /// With the reference's rows and splits passed in: every fold's F1 and C identical.
+  func testEvaluateWithReferenceRowsAndSplits() throws {
+    let db = try openImported()
+    // `*` with a sample file: the emotions the file lists (the reference ran the paper's five).
+    let r = try db.execute("EVALUATE * VS neutral USING egemaps, emb WITH (sample = '\(Self.dir)/sample.csv', splits = '\(Self.dir)/splits.csv')")[0].table
+    XCTAssertEqual(r.rows.count, 2 * emotions.count)
+    for e in emotions {
+      for rep in ["egemaps", "emb"] {
+        let want = Self.expected["emotions"][e][rep]
+        let got = try folds(db, e, rep)
+        XCTAssertEqual(got.f1, want["fold_f1"].doubles, "\(e) \(rep)")
+        XCTAssertEqual(got.c, want["fold_C"].doubles, "\(e) \(rep)")
+        let row = r.rows.first { $0[0] == .text(e) && $0[1] == .text(rep) }!
+        XCTAssertEqual(row[4].doubleValue, want["f1_mean"].double, "\(e) \(rep) mean")
+      }
+    }
+  }
+
+  /// Without sample or splits files the seeded protocol (NumPy RandomState + GroupShuffleSplit)
+  /// draws the reference's rows and splits by itself: the same numbers.
+  func testDefaultProtocolReproducesReferenceFromSeedAlone() throws {
+    let db = try openImported()
+    for e in emotions { try db.execute("EVALUATE \(e) VS neutral USING egemaps, emb") }
+    for e in emotions {
+      for rep in ["egemaps", "emb"] {
+        let got = try folds(db, e, rep)
+        XCTAssertEqual(got.f1, Self.expected["emotions"][e][rep]["fold_f1"].doubles, "\(e) \(rep)")
+        XCTAssertEqual(got.c, Self.expected["emotions"][e][rep]["fold_C"].doubles, "\(e) \(rep)")
+      }
+    }
+    // The drawn rows and splits are stored, in the sample/splits file formats.
+    let sample = try db.query("SELECT path FROM samples WHERE emotion = 'angry' ORDER BY position").rows.map { $0[0].stringValue! }
+    let file = try String(contentsOfFile: Self.dir + "/sample.csv", encoding: .utf8).split(whereSeparator: \.isNewline).dropFirst()
+      .map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }.filter { $0.hasPrefix("angry,") }.map { String($0.dropFirst(6)) }
+    XCTAssertEqual(sample, file)
+    XCTAssertEqual(try db.query("SELECT count(DISTINCT outer) FROM folds").rows, [[.integer(5)]])
+  }
+
+  /// RANK: SHAP importance within 1e-6 relative of shap's values (reference run to the exact
+  /// optimum) and the whole ranking identical; top 20 also identical to the default-tolerance run.
+  func testRankMatchesSHAP() throws {
+    let db = try openImported()
+    let opts = "WITH (sample = '\(Self.dir)/sample.csv', splits = '\(Self.dir)/splits.csv')"
+    let printed = try db.execute("RANK emb FOR * TOP 20 \(opts); RANK egemaps FOR * \(opts);")
+    XCTAssertEqual(printed[0].table.rows.count, 20 * emotions.count)
+    for e in emotions {
+      let want = Self.expected["emotions"][e]
+      let emb = try db.query("SELECT dim, mean_abs_shap FROM shap_importance WHERE representation = 'emb' AND emotion = '\(e)' ORDER BY rank").rows
+      XCTAssertEqual(emb.map { Int($0[0].intValue!) }, want["emb_ranking"].ints, e)
+      XCTAssertEqual(Array(emb.map { Int($0[0].intValue!) }.prefix(20)), want["emb_ranking_default_tol"].ints, e)
+      let wantImp = want["emb_shap"].doubles
+      for r in emb {
+        let j = Int(r[0].intValue!)
+        XCTAssertEqual(r[1].doubleValue!, wantImp[j], accuracy: 1e-6 * wantImp[j], "\(e) dim \(j)")
+      }
+      let names = Self.expected["feature_names"].strings
+      let feats = try db.query("SELECT feature, mean_abs_shap FROM shap_importance WHERE representation = 'egemaps' AND emotion = '\(e)' ORDER BY rank").rows
+      XCTAssertEqual(feats.map { $0[0].stringValue! }, want["egemaps_ranking"].strings, e)
+      let fImp = want["egemaps_shap"].doubles
+      for r in feats {
+        let j = names.firstIndex(of: r[0].stringValue!)!
+        XCTAssertEqual(r[1].doubleValue!, fImp[j], accuracy: 1e-6 * fImp[j], "\(e) \(names[j])")
+      }
+    }
+  }
+
+  func testProvenanceAndExport() throws {
+    let db = try openImported()
+    try db.execute("EVALUATE angry VS neutral USING emb WITH (seed = 42, c = (0.1, 1))")
+    let run = try db.query("SELECT options, seed, inputs, status FROM runs ORDER BY run_id DESC LIMIT 1").rows[0]
+    XCTAssertTrue(run[0].stringValue!.hasPrefix("{\"seed\": 42, \"c\": [0.1, 1.0], \"outer_folds\": 5"), run[0].description)
+    XCTAssertEqual(run[1], .integer(42))
+    XCTAssertTrue(run[2].stringValue!.contains("\"emb\": \"sha256:"), run[2].description)
+    XCTAssertEqual(run[3], .text("ok"))
+    // Export round trip: the embeddings come back as written.
+    let out = TestSupport.temporaryDirectory("export") + "/emb.csv"
+    try db.execute("EXPORT emb FROM synth TO '\(out)'")
+    let lines = try String(contentsOfFile: out, encoding: .utf8).split(separator: "\n")
+    XCTAssertEqual(lines.count, 361)
+    XCTAssertTrue(lines[0].hasPrefix("path,d0,d1,"))
+    let db2 = try Database()
+    try db2.execute("IMPORT CORPUS synth FROM '\(Self.dir)/manifest.csv'; IMPORT EMBEDDINGS again FROM '\(out)' FOR synth KEYS '\(out)';")
+    XCTAssertEqual(try db2.query("SELECT fingerprint FROM representations").rows, try db.query("SELECT fingerprint FROM representations WHERE name = 'emb'").rows)
+  }
+
+  func testBadInput() throws {
+    let db = try openImported()
+    let tmp = TestSupport.temporaryDirectory("bad")
+    try TestSupport.writeText(tmp, "splits.csv", "outer,inner,speaker,role\n1,0,spk99,test\n1,1,spk01,test\n")
+    func fails(_ stmt: String, _ message: String, line: UInt = #line) {
+      XCTAssertThrowsError(try db.execute(stmt), line: line) { e in XCTAssertTrue("\(e)".contains(message), "\(e)", line: line) }
+    }
+    let before = try db.query("SELECT count(*) + 1 FROM runs").rows  // + the IMPORT CORPUS other below
+    fails("EVALUATE angry VS neutral USING emb WITH (splits = '\(tmp)/splits.csv')", "unknown speaker 'spk99'")
+    fails("EVALUATE angry VS neutral USING emb WITH (splitter = 'group_kfold', outer_folds = 7)", "6 speakers cannot fill 7 speaker-grouped folds")
+    fails("EVALUATE angry VS neutral USING emb WITH (splitter = 'group_kfold', outer_folds = 7)", "leave-one-speaker-out")
+    try TestSupport.writeText(tmp, "sample.csv", "emotion,path\nangry,nowhere.wav\n")
+    fails("EVALUATE angry VS neutral USING emb WITH (sample = '\(tmp)/sample.csv')", "line 2: 'nowhere.wav' is not an utterance")
+    fails("EVALUATE angry VS neutral USING emb WITH (train_size = 1.5)", "train_size must be between 0 and 1")
+    fails("RANK emb FOR boredom", "corpus 'synth' has no 'boredom' utterances")
+    fails("IMPORT EMBEDDINGS emb FROM '\(Self.dir)/embeddings.npy' FOR synth KEYS '\(Self.dir)/keys.csv'", "'emb' exists already")
+    try Data([0x93, 0x4E, 0x55, 0x4D, 0x50, 0x59, 1, 0, 10, 0]).write(to: URL(fileURLWithPath: tmp + "/cut.npy"))
+    fails("IMPORT EMBEDDINGS e2 FROM '\(tmp)/cut.npy' FOR synth KEYS '\(Self.dir)/keys.csv'", "truncated header")
+    try TestSupport.writeText(tmp, "f.csv", "path,x\nspk01/00000.wav,nan\n")
+    fails("IMPORT FEATURES f FROM '\(tmp)/f.csv' FOR synth", "line 2, column 'x': nan is not a finite number")
+    fails("IMPORT FEATURES runs FROM '\(tmp)/f.csv' FOR synth", "one of ProbeDB's tables")
+    try TestSupport.writeText(tmp, "eg.csv", "path,F0semitoneFrom27.5Hz_sma3nz_amen\nspk01/00000.wav,1\n")
+    try db.execute("IMPORT CORPUS other FROM '\(Self.dir)/manifest.csv'")
+    fails("IMPORT FEATURES egemaps FROM '\(tmp)/eg.csv' FOR other", "did you mean 'F0semitoneFrom27.5Hz_sma3nz_amean'")
+    XCTAssertEqual(try db.query("SELECT count(*) FROM runs").rows, before, "failed statements leave no run behind")
+  }
+
+  func testLeaveOneSpeakerOut() throws {
+    let db = try openImported()
+    let r = try db.query("EVALUATE sad VS neutral USING egemaps WITH (splitter = 'loso')")
+    XCTAssertEqual(r.values("f1_folds")?.first?.stringValue?.split(separator: " ").count, 6)
+  }
+}

@@ -1,0 +1,43 @@
+#!/usr/bin/env python3
+"""End-to-end fixture for EVALUATE / RANK parity with the paper reference pipeline.
+
+    /tmp/refvenv/bin/python scripts/gen_pipeline_fixture.py ../shared/reference/paper_pipeline.py \
+        Tests/ProbeTestSupport/Fixtures/pipeline
+
+Runs paper_pipeline.py twice on its small synthetic corpus (6 speakers, d = 128, seed 5): with its
+defaults (newton-cg, tol 1e-8) and with --lr-tol 1e-13 (the exact optimum, for SHAP magnitudes).
+Writes the ProbeDB inputs (scripts/reference_to_probedb.py) and expected.json: per emotion the
+fold F1s, chosen Cs and mean F1 of both representations, and the SHAP importance and ranking.
+"""
+import json
+import os
+import subprocess
+import sys
+import tempfile
+
+ref, out = sys.argv[1], sys.argv[2]
+here = os.path.dirname(os.path.abspath(__file__))
+os.makedirs(out, exist_ok=True)
+args = ["--synthetic", "--synthetic-dim", "128", "--synthetic-speakers", "6", "--synthetic-seed", "5"]
+with tempfile.TemporaryDirectory() as tmp:
+    subprocess.run([sys.executable, ref, *args, "--save-synthetic", f"{tmp}/data", "--out", f"{tmp}/ref.json"], check=True,
+                   stderr=subprocess.DEVNULL)
+    subprocess.run([sys.executable, ref, *args, "--lr-tol", "1e-13", "--out", f"{tmp}/tight.json"], check=True,
+                   stderr=subprocess.DEVNULL)
+    subprocess.run([sys.executable, os.path.join(here, "reference_to_probedb.py"), f"{tmp}/data", f"{tmp}/ref.json", out], check=True)
+    r = json.load(open(f"{tmp}/ref.json"))
+    t = json.load(open(f"{tmp}/tight.json"))
+expected = {"provenance": {"tool": "paper_pipeline.py (scikit-learn, shap)", **{k: r["meta"][k] for k in ("numpy", "scikit_learn", "shap")},
+                           "command": "paper_pipeline.py " + " ".join(args) + " [--lr-tol 1e-13]"},
+            "feature_names": r["feature_names"], "emotions": {}}
+for e, v in r["emotions"].items():
+    tv = t["emotions"][e]
+    expected["emotions"][e] = {
+        "egemaps": {k: v["egemaps_classification"][k] for k in ("fold_f1", "fold_C", "f1_mean")},
+        "emb": {k: v["embedding_classification_all_dims"][k] for k in ("fold_f1", "fold_C", "f1_mean")},
+        "emb_tight": {k: tv["embedding_classification_all_dims"][k] for k in ("fold_f1", "fold_C", "f1_mean")},
+        "emb_shap": tv["embedding_shap"]["mean_abs_shap"], "emb_ranking": tv["embedding_shap"]["ranking"],
+        "egemaps_shap": tv["egemaps_shap"]["mean_abs_shap"], "egemaps_ranking": tv["egemaps_shap"]["ranking"],
+        "emb_ranking_default_tol": v["embedding_shap"]["ranking"][:20],
+    }
+json.dump(expected, open(os.path.join(out, "expected.json"), "w"))
