@@ -54,7 +54,7 @@ final class BinderTests: XCTestCase {
     XCTAssertEqual(a.emotions, ["angry", "happy"])
     XCTAssertEqual(a.sets, [BoundSet(name: "egemaps", layer: .last), BoundSet(name: "wavlm", layer: .index(3))])
     // Given options first, then every default, so a run records all it used.
-    XCTAssertEqual(a.options.json, "{\"seed\": 7, \"c\": [1.0, 10.0], \"outer_folds\": 5, \"inner_folds\": 5, \"train_size\": 0.8, \"alpha\": [0.001, 0.01, 0.1, 1.0, 10.0, 100.0], \"normalize\": \"speaker\", \"protocol\": \"clean\", \"inner_metric\": \"accuracy\"}")
+    XCTAssertEqual(a.options.json, "{\"seed\": 7, \"c\": [1.0, 10.0], \"outer_folds\": 5, \"inner_folds\": 5, \"splitter\": \"shuffle\", \"train_size\": 0.8, \"alpha\": [0.001, 0.01, 0.1, 1.0, 10.0, 100.0], \"normalize\": \"speaker\", \"protocol\": \"clean\", \"inner_metric\": \"accuracy\"}")
     guard case .success(.analysis(let p)) = bind("PROBE f0, loudness, energy FROM wavlm FOR angry", catalog: cat) else { return XCTFail("did not bind") }
     // f0 (10) + loudness (10) + the rest of energy (15 − 10 loudness) = 25, without duplicates.
     XCTAssertEqual(p.features.count, 25)
