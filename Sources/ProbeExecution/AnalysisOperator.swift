@@ -2,6 +2,7 @@ import Foundation
 import ProbeCore
 import ProbeCorpus
 import ProbeLearn
+import ProbeNumerics
 import ProbePlanner
 import ProbeStorage
 
@@ -43,6 +44,11 @@ struct AnalysisOperator {
   var authors: Bool { string("protocol") == "authors" }
 
   func run(_ context: ExecutionContext) throws -> ResultTable {
+    // Cross-validation multiplies small matrices: BLAS threads would only spin. Parallelism is
+    // across folds instead (parallelMap).
+    let blasThreads = Linalg.blasThreads
+    Linalg.setBLASThreads(1)
+    defer { Linalg.setBLASThreads(blasThreads) }
     let data = try load(context)
     var emotions = bound.emotions
     if bound.allEmotions, let samplePath = string("sample") {
@@ -67,24 +73,83 @@ struct AnalysisOperator {
       var rep: Int
       var result: NestedCVResult
       var importance: [Double]?
+      var key: String
+      var reusedFrom: Int64?
     }
-    var outcomes: [Outcome] = []
-    let total = tasks.count * data.matrices.count
+    // Cross-validations already stored under the same protocol (same rows, splits, options and
+    // data fingerprints) are reused: the result is deterministic, so only RANK's last-fold model is
+    // refitted.
+    var reused: [String: (run: Int64, folds: [FoldResult])] = [:]
     for t in tasks {
-      for (r, m) in data.matrices.enumerated() {
-        try context.checkCancelled()
-        context.progress?.update(task: "\(bound.kind.rawValue.lowercased()) \(t.emotion)", done: outcomes.count, total: total)
-        let x = m.x.rows(t.rows)
-        let result: NestedCVResult
-        do { result = try NestedCV.run(x, t.y, splits: t.splits, config: config) } catch let e as LearnError {
-          throw ExecutionError(.numeric, "\(t.emotion) vs \(bound.baseline) on '\(m.set.name)': \(e.message)")
-        }
-        var importance: [Double]?
-        if bound.kind == .rank { importance = shap(result.lastModel, x) }
-        outcomes.append(Outcome(task: t, rep: r, result: result, importance: importance))
+      for m in data.matrices {
+        let key = protocolKey(t, m.info, m.layer)
+        if let r = try storedCV(context.connection, key: key, folds: t.splits.count, grid: config.cGrid) { reused[key] = r }
       }
     }
-    context.progress?.finish(task: "\(bound.kind.rawValue.lowercased())")
+    // Every (task, representation, outer fold) is an independent job: run them all on both cores.
+    struct Job {
+      var task: Int
+      var rep: Int
+      var fold: Int
+    }
+    var jobs: [Job] = []
+    var taskInputs: [[DataMatrix]] = []
+    for (ti, t) in tasks.enumerated() {
+      taskInputs.append(data.matrices.map { $0.x.rows(t.rows) })
+      for (r, m) in data.matrices.enumerated() where reused[protocolKey(t, m.info, m.layer)] == nil {
+        for k in t.splits.indices { jobs.append(Job(task: ti, rep: r, fold: k)) }
+      }
+    }
+    let label = bound.kind.rawValue.lowercased()
+    let lock = NSLock()
+    var done = 0
+    let results = parallelMap(jobs.count) { i -> Result<(FoldResult, ScaledLogistic), Error> in
+      let j = jobs[i]
+      if context.isCancelled() { return .failure(ExecutionError(.cancelled, "statement cancelled; nothing was stored")) }
+      let r = Result { try NestedCV.outerFold(taskInputs[j.task][j.rep], tasks[j.task].y, tasks[j.task].splits[j.fold], config: config) }
+      lock.lock()
+      done += 1
+      let d = done
+      lock.unlock()
+      if Thread.isMainThread { context.progress?.update(task: label, done: d, total: jobs.count) }
+      return r
+    }
+    context.progress?.finish(task: label)
+    var outcomes: [Outcome] = []
+    var cursor = 0
+    for (ti, t) in tasks.enumerated() {
+      for (r, m) in data.matrices.enumerated() {
+        let key = protocolKey(t, m.info, m.layer)
+        if let stored = reused[key] {
+          var model: ScaledLogistic?
+          if bound.kind == .rank {
+            let last = t.splits[t.splits.count - 1].outer
+            do {
+              model = try ScaledLogistic.fit(taskInputs[ti][r].rows(last.train), last.train.map { t.y[$0] }, c: stored.folds[stored.folds.count - 1].c)
+            } catch { throw ExecutionError(.numeric, "\(t.emotion) vs \(bound.baseline) on '\(m.set.name)': \(error)") }
+          }
+          let result = NestedCVResult(folds: stored.folds, lastModel: model ?? ScaledLogistic(scaler: nil, model: LogisticModel(weights: [], intercept: 0, iterations: 0), c: 0))
+          let importance = model.map { shap($0, taskInputs[ti][r]) }
+          outcomes.append(Outcome(task: t, rep: r, result: result, importance: importance, key: key, reusedFrom: stored.run))
+          continue
+        }
+        var folds: [FoldResult] = []
+        var last: ScaledLogistic?
+        for _ in t.splits {
+          do {
+            let (f, model) = try results[cursor].get()
+            folds.append(f)
+            last = model
+          } catch let e as LearnError {
+            throw ExecutionError(.numeric, "\(t.emotion) vs \(bound.baseline) on '\(m.set.name)': \(e.message)")
+          }
+          cursor += 1
+        }
+        let result = NestedCVResult(folds: folds, lastModel: last!)
+        let importance = bound.kind == .rank ? shap(result.lastModel, taskInputs[ti][r]) : nil
+        outcomes.append(Outcome(task: t, rep: r, result: result, importance: importance, key: key, reusedFrom: nil))
+      }
+    }
 
     // Store everything in one transaction with its run.
     let c = context.connection
@@ -117,14 +182,14 @@ struct AnalysisOperator {
           for (i, split) in s.inner.enumerated() { try put(i + 1, split, innerGroups) }
         }
       }
-      let evalStmt = try c.prepare("INSERT INTO evaluations(run_id, emotion, representation, layer, fold, c, f1, train_rows, test_rows) VALUES (?,?,?,?,?,?,?,?,?)")
+      let evalStmt = try c.prepare("INSERT INTO evaluations(run_id, emotion, representation, layer, fold, c, f1, train_rows, test_rows, protocol_key) VALUES (?,?,?,?,?,?,?,?,?,?)")
       let innerStmt = try c.prepare("INSERT INTO inner_scores(run_id, emotion, representation, fold, c, mean_score) VALUES (?,?,?,?,?,?)")
       let shapStmt = try c.prepare("INSERT INTO shap_importance(run_id, emotion, representation, layer, dim, feature, mean_abs_shap, rank) VALUES (?,?,?,?,?,?,?,?)")
       for o in outcomes {
         let m = data.matrices[o.rep]
         let layer: Value = m.info.kind == .embeddings ? .integer(Int64(m.layer)) : .null
         for (k, f) in o.result.folds.enumerated() {
-          try evalStmt.bind([.integer(run), .text(o.task.emotion), .text(m.info.name), layer, .integer(Int64(k + 1)), .real(f.c), .real(f.f1), .integer(Int64(f.trainRows)), .integer(Int64(f.testRows))])
+          try evalStmt.bind([.integer(run), .text(o.task.emotion), .text(m.info.name), layer, .integer(Int64(k + 1)), .real(f.c), .real(f.f1), .integer(Int64(f.trainRows)), .integer(Int64(f.testRows)), .text(o.key)])
           while try evalStmt.step() {}
           for (ci, score) in f.innerMeanScores.enumerated() {
             try innerStmt.bind([.integer(run), .text(o.task.emotion), .text(m.info.name), .integer(Int64(k + 1)), .real(config.cGrid[ci]), .real(score)])
@@ -143,6 +208,8 @@ struct AnalysisOperator {
     }
 
     // The printed result.
+    var reuseNotes: [String] = []
+    for o in outcomes { if let r = o.reusedFrom { reuseNotes.append("\(o.task.emotion) on '\(data.matrices[o.rep].info.name)': cross-validation reused from run \(r) (same rows, splits, options and data)") } }
     if bound.kind == .evaluate {
       var rows: [[Value]] = []
       for o in outcomes {
@@ -156,10 +223,10 @@ struct AnalysisOperator {
       }
       return ResultTable(
         columns: [Column("emotion", .text), Column("representation", .text), Column("rows", .integer), Column("speakers", .integer),
-                  Column("f1_mean", .real), Column("f1_folds", .text), Column("c_folds", .text)], rows: rows)
+                  Column("f1_mean", .real), Column("f1_folds", .text), Column("c_folds", .text)], rows: rows, notices: reuseNotes)
     }
     var rows: [[Value]] = []
-    var notices: [String] = []
+    var notices: [String] = reuseNotes
     for o in outcomes {
       let m = data.matrices[o.rep]
       notices.append("\(o.task.emotion): nested-CV F1 \(String(format: "%.4f", o.result.meanF1)) on '\(m.info.name)'; SHAP of the last outer fold's model (C = \(Value.format(o.result.lastModel.c)))")
@@ -174,6 +241,37 @@ struct AnalysisOperator {
     return ResultTable(
       columns: [Column("emotion", .text), Column("representation", .text), Column("rank", .integer), Column("dim", .integer), Column("feature", .text), Column("mean_abs_shap", .real)],
       rows: rows, notices: notices)
+  }
+
+  /// A digest of everything a cross-validation result depends on: the task's rows and labels,
+  /// its splits, the representation's stored data, the C grid and inner protocol, and the engine
+  /// version. Equal keys mean equal results.
+  func protocolKey(_ t: Task, _ info: RepresentationInfo, _ layer: Int) -> String {
+    var s = "v\(ProbeVersion.string)|\(bound.corpus)|\(info.name)|\(layer)|\(info.fingerprint)|\(t.emotion)|\(bound.baseline)|"
+    if case .numbers(let cs)? = option("c") { s += cs.map { Value.format($0) }.joined(separator: ",") }
+    s += "|\(string("inner_metric") ?? "accuracy")|\(string("protocol") ?? "clean")|\(string("normalize") ?? "speaker")|"
+    s += t.rows.map(String.init).joined(separator: ",") + "|" + t.y.map(String.init).joined(separator: "")
+    for sp in t.splits {
+      s += "|" + sp.outer.test.map(String.init).joined(separator: ",")
+      for i in sp.inner { s += ";" + i.test.map(String.init).joined(separator: ",") }
+    }
+    return "sha256:" + SHA256.hex(Array(s.utf8))
+  }
+
+  /// The folds of the latest stored cross-validation with this key, with their inner scores.
+  func storedCV(_ c: Connection, key: String, folds: Int, grid: [Double]) throws -> (run: Int64, folds: [FoldResult])? {
+    guard let run = try c.scalar("SELECT max(run_id) FROM evaluations WHERE protocol_key = ?", [.text(key)])?.intValue else { return nil }
+    let rows = try c.query("SELECT fold, c, f1, train_rows, test_rows, emotion, representation FROM evaluations WHERE protocol_key = ? AND run_id = ? ORDER BY fold", [.text(key), .integer(run)]).rows
+    guard rows.count == folds else { return nil }
+    var out: [FoldResult] = []
+    for r in rows {
+      let scores = try c.query("SELECT c, mean_score FROM inner_scores WHERE run_id = ? AND emotion = ? AND representation = ? AND fold = ? ORDER BY c",
+                               [.integer(run), r[5], r[6], r[0]]).rows
+      var byC: [Double: Double] = [:]
+      for s in scores { byC[s[0].doubleValue!] = s[1].doubleValue! }
+      out.append(FoldResult(c: r[1].doubleValue!, f1: r[2].doubleValue!, innerMeanScores: grid.map { byC[$0] ?? .nan }, trainRows: Int(r[3].intValue!), testRows: Int(r[4].intValue!)))
+    }
+    return (run, out)
   }
 
   /// Mean |SHAP| per column. Clean: the model's scaler applied to the task rows, background = all

@@ -8,6 +8,12 @@ public struct LogisticModel: Sendable, Equatable {
   /// Newton iterations used.
   public var iterations: Int
 
+  public init(weights: [Double], intercept: Double, iterations: Int) {
+    self.weights = weights
+    self.intercept = intercept
+    self.iterations = iterations
+  }
+
   /// Decision values `w·z + b` for the rows of `z`.
   public func decision(_ z: DataMatrix) -> [Double] {
     precondition(z.cols == weights.count, "model has \(weights.count) weights, data \(z.cols) columns")
@@ -78,124 +84,119 @@ public struct LogisticProblem {
     var m = LogisticModel(weights: w, intercept: b, iterations: 0).decision(z)
     var wNorm2 = w.reduce(0) { $0 + $1 * $1 }
     var f = objective(wNorm2, m, c)
+    // Work buffers, allocated once per fit.
     var q = [Double](repeating: 0, count: n)  // ∂loss/∂m
     var dd = [Double](repeating: 0, count: n)  // σ'(m)
+    var sq = [Double](repeating: 0, count: n)  // √σ'(m)
     var gw = [Double](repeating: 0, count: d)
+    var dw = [Double](repeating: 0, count: d)
+    var a = [Double](repeating: 0, count: n * n)
+    var t = [Double](repeating: 0, count: 2 * n)  // two right-hand sides, column-major n×2
+    var kst = [Double](repeating: 0, count: 2 * n)
+    var u = [Double](repeating: 0, count: n)
+    var mNew = m
     var iterations = 0
     let scale = c * Double(max(n, 1))
-    while iterations < maxIterations {
-      // Gradient.
-      var gb = 0.0
-      for i in 0..<n {
-        let p = Self.sigmoid(s[i] * m[i])
-        q[i] = -s[i] * (1 - p)
-        dd[i] = p * (1 - p)
-        gb += q[i]
-      }
-      gb *= c
-      gw = w
-      if d > 0 {
-        z.values.withUnsafeBufferPointer { pz in
-          q.withUnsafeBufferPointer { pq in gw.withUnsafeMutableBufferPointer { pg in Linalg.gemv(pz.baseAddress!, pq.baseAddress!, pg.baseAddress!, m: n, n: d, trans: true, alpha: c, beta: 1) } }
+    let threshold = max(tolerance * scale, 1e-10, 64 * Double.ulpOfOne * scale)
+    try z.values.withUnsafeBufferPointer { pz in
+      while iterations < maxIterations {
+        // Gradient: g_w = w + C·Zᵀq, g_b = C·Σq.
+        var gb = 0.0
+        for i in 0..<n {
+          let p = Self.sigmoid(s[i] * m[i])
+          q[i] = -s[i] * (1 - p)
+          dd[i] = p * (1 - p)
+          sq[i] = dd[i].squareRoot()
+          gb += q[i]
         }
-      }
-      // Stop at the optimum to rounding: the gradient's size is at the level of its own
-      // floating-point error (≈ C·n·ε); `tolerance` bounds it on scikit-learn's mean-loss scale.
-      let gmax = max(abs(gb), gw.map(abs).max() ?? 0)
-      if gmax <= max(tolerance * scale, 1e-10, 64 * Double.ulpOfOne * scale) { break }
-      iterations += 1
+        gb *= c
+        for j in 0..<d { gw[j] = w[j] }
+        if d > 0 { Linalg.gemv(pz.baseAddress!, q, &gw, m: n, n: d, trans: true, alpha: c, beta: 1) }
+        // Stop at the optimum to rounding: the gradient's size is at the level of its own
+        // floating-point error (≈ C·n·ε); `tolerance` bounds it on scikit-learn's mean-loss scale.
+        var gmax = abs(gb)
+        for j in 0..<d { gmax = max(gmax, abs(gw[j])) }
+        if gmax <= threshold { break }
+        iterations += 1
 
-      // Newton direction by block elimination (see the type's note).
-      let sq = dd.map { $0.squareRoot() }
-      var a = [Double](repeating: 0, count: n * n)
-      for i in 0..<n {
-        for j in 0...i {
-          let v = c * sq[i] * gram[i * n + j] * sq[j]
-          a[i * n + j] = v
-          a[j * n + i] = v
+        // Newton direction by block elimination (see the type's note):
+        // A = I + C·S·K·S;  solve (I + C·K·D)·u = r as  t = A⁻¹·S·r,  u = r − C·K·S·t,
+        // for r0 = −Z·g_w and r1 = 1, then Δb from the intercept equation.
+        for i in 0..<n {
+          let ci = c * sq[i]
+          for j in 0...i {
+            let v = ci * gram[i * n + j] * sq[j]
+            a[i * n + j] = v
+            a[j * n + i] = v
+          }
+          a[i * n + i] += 1
         }
-        a[i * n + i] += 1
-      }
-      try Linalg.cholesky(&a, n: n)
-      // Solve (I + C·K·D) u = r  via  t = A⁻¹ S r,  u = r − C·K·S·t, for r0 = −Z·g_w and r1 = 1.
-      var r0 = [Double](repeating: 0, count: n)
-      if d > 0 {
-        z.values.withUnsafeBufferPointer { pz in
-          gw.withUnsafeBufferPointer { pg in r0.withUnsafeMutableBufferPointer { pr in Linalg.gemv(pz.baseAddress!, pg.baseAddress!, pr.baseAddress!, m: n, n: d, alpha: -1) } }
+        try a.withUnsafeMutableBufferPointer { try Linalg.choleskyInPlace($0.baseAddress!, n: n) }
+        // r0 = −Z·g_w goes to the first column of t (scaled by S after).
+        if d > 0 { Linalg.gemv(pz.baseAddress!, gw, &t, m: n, n: d, alpha: -1) } else { for i in 0..<n { t[i] = 0 } }
+        for i in 0..<n {
+          t[n + i] = sq[i]
+          u[i] = t[i]  // keep r0
+          t[i] *= sq[i]
         }
-      }
-      let r1 = [Double](repeating: 1, count: n)
-      var t = [Double](repeating: 0, count: 2 * n)  // two right-hand sides, row-major n×2
-      for i in 0..<n {
-        t[2 * i] = sq[i] * r0[i]
-        t[2 * i + 1] = sq[i] * r1[i]
-      }
-      Linalg.choleskySolve(a, n: n, &t, nrhs: 2)
-      for i in 0..<n {
-        t[2 * i] *= sq[i]
-        t[2 * i + 1] *= sq[i]
-      }
-      var kst = [Double](repeating: 0, count: 2 * n)
-      gram.withUnsafeBufferPointer { pk in
-        t.withUnsafeBufferPointer { pt in kst.withUnsafeMutableBufferPointer { po in Linalg.gemm(pk.baseAddress!, pt.baseAddress!, po.baseAddress!, m: n, n: 2, k: n) } }
-      }
-      var u0 = [Double](repeating: 0, count: n)
-      var u1 = [Double](repeating: 0, count: n)
-      for i in 0..<n {
-        u0[i] = r0[i] - c * kst[2 * i]
-        u1[i] = r1[i] - c * kst[2 * i + 1]
-      }
-      var num = -gb, den = 0.0
-      for i in 0..<n {
-        num -= c * dd[i] * u0[i]
-        den += c * dd[i] * u1[i]
-      }
-      let db = den > 1e-300 ? num / den : 0
-      var u = [Double](repeating: 0, count: n)
-      var du = [Double](repeating: 0, count: n)
-      for i in 0..<n {
-        u[i] = u0[i] + db * u1[i]
-        du[i] = dd[i] * u[i]
-      }
-      var dw = gw.map { -$0 }
-      if d > 0 {
-        z.values.withUnsafeBufferPointer { pz in
-          du.withUnsafeBufferPointer { pu in dw.withUnsafeMutableBufferPointer { pd in Linalg.gemv(pz.baseAddress!, pu.baseAddress!, pd.baseAddress!, m: n, n: d, trans: true, alpha: -c, beta: 1) } }
+        a.withUnsafeBufferPointer { pa in t.withUnsafeMutableBufferPointer { Linalg.choleskySolveInPlace(pa.baseAddress!, n: n, $0.baseAddress!, nrhs: 2) } }
+        for i in 0..<n {
+          t[i] *= sq[i]
+          t[n + i] *= sq[i]
         }
-      }
-      // Backtracking line search on the exact objective: margins move by t·u.
-      var wdw = 0.0, dw2 = 0.0
-      for j in 0..<d {
-        wdw += w[j] * dw[j]
-        dw2 += dw[j] * dw[j]
-      }
-      var slope = gb * db  // directional derivative g·Δ
-      for j in 0..<d { slope += gw[j] * dw[j] }
-      if slope >= 0 { break }  // no descent left: at the optimum to machine precision
-      var step = 1.0
-      var accepted = false
-      var mNew = m
-      var fNew = f
-      for _ in 0..<60 {
-        for i in 0..<n { mNew[i] = m[i] + step * u[i] }
-        let nw2 = wNorm2 + 2 * step * wdw + step * step * dw2
-        fNew = objective(nw2, mNew, c)
-        if fNew <= f + 1e-4 * step * slope {
-          accepted = true
-          wNorm2 = nw2
-          break
+        // K·(S·t) for both columns: (n×n)·(n×2) with column-major t ⇒ gemm with transposed B.
+        gram.withUnsafeBufferPointer { pk in
+          t.withUnsafeBufferPointer { pt in
+            kst.withUnsafeMutableBufferPointer { po in Linalg.gemm(pk.baseAddress!, pt.baseAddress!, po.baseAddress!, m: n, n: 2, k: n, transB: true) }
+          }
         }
-        step *= 0.5
-      }
-      if !accepted { break }
-      for j in 0..<d { w[j] += step * dw[j] }
-      b += step * db
-      m = mNew
-      if abs(f - fNew) <= 1e-16 * max(1, abs(f)) && step < 1 {
+        // kst is row-major n×2: [i*2] for r0, [i*2+1] for r1.
+        var num = -gb, den = 0.0
+        for i in 0..<n {
+          let u0 = u[i] - c * kst[2 * i]
+          let u1 = 1 - c * kst[2 * i + 1]
+          num -= c * dd[i] * u0
+          den += c * dd[i] * u1
+          u[i] = u0
+          t[n + i] = u1  // reuse as u1 storage
+        }
+        let db = den > 1e-300 ? num / den : 0
+        for i in 0..<n {
+          u[i] += db * t[n + i]
+          q[i] = dd[i] * u[i]  // D·u, reusing q
+        }
+        for j in 0..<d { dw[j] = -gw[j] }
+        if d > 0 { Linalg.gemv(pz.baseAddress!, q, &dw, m: n, n: d, trans: true, alpha: -c, beta: 1) }
+        // Backtracking line search on the exact objective: margins move by step·u.
+        var wdw = 0.0, dw2 = 0.0, slope = gb * db
+        for j in 0..<d {
+          wdw += w[j] * dw[j]
+          dw2 += dw[j] * dw[j]
+          slope += gw[j] * dw[j]
+        }
+        if slope >= 0 { break }  // no descent left: at the optimum to machine precision
+        var step = 1.0
+        var accepted = false
+        var fNew = f
+        for _ in 0..<60 {
+          for i in 0..<n { mNew[i] = m[i] + step * u[i] }
+          let nw2 = wNorm2 + 2 * step * wdw + step * step * dw2
+          fNew = objective(nw2, mNew, c)
+          if fNew <= f + 1e-4 * step * slope {
+            accepted = true
+            wNorm2 = nw2
+            break
+          }
+          step *= 0.5
+        }
+        if !accepted { break }
+        for j in 0..<d { w[j] += step * dw[j] }
+        b += step * db
+        swap(&m, &mNew)
+        let converged = abs(f - fNew) <= 1e-16 * max(1, abs(f)) && step < 1
         f = fNew
-        break
+        if converged { break }
       }
-      f = fNew
     }
     return LogisticModel(weights: w, intercept: b, iterations: iterations)
   }
@@ -207,6 +208,12 @@ public struct ScaledLogistic: Sendable, Equatable {
   public var scaler: StandardScaler?
   public var model: LogisticModel
   public var c: Double
+
+  public init(scaler: StandardScaler?, model: LogisticModel, c: Double) {
+    self.scaler = scaler
+    self.model = model
+    self.c = c
+  }
 
   public static func fit(_ x: DataMatrix, _ y: [Int], c: Double, scale: Bool = true) throws -> ScaledLogistic {
     let scaler = scale ? StandardScaler(fit: x) : nil

@@ -20,6 +20,14 @@ public struct FoldResult: Sendable, Equatable {
   public var innerMeanScores: [Double]
   public var trainRows: Int
   public var testRows: Int
+
+  public init(c: Double, f1: Double, innerMeanScores: [Double], trainRows: Int, testRows: Int) {
+    self.c = c
+    self.f1 = f1
+    self.innerMeanScores = innerMeanScores
+    self.trainRows = trainRows
+    self.testRows = testRows
+  }
 }
 
 /// The nested cross-validation of one task: per-fold results and the last fold's model (the one
@@ -27,6 +35,11 @@ public struct FoldResult: Sendable, Equatable {
 public struct NestedCVResult: Sendable {
   public var folds: [FoldResult]
   public var lastModel: ScaledLogistic
+
+  public init(folds: [FoldResult], lastModel: ScaledLogistic) {
+    self.folds = folds
+    self.lastModel = lastModel
+  }
   /// Mean binary F1 over the outer folds (sequential sum / count, as NumPy).
   public var meanF1: Double { Metrics.mean(folds.map(\.f1)) }
 }
@@ -66,7 +79,7 @@ public enum NestedCV {
   }
 
   /// One outer fold: choose C on the inner splits, refit on the outer-train rows, score the test rows.
-  static func outerFold(_ x: DataMatrix, _ y: [Int], _ s: NestedSplit, config: NestedCVConfig) throws -> (FoldResult, ScaledLogistic) {
+  public static func outerFold(_ x: DataMatrix, _ y: [Int], _ s: NestedSplit, config: NestedCVConfig) throws -> (FoldResult, ScaledLogistic) {
     let xtr = x.rows(s.outer.train), ytr = s.outer.train.map { y[$0] }
     let (c, means) = try selectC(xtr, ytr, inner: s.inner, config: config)
     let model = try ScaledLogistic.fit(xtr, ytr, c: c)
@@ -96,15 +109,16 @@ public enum NestedCV {
   }
 }
 
-/// `body(0..<n)` in order, on both cores when `parallel` (BLAS limited to one thread meanwhile,
-/// so the two levels of parallelism do not fight). Results keep their index order.
+/// `body(0..<n)` in order, on every core when `parallel`, with BLAS limited to one thread
+/// meanwhile (the matrices of cross-validation are small: threads inside BLAS only spin).
+/// Results keep their index order.
 public func parallelMap<T>(_ n: Int, parallel: Bool = true, _ body: (Int) -> T) -> [T] {
-  guard parallel, n > 1 else { return (0..<n).map(body) }
-  var out = [T?](repeating: nil, count: n)
-  let lock = NSLock()
   let threads = Linalg.blasThreads
   Linalg.setBLASThreads(1)
   defer { Linalg.setBLASThreads(threads) }
+  guard parallel, n > 1 else { return (0..<n).map(body) }
+  var out = [T?](repeating: nil, count: n)
+  let lock = NSLock()
   out.withUnsafeMutableBufferPointer { buffer in
     let base = buffer.baseAddress!
     DispatchQueue.concurrentPerform(iterations: n) { k in

@@ -48,6 +48,20 @@ public enum Linalg {
     if info != 0 { throw NumericError.notPositiveDefinite(info: Int(info)) }
   }
 
+  /// Cholesky factorisation of a symmetric positive definite matrix held in full (either
+  /// triangle is read), in place, without LAPACKE's layout conversion and NaN scan: the fast path
+  /// for the many small solves of cross-validation. Row-major lower = column-major upper.
+  public static func choleskyInPlace(_ a: UnsafeMutablePointer<Double>, n: Int) throws {
+    let info = LAPACKE_dpotrf_work(LAPACK_COL_MAJOR, Int8(UInt8(ascii: "U")), Int32(n), a, Int32(n))
+    if info != 0 { throw NumericError.notPositiveDefinite(info: Int(info)) }
+  }
+
+  /// Solve with the factor from `choleskyInPlace`; `b` holds `nrhs` right-hand sides one after
+  /// another (column-major n×nrhs), overwritten by the solutions.
+  public static func choleskySolveInPlace(_ l: UnsafePointer<Double>, n: Int, _ b: UnsafeMutablePointer<Double>, nrhs: Int) {
+    _ = LAPACKE_dpotrs_work(LAPACK_COL_MAJOR, Int8(UInt8(ascii: "U")), Int32(n), Int32(nrhs), l, Int32(n), b, Int32(n))
+  }
+
   /// Solve `A·X = B` given the Cholesky factor from `cholesky` (B n×nrhs row-major, in place).
   public static func choleskySolve(_ l: [Double], n: Int, _ b: inout [Double], nrhs: Int) {
     _ = l.withUnsafeBufferPointer { pl in

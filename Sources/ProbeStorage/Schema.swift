@@ -117,8 +117,10 @@ public enum Schema {
       f1 REAL NOT NULL,
       train_rows INTEGER NOT NULL,
       test_rows INTEGER NOT NULL,
+      protocol_key TEXT NOT NULL,
       PRIMARY KEY (run_id, emotion, representation, fold)
     );
+    CREATE INDEX evaluations_by_protocol ON evaluations(protocol_key, run_id);
     CREATE TABLE inner_scores(
       run_id INTEGER NOT NULL REFERENCES runs(run_id) ON DELETE CASCADE,
       emotion TEXT NOT NULL,

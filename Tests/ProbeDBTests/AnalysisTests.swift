@@ -94,6 +94,22 @@ final class AnalysisTests: XCTestCase {
     }
   }
 
+  /// RANK after an EVALUATE with the same protocol reuses its cross-validation (only the last
+  /// fold's model is refitted) and gives exactly what a RANK from scratch gives.
+  func testRankReusesStoredCrossValidation() throws {
+    let fresh = try openImported()
+    let scratch = try fresh.query("RANK emb FOR angry TOP 10")
+    let db = try openImported()
+    try db.execute("EVALUATE angry VS neutral USING emb")
+    let r = try db.execute("RANK emb FOR angry TOP 10")[0].table
+    XCTAssertEqual(r.rows, scratch.rows)
+    XCTAssertTrue(r.notices.contains { $0.contains("cross-validation reused from run 4") }, "\(r.notices)")
+    // A different protocol (another C grid) is not reused.
+    let other = try db.execute("RANK emb FOR angry TOP 10 WITH (c = (0.1, 1))")[0].table
+    XCTAssertFalse(other.notices.contains { $0.contains("reused") })
+    XCTAssertEqual(try db.query("SELECT count(DISTINCT protocol_key) FROM evaluations").rows, [[.integer(2)]])
+  }
+
   func testProvenanceAndExport() throws {
     let db = try openImported()
     try db.execute("EVALUATE angry VS neutral USING emb WITH (seed = 42, c = (0.1, 1))")
