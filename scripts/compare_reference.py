@@ -57,6 +57,32 @@ def main():
             check(got_rank[:top] == want_rank[:top], f"{e} {rep} top-{top} ranking")
             worst = max(abs(a - b) / abs(b) if b else abs(a) for a, b in pairs if a is not None) if pairs else 0
             check(all(a is not None for a, _ in pairs) and worst <= 1e-6, f"{e} {rep} mean |SHAP| worst relative error {worst:.2e}")
+        if "k_star" in r and db.execute("SELECT count(*) FROM probe_results WHERE emotion = ?", (e,)).fetchone()[0]:
+            run = db.execute("SELECT max(run_id) FROM probe_results WHERE emotion = ?", (e,)).fetchone()[0]
+            sweep = db.execute("SELECT k, f1 FROM topk_sweep WHERE run_id = ? AND emotion = ? ORDER BY k", (run, e)).fetchall()
+            if sweep:
+                check([x[0] for x in sweep] == r["topk_sweep"]["k"], f"{e} sweep k grid")
+                check([x[1] for x in sweep] == r["topk_sweep"]["f1_mean"], f"{e} sweep F1 {[x[1] for x in sweep]} vs {r['topk_sweep']['f1_mean']}")
+            kk = db.execute("SELECT DISTINCT k FROM probe_results WHERE run_id = ? AND emotion = ?", (run, e)).fetchall()
+            check(kk == [(r["k_star"],)], f"{e} k* {kk} vs {r['k_star']}")
+            got = {x[0]: x[1:] for x in db.execute(
+                "SELECT feature, rmse_top, rmse_all, r2_top, r2_all, information_increase FROM probe_results WHERE run_id = ? AND emotion = ?", (run, e))}
+            worst = 0.0
+            for pf in r["ridge"]["per_feature"]:
+                g = got.get(pf["feature"])
+                if g is None:
+                    continue
+                for a, b in zip(g, (pf["rmse_top"], pf["rmse_all"], pf["r2_top"], pf["r2_all"], pf["information_increase"])):
+                    worst = max(worst, abs(a - b) / abs(b) if b else abs(a))
+            check(worst <= 1e-6, f"{e} ridge RMSE/R2/II worst relative error {worst:.2e}")
+            summ = {x[0]: x[1:] for x in db.execute(
+                "SELECT category, n, median, mean, share_above_1 FROM probe_summary WHERE run_id = ? AND emotion = ?", (run, e))}
+            for cat, v in r["information_increase_by_category"].items():
+                g = summ.get(cat.lower())
+                ok = g is not None and g[0] == v["n"] and g[3] == v["frac_gt_1"] and abs(g[1] - v["median"]) <= 1e-6 * abs(v["median"]) and abs(g[2] - v["mean"]) <= 1e-6 * abs(v["mean"])
+                check(ok, f"{e} {cat} summary {g} vs {v}")
+            order = [x[0] for x in db.execute("SELECT category FROM probe_summary WHERE run_id = ? AND emotion = ? ORDER BY median DESC", (run, e))]
+            check(order == [c.lower() for c in r["category_order_by_median_ii"]], f"{e} category order {order}")
         print(f"{e}: checked")
     print("ALL IDENTICAL" if bad == 0 else f"{bad} MISMATCHES")
     return 1 if bad else 0

@@ -50,23 +50,8 @@ struct AnalysisOperator {
     Linalg.setBLASThreads(1)
     defer { Linalg.setBLASThreads(blasThreads) }
     let data = try load(context)
-    var emotions = bound.emotions
-    if bound.allEmotions, let samplePath = string("sample") {
-      // `*` with a sample file: the tasks the file describes.
-      let t: CSVTable
-      do { t = try CSVTable.read(path: samplePath) } catch { throw ExecutionError(.input, "\(error)") }
-      if let ec = t.header.firstIndex(where: { $0.lowercased() == "emotion" }) {
-        let listed = Set(t.records.compactMap { Emotion.normalise($0.fields[ec]) })
-        emotions = emotions.filter { listed.contains($0) }
-      }
-    }
-    if emotions.isEmpty { throw ExecutionError(.input, "no emotion to analyse besides \(bound.baseline)") }
-    var tasks: [Task] = []
-    for e in emotions { tasks.append(try task(e, data)) }
-    var config = NestedCVConfig()
-    if case .numbers(let cs)? = option("c") { config.cGrid = cs }
-    config.innerMetric = string("inner_metric") == "f1" ? .f1 : .accuracy
-    config.scaleInner = !authors
+    let tasks = try selectedEmotions().map { try task($0, data) }
+    let config = cvConfig
 
     struct Outcome {
       var task: Task
@@ -243,11 +228,34 @@ struct AnalysisOperator {
       rows: rows, notices: notices)
   }
 
+  /// The emotions to analyse: the statement's, narrowed for `*` to those a sample file lists.
+  func selectedEmotions() throws -> [String] {
+    var emotions = bound.emotions
+    if bound.allEmotions, let samplePath = string("sample") {
+      let t: CSVTable
+      do { t = try CSVTable.read(path: samplePath) } catch { throw ExecutionError(.input, "\(error)") }
+      if let ec = t.header.firstIndex(where: { $0.lowercased() == "emotion" }) {
+        let listed = Set(t.records.compactMap { Emotion.normalise($0.fields[ec]) })
+        emotions = emotions.filter { listed.contains($0) }
+      }
+    }
+    if emotions.isEmpty { throw ExecutionError(.input, "no emotion to analyse besides \(bound.baseline)") }
+    return emotions
+  }
+
+  var cvConfig: NestedCVConfig {
+    var config = NestedCVConfig()
+    if case .numbers(let cs)? = option("c") { config.cGrid = cs }
+    config.innerMetric = string("inner_metric") == "f1" ? .f1 : .accuracy
+    config.scaleInner = !authors
+    return config
+  }
+
   /// A digest of everything a cross-validation result depends on: the task's rows and labels,
   /// its splits, the representation's stored data, the C grid and inner protocol, and the engine
   /// version. Equal keys mean equal results.
-  func protocolKey(_ t: Task, _ info: RepresentationInfo, _ layer: Int) -> String {
-    var s = "v\(ProbeVersion.string)|\(bound.corpus)|\(info.name)|\(layer)|\(info.fingerprint)|\(t.emotion)|\(bound.baseline)|"
+  func protocolKey(_ t: Task, _ info: RepresentationInfo, _ layer: Int, columns: [Int]? = nil) -> String {
+    var s = (columns.map { "cols:" + $0.map(String.init).joined(separator: ",") + "|" } ?? "") + "v\(ProbeVersion.string)|\(bound.corpus)|\(info.name)|\(layer)|\(info.fingerprint)|\(t.emotion)|\(bound.baseline)|"
     if case .numbers(let cs)? = option("c") { s += cs.map { Value.format($0) }.joined(separator: ",") }
     s += "|\(string("inner_metric") ?? "accuracy")|\(string("protocol") ?? "clean")|\(string("normalize") ?? "speaker")|"
     s += t.rows.map(String.init).joined(separator: ",") + "|" + t.y.map(String.init).joined(separator: "")

@@ -33,7 +33,9 @@ public struct Executor {
     case .sql(let sql): return try SQLOperator(sql: sql, sourceOffset: sqlOffset).run(context)
     case .transfer(let t):
       return try TransferOperator(bound: t).run(context)
-    case .analysis(let a) where a.kind != .probe:
+    case .analysis(let a) where a.kind == .probe:
+      return try ProbeOperator(bound: a).run(context)
+    case .analysis(let a):
       return try AnalysisOperator(bound: a).run(context)
     case .analysis, .extract, .plot, .report:
       let missing = plan.unavailable.first.map(\.op) ?? plan.op

@@ -85,9 +85,10 @@ public enum Planner {
       case .rank:
         return LogicalPlan("StoreShapImportance", a.top.map { ["top=\($0)"] } ?? [], children: [LogicalPlan("LinearSHAP", children: [cv])])
       case .probe:
-        let sweep = LogicalPlan("TopKSweep", a.top.map { ["k=\($0)"] } ?? ["k=auto"], children: [LogicalPlan("LinearSHAP", children: [cv])], available: false)
-        let ridge = LogicalPlan("RidgeProbe", ["features=\(a.features.count)"] + (a.byCategory ? ["by-category"] : []), children: [sweep], available: false)
-        return LogicalPlan("StoreProbeResults", children: [ridge], available: false)
+        let sweep = LogicalPlan("TopKSweep", a.top.map { ["k=\($0)"] } ?? ["k=auto"], children: [LogicalPlan("LinearSHAP", children: [cv])])
+        let targets = LogicalPlan("ScanRepresentations", ["corpus=\(a.corpus)", "sets=egemaps", "targets=\(a.features.count)"])
+        let ridge = LogicalPlan("RidgeProbe", ["features=\(a.features.count)"] + (a.byCategory ? ["by-category"] : []), children: [sweep, targets])
+        return LogicalPlan("StoreProbeResults", children: [ridge])
       }
     case .explain(let inner): return plan(inner)
     case .plot(let inner, let path): return LogicalPlan("PlotSVG", ["path='\(path)'"], children: [plan(inner)], available: false)

@@ -34,6 +34,8 @@ public enum OptionRegistry {
     OptionSpec(name: "inner_metric", statements: analysis, kind: .choice(["accuracy", "f1"]), defaultValue: .string("accuracy"), help: "metric that picks C in the inner loop (GridSearchCV's default: accuracy)"),
     OptionSpec(name: "sample", statements: analysis, kind: .string, defaultValue: nil, help: "CSV (emotion, path): the rows of each emotion task"),
     OptionSpec(name: "splits", statements: analysis, kind: .string, defaultValue: nil, help: "CSV (outer, inner, speaker, role): explicit splits"),
+    OptionSpec(name: "test_size", statements: ["PROBE"], kind: .number, defaultValue: .number(0.2), help: "share of the task's rows held out to score the ridge probes"),
+    OptionSpec(name: "ridge_folds", statements: ["PROBE"], kind: .integer(2...100), defaultValue: .integer(5), help: "unshuffled folds over the training rows that choose each ridge alpha"),
     OptionSpec(name: "probe_split", statements: ["PROBE"], kind: .string, defaultValue: nil, help: "CSV (emotion, path, role): ridge hold-out rows"),
     OptionSpec(name: "fingerprint", statements: ["IMPORT CORPUS"], kind: .boolean, defaultValue: .boolean(true), help: "hash every file's bytes (SHA-256) as its content fingerprint"),
   ]

@@ -130,6 +130,55 @@ public enum Schema {
       mean_score REAL NOT NULL,
       PRIMARY KEY (run_id, emotion, representation, fold, c)
     );
+    CREATE TABLE topk_sweep(
+      run_id INTEGER NOT NULL REFERENCES runs(run_id) ON DELETE CASCADE,
+      emotion TEXT NOT NULL,
+      representation TEXT NOT NULL,
+      layer INTEGER,
+      k INTEGER NOT NULL,
+      f1 REAL NOT NULL,
+      f1_folds TEXT NOT NULL,
+      c_folds TEXT NOT NULL,
+      protocol_key TEXT NOT NULL,
+      PRIMARY KEY (run_id, emotion, representation, k)
+    );
+    CREATE INDEX topk_sweep_by_protocol ON topk_sweep(protocol_key, run_id);
+    CREATE TABLE probe_results(
+      run_id INTEGER NOT NULL REFERENCES runs(run_id) ON DELETE CASCADE,
+      emotion TEXT NOT NULL,
+      representation TEXT NOT NULL,
+      layer INTEGER,
+      feature TEXT NOT NULL,
+      category TEXT NOT NULL,
+      k INTEGER NOT NULL,
+      rmse_top REAL,
+      rmse_all REAL,
+      r2_top REAL,
+      r2_all REAL,
+      alpha_top REAL,
+      alpha_all REAL,
+      information_increase REAL,
+      PRIMARY KEY (run_id, emotion, representation, feature)
+    );
+    CREATE TABLE probe_summary(
+      run_id INTEGER NOT NULL REFERENCES runs(run_id) ON DELETE CASCADE,
+      emotion TEXT NOT NULL,
+      representation TEXT NOT NULL,
+      layer INTEGER,
+      category TEXT NOT NULL,
+      n INTEGER NOT NULL,
+      mean REAL, median REAL, q1 REAL, q3 REAL, min REAL, max REAL,
+      share_above_1 REAL,
+      PRIMARY KEY (run_id, emotion, representation, category)
+    );
+    CREATE TABLE probe_splits(
+      run_id INTEGER NOT NULL REFERENCES runs(run_id) ON DELETE CASCADE,
+      emotion TEXT NOT NULL,
+      position INTEGER NOT NULL,
+      path TEXT NOT NULL,
+      role TEXT NOT NULL CHECK (role IN ('train', 'test')),
+      PRIMARY KEY (run_id, emotion, role, position)
+    );
     CREATE TABLE shap_importance(
       run_id INTEGER NOT NULL REFERENCES runs(run_id) ON DELETE CASCADE,
       emotion TEXT NOT NULL,
@@ -147,7 +196,7 @@ public enum Schema {
   /// Tables ProbeDB owns; a feature set may not take one of these names.
   public static let systemTables: Set<String> = [
     "meta", "corpora", "utterances", "runs", "representations", "embeddings", "samples", "folds", "evaluations",
-    "inner_scores", "shap_importance", "topk_sweep", "probe_results",
+    "inner_scores", "shap_importance", "topk_sweep", "probe_results", "probe_summary", "probe_splits",
   ]
 
   public static var latestVersion: Int { migrations.count }

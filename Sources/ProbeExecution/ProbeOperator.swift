@@ -1,0 +1,311 @@
+import Foundation
+import ProbeCore
+import ProbeCorpus
+import ProbeLearn
+import ProbeNumerics
+import ProbePlanner
+import ProbeStorage
+
+/// `PROBE features FROM set [TOP n] FOR emotion [BY CATEGORY]`: the method's second half.
+///
+/// Per emotion task (rows and speaker splits as EVALUATE draws them):
+/// 1. nested CV of all dimensions and SHAP ranking of the last outer fold's model (reused when
+///    stored);
+/// 2. unless TOP n is given, the top-k sweep: nested CV of the top-k dimensions for
+///    k = 10, 20, … < d/2; k* = the smallest k reaching the best F1 rounded to 0.1 points;
+/// 3. ridge probes of each requested eGeMAPS feature (speaker-normalised, as the classifier's
+///    inputs) from the top-k* dimensions and from all dimensions: α by unshuffled k-fold CV on the
+///    training rows, RMSE on the hold-out rows (`train_test_split(test_size, seed)` unless a
+///    `probe_split` file gives them);
+/// 4. information increase II = RMSE_all / RMSE_top² per feature, summarised per category.
+struct ProbeOperator {
+  let bound: BoundAnalysis
+
+  func run(_ context: ExecutionContext) throws -> ResultTable {
+    let blasThreads = Linalg.blasThreads
+    Linalg.setBLASThreads(1)
+    defer { Linalg.setBLASThreads(blasThreads) }
+    let c = context.connection
+    let embSet = bound.sets[0]
+    guard try RepresentationStore(c).info(name: "egemaps", corpus: bound.corpus) != nil else {
+      throw ExecutionError(.input, "PROBE predicts eGeMAPS features, and corpus '\(bound.corpus)' has none",
+                           notes: ["run EXTRACT egemaps FROM \(bound.corpus), or IMPORT FEATURES egemaps FROM 'egemaps.csv' FOR \(bound.corpus)"])
+    }
+    if embSet.name.lowercased() == "egemaps" { throw ExecutionError(.input, "PROBE explains an embedding with eGeMAPS features; FROM must name an embedding set, not egemaps") }
+    var withTargets = bound
+    withTargets.sets = [embSet, BoundSet(name: "egemaps", layer: .last)]
+    let op = AnalysisOperator(bound: withTargets)
+    let data = try op.load(context)
+    guard data.matrices.count == 2 else { throw ExecutionError(.input, "LAYER ALL is not supported by PROBE yet; name one layer") }
+    let emb = data.matrices[0], targets = data.matrices[1]
+    let d = emb.x.cols
+    if let top = bound.top, top > d { throw ExecutionError(.input, "TOP \(top) is more than the \(d) dimensions of '\(emb.info.name)'") }
+    let featureIndex = bound.features.map { f in targets.info.featureNames!.firstIndex(of: f)! }
+    let tasks = try op.selectedEmotions().map { try op.task($0, data) }
+    let config = op.cvConfig
+    let label = "probe"
+
+    // 1. Nested CV of all dimensions (reused when stored), then the SHAP ranking.
+    struct Stage1 {
+      var key: String
+      var folds: [FoldResult]
+      var model: ScaledLogistic
+      var ranking: [Int]
+      var importance: [Double]
+      var reusedFrom: Int64?
+    }
+    var stage1: [Stage1] = []
+    var xs: [DataMatrix] = []
+    var ys: [DataMatrix] = []
+    for t in tasks {
+      xs.append(emb.x.rows(t.rows))
+      ys.append(targets.x.rows(t.rows).columns(featureIndex))
+    }
+    var pending: [(task: Int, fold: Int)] = []
+    var stored: [Int: (Int64, [FoldResult])] = [:]
+    for (ti, t) in tasks.enumerated() {
+      if let s = try op.storedCV(c, key: op.protocolKey(t, emb.info, emb.layer), folds: t.splits.count, grid: config.cGrid) { stored[ti] = s } else {
+        for k in t.splits.indices { pending.append((ti, k)) }
+      }
+    }
+    let fresh = parallelMap(pending.count) { i in
+      Result { try NestedCV.outerFold(xs[pending[i].task], tasks[pending[i].task].y, tasks[pending[i].task].splits[pending[i].fold], config: config) }
+    }
+    var cursor = 0
+    for (ti, t) in tasks.enumerated() {
+      try context.checkCancelled()
+      var folds: [FoldResult]
+      var model: ScaledLogistic
+      if let (run, f) = stored[ti] {
+        folds = f
+        let last = t.splits[t.splits.count - 1].outer
+        model = try ScaledLogistic.fit(xs[ti].rows(last.train), last.train.map { t.y[$0] }, c: f[f.count - 1].c)
+        let imp = op.shap(model, xs[ti])
+        stage1.append(Stage1(key: op.protocolKey(t, emb.info, emb.layer), folds: folds, model: model, ranking: LinearSHAP.ranking(imp), importance: imp, reusedFrom: run))
+        continue
+      }
+      folds = []
+      var last: ScaledLogistic?
+      for _ in t.splits {
+        do {
+          let (f, m) = try fresh[cursor].get()
+          folds.append(f)
+          last = m
+        } catch let e as LearnError { throw ExecutionError(.numeric, "\(t.emotion) vs \(bound.baseline): \(e.message)") }
+        cursor += 1
+      }
+      model = last!
+      let imp = op.shap(model, xs[ti])
+      stage1.append(Stage1(key: op.protocolKey(t, emb.info, emb.layer), folds: folds, model: model, ranking: LinearSHAP.ranking(imp), importance: imp, reusedFrom: nil))
+    }
+
+    // 2. The top-k sweep (skipped when TOP n is given).
+    let ks: [Int] = bound.top.map { [$0] } ?? Array(stride(from: 10, to: d / 2, by: 10))
+    if ks.isEmpty { throw ExecutionError(.input, "'\(emb.info.name)' has \(d) dimensions: too few for a top-k sweep (k = 10, 20, … < d/2); give TOP n") }
+    struct Point {
+      var f1: Double
+      var folds: [FoldResult]
+      var key: String
+      var reused: Bool
+    }
+    var sweep = [[Point?]](repeating: [Point?](repeating: nil, count: ks.count), count: tasks.count)
+    var sweepJobs: [(task: Int, k: Int, fold: Int)] = []
+    if bound.top == nil {
+      for (ti, t) in tasks.enumerated() {
+        for (ki, k) in ks.enumerated() {
+          let cols = Array(stage1[ti].ranking.prefix(k))
+          let key = op.protocolKey(t, emb.info, emb.layer, columns: cols)
+          if let s = try storedSweep(c, key: key) {
+            sweep[ti][ki] = Point(f1: s.f1, folds: s.folds, key: key, reused: true)
+          } else {
+            for f in t.splits.indices { sweepJobs.append((ti, ki, f)) }
+          }
+        }
+      }
+      let subsets: [[DataMatrix]] = tasks.indices.map { ti in ks.map { xs[ti].columns(Array(stage1[ti].ranking.prefix($0))) } }
+      let lock = NSLock()
+      var done = 0
+      let results = parallelMap(sweepJobs.count) { i -> Result<FoldResult, Error> in
+        let j = sweepJobs[i]
+        if context.isCancelled() { return .failure(ExecutionError(.cancelled, "statement cancelled; nothing was stored")) }
+        let r = Result { try NestedCV.outerFold(subsets[j.task][j.k], tasks[j.task].y, tasks[j.task].splits[j.fold], config: config).0 }
+        lock.lock()
+        done += 1
+        let n = done
+        lock.unlock()
+        if Thread.isMainThread { context.progress?.update(task: "\(label): top-k sweep", done: n, total: sweepJobs.count) }
+        return r
+      }
+      var at = 0
+      while at < sweepJobs.count {
+        let j = sweepJobs[at]
+        var folds: [FoldResult] = []
+        for _ in tasks[j.task].splits {
+          do { folds.append(try results[at].get()) } catch let e as LearnError {
+            throw ExecutionError(.numeric, "\(tasks[j.task].emotion) top-\(ks[j.k]) sweep: \(e.message)")
+          }
+          at += 1
+        }
+        let cols = Array(stage1[j.task].ranking.prefix(ks[j.k]))
+        sweep[j.task][j.k] = Point(f1: Metrics.mean(folds.map(\.f1)), folds: folds, key: op.protocolKey(tasks[j.task], emb.info, emb.layer, columns: cols), reused: false)
+      }
+      context.progress?.finish(task: "\(label): top-k sweep")
+    }
+    try context.checkCancelled()
+
+    // 3. Ridge probes from the top-k* and from all dimensions.
+    struct Probe {
+      var k: Int
+      var split: Split
+      var top: RidgeProbeResult
+      var all: RidgeProbeResult
+    }
+    let alphas: [Double] = { if case .numbers(let a)? = op.option("alpha") { return a } else { return [0.001, 0.01, 0.1, 1, 10, 100] } }()
+    let testSize: Double = { if case .number(let v)? = op.option("test_size") { return v } else { return 0.2 } }()
+    let ridgeFolds = op.int("ridge_folds", 5)
+    let probeSplits = try tasks.map { try probeSplit($0, data, testSize: testSize, seed: op.seed) }
+    let probes: [Result<Probe, Error>] = parallelMap(tasks.count) { ti in
+      Result {
+        let k = bound.top ?? chooseK(ks, sweep[ti].map { $0!.f1 })
+        let split = probeSplits[ti]
+        let top = try ridgeProbe(x: xs[ti].columns(Array(stage1[ti].ranking.prefix(k))), y: ys[ti], split: split, alphas: alphas, folds: ridgeFolds)
+        // The authors' notebook drew an independent hold-out for the all-dimensions probe.
+        let allSplit = op.authors && op.string("probe_split") == nil ? trainTestSplit(n: tasks[ti].rows.count, testSize: testSize, seed: op.seed &+ 1) : split
+        let all = try ridgeProbe(x: xs[ti], y: ys[ti], split: allSplit, alphas: alphas, folds: ridgeFolds)
+        return Probe(k: k, split: split, top: top, all: all)
+      }
+    }
+    var done: [Probe] = []
+    for (ti, p) in probes.enumerated() {
+      do { done.append(try p.get()) } catch { throw ExecutionError(.numeric, "\(tasks[ti].emotion) ridge probes: \(error)") }
+    }
+
+    // 4. Store everything with its run.
+    let categoryOf = Dictionary(uniqueKeysWithValues: EGeMAPS.features.map { ($0.name, $0.category) })
+    var summaries: [[(String, CategorySummary)]] = []
+    for p in done {
+      var rows: [(String, CategorySummary)] = []
+      for cat in EGeMAPS.categories {
+        let values = bound.features.indices.filter { categoryOf[bound.features[$0]] == cat }.map { informationIncrease(rmseAll: p.all.rmse[$0], rmseTop: p.top.rmse[$0]) }
+        if let s = CategorySummary(values) { rows.append((cat, s)) }
+      }
+      summaries.append(rows)
+    }
+    let layerValue: Value = .integer(Int64(emb.layer))
+    try c.transaction {
+      let run = try RunStore(c).begin(statement: context.statementText, options: bound.options.json, seed: Int64(op.seed), engineVersion: ProbeVersion.string,
+                                      inputs: "{\"corpus\": \(jsonString(bound.corpus)), \"sets\": {\(jsonString(emb.info.name)): \(jsonString(emb.info.fingerprint)), \"egemaps\": \(jsonString(targets.info.fingerprint))}}")
+      func insert(_ sql: String, _ rows: [[Value]]) throws {
+        let st = try c.prepare(sql)
+        for r in rows {
+          try st.bind(r)
+          while try st.step() {}
+        }
+      }
+      for (ti, t) in tasks.enumerated() {
+        let e = Value.text(t.emotion), rep = Value.text(emb.info.name), r = Value.integer(run)
+        try insert("INSERT INTO samples(run_id, emotion, position, utterance_id, path, y) VALUES (?,?,?,?,?,?)",
+                   t.rows.enumerated().map { [r, e, .integer(Int64($0)), .integer(data.ids[$1]), .text(data.paths[$1]), .integer(Int64(t.y[$0]))] })
+        try insert("INSERT INTO evaluations(run_id, emotion, representation, layer, fold, c, f1, train_rows, test_rows, protocol_key) VALUES (?,?,?,?,?,?,?,?,?,?)",
+                   stage1[ti].folds.enumerated().map { [r, e, rep, layerValue, .integer(Int64($0 + 1)), .real($1.c), .real($1.f1), .integer(Int64($1.trainRows)), .integer(Int64($1.testRows)), .text(stage1[ti].key)] })
+        try insert("INSERT INTO inner_scores(run_id, emotion, representation, fold, c, mean_score) VALUES (?,?,?,?,?,?)",
+                   stage1[ti].folds.enumerated().flatMap { k, f in f.innerMeanScores.enumerated().map { [r, e, rep, .integer(Int64(k + 1)), .real(config.cGrid[$0]), .real($1)] } })
+        try insert("INSERT INTO shap_importance(run_id, emotion, representation, layer, dim, feature, mean_abs_shap, rank) VALUES (?,?,?,?,?,?,?,?)",
+                   stage1[ti].ranking.enumerated().map { [r, e, rep, layerValue, .integer(Int64($1)), .null, .real(stage1[ti].importance[$1]), .integer(Int64($0 + 1))] })
+        if bound.top == nil {
+          try insert("INSERT INTO topk_sweep(run_id, emotion, representation, layer, k, f1, f1_folds, c_folds, protocol_key) VALUES (?,?,?,?,?,?,?,?,?)",
+                     ks.enumerated().map { ki, k in
+                       let p = sweep[ti][ki]!
+                       return [r, e, rep, layerValue, .integer(Int64(k)), .real(p.f1), .text(p.folds.map { "\($0.f1)" }.joined(separator: " ")),
+                               .text(p.folds.map { "\($0.c)" }.joined(separator: " ")), .text(p.key)]
+                     })
+        }
+        let p = done[ti]
+        try insert("INSERT INTO probe_splits(run_id, emotion, position, path, role) VALUES (?,?,?,?,?)",
+                   p.split.train.enumerated().map { [r, e, .integer(Int64($0)), .text(data.paths[t.rows[$1]]), .text("train")] }
+                   + p.split.test.enumerated().map { [r, e, .integer(Int64($0)), .text(data.paths[t.rows[$1]]), .text("test")] })
+        try insert("INSERT INTO probe_results(run_id, emotion, representation, layer, feature, category, k, rmse_top, rmse_all, r2_top, r2_all, alpha_top, alpha_all, information_increase) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                   bound.features.enumerated().map { j, f in
+                     [r, e, rep, layerValue, .text(f), .text(categoryOf[f]!), .integer(Int64(p.k)), .real(p.top.rmse[j]), .real(p.all.rmse[j]), .real(p.top.r2[j]), .real(p.all.r2[j]),
+                      .real(p.top.alpha[j]), .real(p.all.alpha[j]), .real(informationIncrease(rmseAll: p.all.rmse[j], rmseTop: p.top.rmse[j]))]
+                   })
+        try insert("INSERT INTO probe_summary(run_id, emotion, representation, layer, category, n, mean, median, q1, q3, min, max, share_above_1) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                   summaries[ti].map { cat, s in [r, e, rep, layerValue, .text(cat), .integer(Int64(s.n)), .real(s.mean), .real(s.median), .real(s.q1), .real(s.q3), .real(s.min), .real(s.max), .real(s.fractionAboveOne)] })
+      }
+      try RunStore(c).finish(run)
+    }
+
+    // The printed result.
+    var notices: [String] = []
+    for (ti, t) in tasks.enumerated() {
+      let all = Metrics.mean(stage1[ti].folds.map(\.f1))
+      if bound.top == nil {
+        let ki = ks.firstIndex(of: done[ti].k)!
+        notices.append("\(t.emotion): k* = \(done[ti].k) (F1 \(String(format: "%.4f", sweep[ti][ki]!.f1)) on the top-\(done[ti].k) dimensions vs \(String(format: "%.4f", all)) on all \(d))")
+      } else {
+        notices.append("\(t.emotion): top-\(done[ti].k) dimensions by SHAP (F1 on all \(d) dimensions \(String(format: "%.4f", all)))")
+      }
+      if let r = stage1[ti].reusedFrom { notices.append("\(t.emotion): cross-validation of all dimensions reused from run \(r)") }
+    }
+    if bound.byCategory {
+      var rows: [[Value]] = []
+      for (ti, t) in tasks.enumerated() {
+        for (cat, s) in summaries[ti].sorted(by: { $0.1.median > $1.1.median }) {
+          rows.append([.text(t.emotion), .text(cat), .integer(Int64(done[ti].k)), .integer(Int64(s.n)), .real(s.median), .real(s.mean), .real(s.fractionAboveOne)])
+        }
+      }
+      return ResultTable(
+        columns: [Column("emotion", .text), Column("category", .text), Column("k", .integer), Column("features", .integer),
+                  Column("median_ii", .real), Column("mean_ii", .real), Column("share_ii_above_1", .real)], rows: rows, notices: notices)
+    }
+    var rows: [[Value]] = []
+    for (ti, t) in tasks.enumerated() {
+      let p = done[ti]
+      for (j, f) in bound.features.enumerated() {
+        rows.append([.text(t.emotion), .text(f), .text(categoryOf[f]!), .integer(Int64(p.k)), .real(p.top.rmse[j]), .real(p.all.rmse[j]),
+                     .real(p.top.r2[j]), .real(p.all.r2[j]), .real(informationIncrease(rmseAll: p.all.rmse[j], rmseTop: p.top.rmse[j]))])
+      }
+    }
+    return ResultTable(
+      columns: [Column("emotion", .text), Column("feature", .text), Column("category", .text), Column("k", .integer), Column("rmse_top", .real),
+                Column("rmse_all", .real), Column("r2_top", .real), Column("r2_all", .real), Column("information_increase", .real)],
+      rows: rows, notices: notices)
+  }
+
+  /// The latest stored sweep point with this protocol key.
+  func storedSweep(_ c: Connection, key: String) throws -> (f1: Double, folds: [FoldResult])? {
+    guard let r = try c.query("SELECT f1, f1_folds, c_folds FROM topk_sweep WHERE protocol_key = ? ORDER BY run_id DESC LIMIT 1", [.text(key)]).rows.first else { return nil }
+    let f1s = r[1].stringValue!.split(separator: " ").compactMap { Double($0) }
+    let cs = r[2].stringValue!.split(separator: " ").compactMap { Double($0) }
+    return (r[0].doubleValue!, zip(f1s, cs).map { FoldResult(c: $1, f1: $0, innerMeanScores: [], trainRows: 0, testRows: 0) })
+  }
+
+  /// The ridge hold-out of a task: from the `probe_split` file (train rows in the listed order),
+  /// else scikit-learn's `train_test_split(test_size, random_state = seed)` over the task's rows.
+  func probeSplit(_ t: AnalysisOperator.Task, _ data: AnalysisOperator.Data, testSize: Double, seed: UInt32) throws -> Split {
+    guard let path = bound.options["probe_split"].flatMap({ if case .string(let s) = $0 { return s } else { return nil } }) else {
+      guard testSize > 0, testSize < 1 else { throw ExecutionError(.input, "test_size must be between 0 and 1, not \(testSize)") }
+      return trainTestSplit(n: t.rows.count, testSize: testSize, seed: seed)
+    }
+    let table: CSVTable
+    do { table = try CSVTable.read(path: path) } catch { throw ExecutionError(.input, "\(error)") }
+    func col(_ n: String) -> Int? { table.header.firstIndex { $0.lowercased() == n } }
+    guard let ec = col("emotion"), let pc = col("path"), let rc = col("role") else {
+      throw ExecutionError(.input, "'\(path)' needs the columns emotion, path, role (header: \(table.header.joined(separator: ",")))")
+    }
+    var position: [String: Int] = [:]
+    for (i, r) in t.rows.enumerated() { position[data.paths[r]] = i }
+    var train: [Int] = [], test: [Int] = []
+    for rec in table.records where Emotion.normalise(rec.fields[ec]) == t.emotion {
+      let p = rec.fields[pc].trimmingCharacters(in: .whitespaces)
+      guard let i = position[p] else { throw ExecutionError(.input, "'\(path)' line \(rec.line): '\(p)' is not a row of the \(t.emotion) task") }
+      switch rec.fields[rc].trimmingCharacters(in: .whitespaces).lowercased() {
+      case "train": train.append(i)
+      case "test": test.append(i)
+      default: throw ExecutionError(.input, "'\(path)' line \(rec.line): role must be train or test")
+      }
+    }
+    if train.isEmpty || test.isEmpty { throw ExecutionError(.input, "'\(path)' needs train and test rows for '\(t.emotion)'") }
+    return Split(train: train, test: test)
+  }
+}
