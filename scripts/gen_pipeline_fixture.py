@@ -39,5 +39,10 @@ for e, v in r["emotions"].items():
         "emb_shap": tv["embedding_shap"]["mean_abs_shap"], "emb_ranking": tv["embedding_shap"]["ranking"],
         "egemaps_shap": tv["egemaps_shap"]["mean_abs_shap"], "egemaps_ranking": tv["egemaps_shap"]["ranking"],
         "emb_ranking_default_tol": v["embedding_shap"]["ranking"][:20],
+        "emb_ranking_default_tol_full": v["embedding_shap"]["ranking"],
+        "sweep_k": v["topk_sweep"]["k"], "sweep_f1": v["topk_sweep"]["f1_mean"], "k_star": v["k_star"],
+        "per_feature": v["ridge"]["per_feature"],
+        "categories": v["information_increase_by_category"],
+        "category_order": v["category_order_by_median_ii"],
     }
 json.dump(expected, open(os.path.join(out, "expected.json"), "w"))

@@ -9,7 +9,9 @@ final class AnalysisTests: XCTestCase {
   static let dir = TestSupport.fixture("pipeline")
   static let expected: JSON = try! JSON.parse(file: dir + "/expected.json")
 
-  func openImported() throws -> Database {
+  func openImported() throws -> Database { try Self.open() }
+
+  static func open() throws -> Database {
     let db = try Database()
     let d = Self.dir
     try db.execute("""
@@ -160,5 +162,76 @@ final class AnalysisTests: XCTestCase {
     let db = try openImported()
     let r = try db.query("EVALUATE sad VS neutral USING egemaps WITH (splitter = 'loso')")
     XCTAssertEqual(r.values("f1_folds")?.first?.stringValue?.split(separator: " ").count, 6)
+  }
+}
+
+/// PROBE against the reference pipeline's top-k sweep, ridge probes and category summaries, with
+/// its rows, splits and ridge hold-outs passed in.
+final class ProbeTests: XCTestCase {
+  static let dir = AnalysisTests.dir
+  static let expected = AnalysisTests.expected
+
+  func testProbeMatchesReference() throws {
+    let db = try AnalysisTests.open()
+    let d = Self.dir
+    let r = try db.execute("PROBE * FROM emb FOR * BY CATEGORY WITH (sample = '\(d)/sample.csv', splits = '\(d)/splits.csv', probe_split = '\(d)/probe_split.csv')")[0].table
+    let emotions = Self.expected["emotions"].object.keys.sorted()
+    XCTAssertEqual(Set(r.rows.map { $0[0].stringValue! }), Set(emotions))
+    for e in emotions {
+      let want = Self.expected["emotions"][e]
+      // The sweep: every k's mean F1 identical, k* identical.
+      let sweep = try db.query("SELECT k, f1 FROM topk_sweep WHERE emotion = '\(e)' ORDER BY k").rows
+      XCTAssertEqual(sweep.map { Int($0[0].intValue!) }, want["sweep_k"].ints, e)
+      XCTAssertEqual(sweep.map { $0[1].doubleValue! }, want["sweep_f1"].doubles, e)
+      XCTAssertEqual(try db.query("SELECT DISTINCT k FROM probe_results WHERE emotion = '\(e)'").rows, [[.integer(Int64(want["k_star"].int))]], e)
+      // Ridge probes: RMSEs, R² and II within 1e-6 relative; chosen alphas identical.
+      let got = try db.query("SELECT feature, rmse_top, rmse_all, r2_top, r2_all, information_increase, alpha_top, alpha_all FROM probe_results WHERE emotion = '\(e)'").rows
+      let byName = Dictionary(uniqueKeysWithValues: got.map { ($0[0].stringValue!, $0) })
+      XCTAssertEqual(got.count, 88)
+      for pf in want["per_feature"].array {
+        let g = byName[pf["feature"].string]!
+        for (i, key) in ["rmse_top", "rmse_all", "r2_top", "r2_all", "information_increase"].enumerated() {
+          let b = pf[key].double
+          XCTAssertEqual(g[i + 1].doubleValue!, b, accuracy: 1e-6 * abs(b), "\(e) \(pf["feature"].string) \(key)")
+        }
+        XCTAssertEqual(g[6].doubleValue!, pf["alpha_top"].double, "\(e) \(pf["feature"].string) alpha_top")
+        XCTAssertEqual(g[7].doubleValue!, pf["alpha_all"].double, "\(e) \(pf["feature"].string) alpha_all")
+      }
+      // Category summaries: counts and shares identical, medians and means within 1e-6.
+      let summary = try db.query("SELECT category, n, median, mean, share_above_1, q1, q3 FROM probe_summary WHERE emotion = '\(e)' ORDER BY median DESC").rows
+      XCTAssertEqual(summary.map { $0[0].stringValue! }, want["category_order"].strings.map { $0.lowercased() }, e)
+      for s in summary {
+        let w = want["categories"][s[0].stringValue!.capitalized]
+        XCTAssertEqual(Int(s[1].intValue!), w["n"].int)
+        XCTAssertEqual(s[4].doubleValue!, w["frac_gt_1"].double)
+        for (i, key) in [(2, "median"), (3, "mean"), (5, "q1"), (6, "q3")] {
+          XCTAssertEqual(s[i].doubleValue!, w[key].double, accuracy: 1e-6 * abs(w[key].double), "\(e) \(s[0]) \(key)")
+        }
+      }
+    }
+  }
+
+  /// Without any protocol files the seeded defaults draw the reference's rows, splits and ridge
+  /// hold-out by themselves; PROBE with TOP n skips the sweep; feature families expand.
+  func testDefaultsTopAndFamilies() throws {
+    let db = try AnalysisTests.open()
+    let want = Self.expected["emotions"]["sad"]
+    let k = want["k_star"].int
+    let r = try db.execute("PROBE f0, loudness FROM emb TOP \(k) FOR sadness")[0].table
+    XCTAssertEqual(r.rows.count, 20)
+    XCTAssertEqual(try db.query("SELECT count(*) FROM topk_sweep").rows, [[.integer(0)]], "TOP n: no sweep")
+    let byName = Dictionary(uniqueKeysWithValues: want["per_feature"].array.map { ($0["feature"].string, $0) })
+    for row in r.rows {
+      let f = row[1].stringValue!
+      XCTAssertTrue(f.hasPrefix("F0semitone") || f.hasPrefix("loudness_sma3"), f)
+      XCTAssertEqual(row[8].doubleValue!, byName[f]!["information_increase"].double, accuracy: 1e-6 * byName[f]!["information_increase"].double, f)
+    }
+    // EXPLAIN shows the plan; errors name what is missing.
+    XCTAssertTrue(try db.query("EXPLAIN PROBE * FROM emb FOR angry").rows.map { $0[0].stringValue! }.joined().contains("TopKSweep k=auto"))
+    XCTAssertThrowsError(try db.execute("PROBE f0 FROM emb TOP 500 FOR angry")) { e in XCTAssertTrue("\(e)".contains("TOP 500 is more than the 128 dimensions"), "\(e)") }
+    XCTAssertThrowsError(try db.execute("PROBE f9 FROM emb FOR angry")) { e in XCTAssertTrue("\(e)".contains("did you mean 'f0'?"), "\(e)") }
+    let plain = try Database()
+    try plain.execute("IMPORT CORPUS synth FROM '\(Self.dir)/manifest.csv'; IMPORT EMBEDDINGS emb FROM '\(Self.dir)/embeddings.npy' FOR synth KEYS '\(Self.dir)/keys.csv';")
+    XCTAssertThrowsError(try plain.execute("PROBE f0 FROM emb FOR angry")) { e in XCTAssertTrue("\(e)".contains("IMPORT FEATURES egemaps"), "\(e)") }
   }
 }
