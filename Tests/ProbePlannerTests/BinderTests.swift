@@ -115,7 +115,10 @@ final class BinderTests: XCTestCase {
     let cat = InMemoryCatalog(corpora: ["r": (["angry", "neutral"], ["wavlm"])])
     let plan = Planner.plan(try bind("PROBE f0 FROM wavlm TOP 20 FOR angry", catalog: cat).get())
     XCTAssertEqual(plan.op, "StoreProbeResults")
-    XCTAssertTrue(plan.render().contains("RidgeProbe features=10  [not available yet]"), plan.render())
+    XCTAssertTrue(plan.render().contains("RidgeProbe features=10"), plan.render())
+    XCTAssertTrue(plan.unavailable.isEmpty)
+    let extract = Planner.plan(try bind("EXTRACT egemaps FROM r", catalog: cat).get())
+    XCTAssertTrue(extract.render().contains("ExtractEGeMAPS  [not available yet]"), extract.render())
     let imp = Planner.plan(try bind("IMPORT CORPUS x FROM '/d'").get())
     XCTAssertEqual(imp.render(), """
       InsertCorpus name=x
