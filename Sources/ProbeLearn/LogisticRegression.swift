@@ -44,7 +44,9 @@ public struct LogisticModel: Sendable, Equatable {
 /// products with Z, and K is computed once per row set and shared by every C. The step is exact,
 /// a backtracking line search on the objective keeps it monotone, and iteration stops when the
 /// gradient of the mean-loss objective (scikit-learn's scale) is below `tolerance` — far tighter
-/// than scikit-learn's newton-cg at 1e-8, so both reach the same optimum to ~1e-8.
+/// than scikit-learn's newton-cg at 1e-8, so both reach the same optimum to ~1e-8. When d is small
+/// next to n (eGeMAPS, the first points of a top-k sweep) the plain (d+1)² primal Newton system is
+/// cheaper and is used instead; both paths share the gradient, stopping rule and line search.
 public struct LogisticProblem {
   public let z: DataMatrix
   public let y: [Int]
@@ -54,12 +56,18 @@ public struct LogisticProblem {
   public var tolerance = 1e-14
   public var maxIterations = 200
 
+  /// Newton steps in the (d+1)-dimensional primal instead of the n-dimensional kernel form: chosen
+  /// when its cost per step, n·(d+1)² + (d+1)³/3, is below the kernel form's, n³/3 + 2·n·d.
+  let primal: Bool
+
   public init(z: DataMatrix, y: [Int]) {
     precondition(y.count == z.rows)
     self.z = z
     self.y = y
     self.s = y.map { $0 == 1 ? 1.0 : -1.0 }
-    self.gram = Linalg.gram(z.values, rows: z.rows, cols: z.cols)
+    let n = Double(z.rows), p = Double(z.cols + 1)
+    self.primal = n * p * p + p * p * p / 3 < n * n * n / 3 + 2 * n * Double(z.cols)
+    self.gram = primal ? [] : Linalg.gram(z.values, rows: z.rows, cols: z.cols)
   }
 
   @inline(__always) static func logLoss(_ t: Double) -> Double {
@@ -98,6 +106,38 @@ public struct LogisticProblem {
     var iterations = 0
     let scale = c * Double(max(n, 1))
     let threshold = max(tolerance * scale, 1e-10, 64 * Double.ulpOfOne * scale)
+    /// Backtracking line search on the exact objective along (dw, db), margins moving by step·u.
+    /// Returns true when iteration should stop (no descent left, or converged).
+    func lineSearch(db: Double, gb: Double) throws -> Bool {
+      var wdw = 0.0, dw2 = 0.0, slope = gb * db
+      for j in 0..<d {
+        wdw += w[j] * dw[j]
+        dw2 += dw[j] * dw[j]
+        slope += gw[j] * dw[j]
+      }
+      if slope >= 0 { return true }  // no descent left: at the optimum to machine precision
+      var step = 1.0
+      var accepted = false
+      var fNew = f
+      for _ in 0..<60 {
+        for i in 0..<n { mNew[i] = m[i] + step * u[i] }
+        let nw2 = wNorm2 + 2 * step * wdw + step * step * dw2
+        fNew = objective(nw2, mNew, c)
+        if fNew <= f + 1e-4 * step * slope {
+          accepted = true
+          wNorm2 = nw2
+          break
+        }
+        step *= 0.5
+      }
+      if !accepted { return true }
+      for j in 0..<d { w[j] += step * dw[j] }
+      b += step * db
+      swap(&m, &mNew)
+      let converged = abs(f - fNew) <= 1e-16 * max(1, abs(f)) && step < 1
+      f = fNew
+      return converged
+    }
     try z.values.withUnsafeBufferPointer { pz in
       while iterations < maxIterations {
         // Gradient: g_w = w + C·Zᵀq, g_b = C·Σq.
@@ -119,6 +159,30 @@ public struct LogisticProblem {
         if gmax <= threshold { break }
         iterations += 1
 
+        if primal {
+          // Newton direction from the (d+1)² Hessian  P + C·[Z 1]ᵀ·D·[Z 1]  (P: identity on w, 0 on b).
+          let p = d + 1
+          var sz = [Double](repeating: 0, count: n * p)  // rows √Dᵢ·[zᵢ, 1]
+          for i in 0..<n {
+            for j in 0..<d { sz[i * p + j] = sq[i] * pz[i * d + j] }
+            sz[i * p + d] = sq[i]
+          }
+          var h = Linalg.gram(transposeOf: sz, rows: n, cols: p, alpha: c)
+          for j in 0..<d { h[j * p + j] += 1 }
+          h[d * p + d] += 1e-12 * max(1, c)  // keeps the intercept block definite when every Dᵢ underflows
+          try h.withUnsafeMutableBufferPointer { try Linalg.choleskyInPlace($0.baseAddress!, n: p) }
+          var rhs = [Double](repeating: 0, count: p)
+          for j in 0..<d { rhs[j] = -gw[j] }
+          rhs[d] = -gb
+          h.withUnsafeBufferPointer { ph in rhs.withUnsafeMutableBufferPointer { Linalg.choleskySolveInPlace(ph.baseAddress!, n: p, $0.baseAddress!, nrhs: 1) } }
+          for j in 0..<d { dw[j] = rhs[j] }
+          let db = rhs[d]
+          // Margins move by u = Z·Δw + Δb.
+          if d > 0 { Linalg.gemv(pz.baseAddress!, dw, &u, m: n, n: d) } else { for i in 0..<n { u[i] = 0 } }
+          for i in 0..<n { u[i] += db }
+          if try lineSearch(db: db, gb: gb) { break }
+          continue
+        }
         // Newton direction by block elimination (see the type's note):
         // A = I + C·S·K·S;  solve (I + C·K·D)·u = r as  t = A⁻¹·S·r,  u = r − C·K·S·t,
         // for r0 = −Z·g_w and r1 = 1, then Δb from the intercept equation.
@@ -167,35 +231,7 @@ public struct LogisticProblem {
         }
         for j in 0..<d { dw[j] = -gw[j] }
         if d > 0 { Linalg.gemv(pz.baseAddress!, q, &dw, m: n, n: d, trans: true, alpha: -c, beta: 1) }
-        // Backtracking line search on the exact objective: margins move by step·u.
-        var wdw = 0.0, dw2 = 0.0, slope = gb * db
-        for j in 0..<d {
-          wdw += w[j] * dw[j]
-          dw2 += dw[j] * dw[j]
-          slope += gw[j] * dw[j]
-        }
-        if slope >= 0 { break }  // no descent left: at the optimum to machine precision
-        var step = 1.0
-        var accepted = false
-        var fNew = f
-        for _ in 0..<60 {
-          for i in 0..<n { mNew[i] = m[i] + step * u[i] }
-          let nw2 = wNorm2 + 2 * step * wdw + step * step * dw2
-          fNew = objective(nw2, mNew, c)
-          if fNew <= f + 1e-4 * step * slope {
-            accepted = true
-            wNorm2 = nw2
-            break
-          }
-          step *= 0.5
-        }
-        if !accepted { break }
-        for j in 0..<d { w[j] += step * dw[j] }
-        b += step * db
-        swap(&m, &mNew)
-        let converged = abs(f - fNew) <= 1e-16 * max(1, abs(f)) && step < 1
-        f = fNew
-        if converged { break }
+        if try lineSearch(db: db, gb: gb) { break }
       }
     }
     return LogisticModel(weights: w, intercept: b, iterations: iterations)

@@ -41,6 +41,19 @@ public enum Linalg {
     return k
   }
 
+  /// `alpha·Aᵀ·A` (cols×cols, full) of an n×cols row-major matrix.
+  public static func gram(transposeOf a: [Double], rows n: Int, cols p: Int, alpha: Double = 1) -> [Double] {
+    var k = [Double](repeating: 0, count: p * p)
+    guard n > 0, p > 0 else { return k }
+    a.withUnsafeBufferPointer { pa in
+      k.withUnsafeMutableBufferPointer { pk in
+        cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, blasint(p), blasint(n), alpha, pa.baseAddress, blasint(p), 0, pk.baseAddress, blasint(p))
+      }
+    }
+    for i in 0..<p { for j in 0..<i { k[i * p + j] = k[j * p + i] } }
+    return k
+  }
+
   /// Cholesky factorisation in place (lower triangle, row-major). Throws with LAPACK's `info`
   /// when the matrix is not positive definite.
   public static func cholesky(_ a: inout [Double], n: Int) throws {
