@@ -109,45 +109,49 @@ struct ProbeOperator {
       var reused: Bool
     }
     var sweep = [[Point?]](repeating: [Point?](repeating: nil, count: ks.count), count: tasks.count)
-    var sweepJobs: [(task: Int, k: Int, fold: Int)] = []
     if bound.top == nil {
+      // A task's sweep is reused when every point of it is stored; otherwise each outer fold
+      // computes its whole k path in one job (NestedCV.sweepFold).
+      var sweepJobs: [(task: Int, fold: Int)] = []
       for (ti, t) in tasks.enumerated() {
-        for (ki, k) in ks.enumerated() {
-          let cols = Array(stage1[ti].ranking.prefix(k))
-          let key = op.protocolKey(t, emb.info, emb.layer, columns: cols)
-          if let s = try storedSweep(c, key: key) {
-            sweep[ti][ki] = Point(f1: s.f1, folds: s.folds, key: key, reused: true)
-          } else {
-            for f in t.splits.indices { sweepJobs.append((ti, ki, f)) }
-          }
+        var points: [Point] = []
+        for k in ks {
+          let key = op.protocolKey(t, emb.info, emb.layer, columns: Array(stage1[ti].ranking.prefix(k)))
+          guard let s = try storedSweep(c, key: key) else { break }
+          points.append(Point(f1: s.f1, folds: s.folds, key: key, reused: true))
         }
+        if points.count == ks.count { sweep[ti] = points } else { for f in t.splits.indices { sweepJobs.append((ti, f)) } }
       }
-      let subsets: [[DataMatrix]] = tasks.indices.map { ti in ks.map { xs[ti].columns(Array(stage1[ti].ranking.prefix($0))) } }
       let lock = NSLock()
-      var done = 0
-      let results = parallelMap(sweepJobs.count) { i -> Result<FoldResult, Error> in
+      var finished = 0
+      let results = parallelMap(sweepJobs.count) { i -> Result<[FoldResult], Error> in
         let j = sweepJobs[i]
         if context.isCancelled() { return .failure(ExecutionError(.cancelled, "statement cancelled; nothing was stored")) }
-        let r = Result { try NestedCV.outerFold(subsets[j.task][j.k], tasks[j.task].y, tasks[j.task].splits[j.fold], config: config).0 }
+        let r = Result {
+          try NestedCV.sweepFold(xs[j.task], tasks[j.task].y, tasks[j.task].splits[j.fold], ranking: stage1[j.task].ranking, ks: ks, config: config)
+        }
         lock.lock()
-        done += 1
-        let n = done
+        finished += 1
+        let n = finished
         lock.unlock()
         if Thread.isMainThread { context.progress?.update(task: "\(label): top-k sweep", done: n, total: sweepJobs.count) }
         return r
       }
       var at = 0
       while at < sweepJobs.count {
-        let j = sweepJobs[at]
-        var folds: [FoldResult] = []
-        for _ in tasks[j.task].splits {
-          do { folds.append(try results[at].get()) } catch let e as LearnError {
-            throw ExecutionError(.numeric, "\(tasks[j.task].emotion) top-\(ks[j.k]) sweep: \(e.message)")
+        let ti = sweepJobs[at].task
+        var perFold: [[FoldResult]] = []
+        for _ in tasks[ti].splits {
+          do { perFold.append(try results[at].get()) } catch let e as LearnError {
+            throw ExecutionError(.numeric, "\(tasks[ti].emotion) top-k sweep: \(e.message)")
           }
           at += 1
         }
-        let cols = Array(stage1[j.task].ranking.prefix(ks[j.k]))
-        sweep[j.task][j.k] = Point(f1: Metrics.mean(folds.map(\.f1)), folds: folds, key: op.protocolKey(tasks[j.task], emb.info, emb.layer, columns: cols), reused: false)
+        for (ki, k) in ks.enumerated() {
+          let folds = perFold.map { $0[ki] }
+          let key = op.protocolKey(tasks[ti], emb.info, emb.layer, columns: Array(stage1[ti].ranking.prefix(k)))
+          sweep[ti][ki] = Point(f1: Metrics.mean(folds.map(\.f1)), folds: folds, key: key, reused: false)
+        }
       }
       context.progress?.finish(task: "\(label): top-k sweep")
     }

@@ -60,14 +60,16 @@ public struct LogisticProblem {
   /// when its cost per step, n·(d+1)² + (d+1)³/3, is below the kernel form's, n³/3 + 2·n·d.
   let primal: Bool
 
-  public init(z: DataMatrix, y: [Int]) {
+  /// - Parameter gram: `Z·Zᵀ` when the caller already has it (the top-k sweep grows it column
+  ///   block by column block); computed here when needed and not given.
+  public init(z: DataMatrix, y: [Int], gram: [Double]? = nil) {
     precondition(y.count == z.rows)
     self.z = z
     self.y = y
     self.s = y.map { $0 == 1 ? 1.0 : -1.0 }
     let n = Double(z.rows), p = Double(z.cols + 1)
     self.primal = n * p * p + p * p * p / 3 < n * n * n / 3 + 2 * n * Double(z.cols)
-    self.gram = primal ? [] : Linalg.gram(z.values, rows: z.rows, cols: z.cols)
+    self.gram = primal ? [] : (gram ?? Linalg.gram(z.values, rows: z.rows, cols: z.cols))
   }
 
   @inline(__always) static func logLoss(_ t: Double) -> Double {
@@ -186,14 +188,18 @@ public struct LogisticProblem {
         // Newton direction by block elimination (see the type's note):
         // A = I + C·S·K·S;  solve (I + C·K·D)·u = r as  t = A⁻¹·S·r,  u = r − C·K·S·t,
         // for r0 = −Z·g_w and r1 = 1, then Δb from the intercept equation.
-        for i in 0..<n {
-          let ci = c * sq[i]
-          for j in 0...i {
-            let v = ci * gram[i * n + j] * sq[j]
-            a[i * n + j] = v
-            a[j * n + i] = v
+        // Only the row-major lower triangle (= LAPACK's column-major upper) is read.
+        gram.withUnsafeBufferPointer { pg in
+          a.withUnsafeMutableBufferPointer { pa in
+            sq.withUnsafeBufferPointer { ps in
+              for i in 0..<n {
+                let ci = c * ps[i]
+                let row = i * n
+                for j in 0...i { pa[row + j] = ci * pg[row + j] * ps[j] }
+                pa[row + i] += 1
+              }
+            }
           }
-          a[i * n + i] += 1
         }
         try a.withUnsafeMutableBufferPointer { try Linalg.choleskyInPlace($0.baseAddress!, n: n) }
         // r0 = −Z·g_w goes to the first column of t (scaled by S after).
