@@ -21,6 +21,8 @@ struct AnalysisOperator {
   /// The rows shared by every representation of the statement.
   struct Data {
     var ids: [Int64]
+    /// Digest of `ids`: the rows the per-speaker normalisation ran over.
+    var rowsDigest: String = ""
     var paths: [String]
     var speakers: [String?]
     var emotions: [String?]
@@ -32,6 +34,9 @@ struct AnalysisOperator {
   struct Task {
     var emotion: String
     var rows: [Int]  // indices into Data.ids
+    /// The rows' utterance ids and the normalisation row set's digest (for protocol keys).
+    var utterances: [Int64]
+    var rowsDigest: String
     var y: [Int]
     var groups: [String]
     var splits: [NestedSplit]
@@ -255,10 +260,10 @@ struct AnalysisOperator {
   /// its splits, the representation's stored data, the C grid and inner protocol, and the engine
   /// version. Equal keys mean equal results.
   func protocolKey(_ t: Task, _ info: RepresentationInfo, _ layer: Int, columns: [Int]? = nil) -> String {
-    var s = (columns.map { "cols:" + $0.map(String.init).joined(separator: ",") + "|" } ?? "") + "v\(ProbeVersion.string)|\(bound.corpus)|\(info.name)|\(layer)|\(info.fingerprint)|\(t.emotion)|\(bound.baseline)|"
+    var s = (columns.map { "cols:" + $0.map(String.init).joined(separator: ",") + "|" } ?? "") + "norm:\(t.rowsDigest)|v\(ProbeVersion.string)|\(bound.corpus)|\(info.name)|\(layer)|\(info.fingerprint)|\(t.emotion)|\(bound.baseline)|"
     if case .numbers(let cs)? = option("c") { s += cs.map { Value.format($0) }.joined(separator: ",") }
     s += "|\(string("inner_metric") ?? "accuracy")|\(string("protocol") ?? "clean")|\(string("normalize") ?? "speaker")|"
-    s += t.rows.map(String.init).joined(separator: ",") + "|" + t.y.map(String.init).joined(separator: "")
+    s += t.utterances.map(String.init).joined(separator: ",") + "|" + t.y.map(String.init).joined(separator: "")
     for sp in t.splits {
       s += "|" + sp.outer.test.map(String.init).joined(separator: ",")
       for i in sp.inner { s += ";" + i.test.map(String.init).joined(separator: ",") }
@@ -334,6 +339,7 @@ struct AnalysisOperator {
     }
     let speakers = ids.map { meta[$0]?.1 }
     var data = Data(ids: ids, paths: ids.map { meta[$0]!.0 }, speakers: speakers, emotions: ids.map { meta[$0]?.2 }, matrices: [])
+    data.rowsDigest = SHA256.hex(Array(ids.map(String.init).joined(separator: ",").utf8))
     let position = Dictionary(uniqueKeysWithValues: ids.enumerated().map { ($1, $0) })
     let speakerZ = string("normalize") != "none"
     if speakerZ, speakers.contains(where: { $0 == nil }) {
@@ -396,7 +402,7 @@ struct AnalysisOperator {
       return s
     }
     let splits = try makeSplits(emotion, groups)
-    return Task(emotion: emotion, rows: rows, y: y, groups: groups, splits: splits)
+    return Task(emotion: emotion, rows: rows, utterances: rows.map { data.ids[$0] }, rowsDigest: data.rowsDigest, y: y, groups: groups, splits: splits)
   }
 
   func makeSplits(_ emotion: String, _ groups: [String]) throws -> [NestedSplit] {

@@ -63,7 +63,11 @@ public struct Binder {
       let emotions = try targetEmotions(s.target, in: corpus)
       let baseline = try emotion(s.baseline, in: corpus)
       var sets: [BoundSet] = []
-      for r in s.sets { sets.append(BoundSet(name: try storedSet(r.name, in: corpus), layer: layer(r.layer))) }
+      for r in s.sets {
+        let b = BoundSet(name: try storedSet(r.name, in: corpus), layer: layer(r.layer))
+        if sets.contains(b) { throw fail("duplicate-set", "'\(r.name.text)' is named twice", r.range) }
+        sets.append(b)
+      }
       var a = BoundAnalysis(kind: .evaluate, emotions: emotions.filter { $0 != baseline }, baseline: baseline, sets: sets, corpus: corpus, top: nil, features: [], byCategory: false, options: try options(s.options, for: "EVALUATE"))
       if case .star = s.target { a.allEmotions = true }
       return .analysis(a)
@@ -228,17 +232,23 @@ public struct Binder {
       guard case .number(let d, _, _) = v else { throw bad("a number") }
       return .number(d)
     case .numberList:
-      if case .number(let d, _, _) = v { return .numbers([d]) }
+      if case .number(let d, _, _) = v {
+        guard d > 0, d.isFinite else { throw fail("invalid-option-value", "option '\(spec.name)' takes positive numbers, not \(Value.format(d))", v.range) }
+        return .numbers([d])
+      }
       guard case .list(let items, _) = v, !items.isEmpty else { throw bad("a list of numbers such as (0.01, 0.1, 1)") }
       var out: [Double] = []
       for item in items {
         guard case .number(let d, _, _) = item else { throw bad("a list of numbers such as (0.01, 0.1, 1)") }
+        guard d > 0, d.isFinite else { throw fail("invalid-option-value", "option '\(spec.name)' takes positive numbers, not \(Value.format(d))", item.range) }
+        if out.contains(d) { throw fail("invalid-option-value", "option '\(spec.name)' lists \(Value.format(d)) twice", item.range) }
         out.append(d)
       }
       return .numbers(out)
     case .string:
       guard case .string(let s) = v else { throw bad("a 'quoted string'") }
-      return .string(s.value)
+      // File options are paths: resolved like the statement's own paths.
+      return .string(["sample", "splits", "probe_split"].contains(spec.name) ? resolve(s.value) : s.value)
     case .choice(let words):
       let text: String
       switch v {

@@ -118,7 +118,7 @@ public enum Schema {
       train_rows INTEGER NOT NULL,
       test_rows INTEGER NOT NULL,
       protocol_key TEXT NOT NULL,
-      PRIMARY KEY (run_id, emotion, representation, fold)
+      PRIMARY KEY (run_id, emotion, representation, layer, fold)
     );
     CREATE INDEX evaluations_by_protocol ON evaluations(protocol_key, run_id);
     CREATE TABLE inner_scores(

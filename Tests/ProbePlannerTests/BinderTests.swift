@@ -96,6 +96,11 @@ final class BinderTests: XCTestCase {
     XCTAssertTrue(error("RANK wavlm FOR angry WITH (protocol = 'author')", catalog: cat).contains("did you mean 'authors'?"))
     XCTAssertTrue(error("IMPORT EMBEDDINGS e FROM 'e.npy' FOR ravdess KEYS 'k.csv' WITH (seed = 1)").contains("IMPORT EMBEDDINGS takes no options"))
     XCTAssertTrue(error("RANK wavlm FOR angry TOP 0", catalog: cat).contains("TOP must be at least 1"))
+    XCTAssertTrue(error("RANK wavlm FOR angry WITH (c = (0.1, -1))", catalog: cat).contains("option 'c' takes positive numbers, not -1.0"))
+    XCTAssertTrue(error("RANK wavlm FOR angry WITH (c = (1, 1))", catalog: cat).contains("option 'c' lists 1.0 twice"))
+    XCTAssertTrue(error("EVALUATE angry VS neutral USING wavlm, WAVLM", catalog: cat).contains("'WAVLM' is named twice"))
+    guard case .success(.analysis(let a)) = bind("RANK wavlm FOR angry WITH (sample = 'runs/sample.csv')", catalog: cat) else { return XCTFail() }
+    XCTAssertEqual(a.options["sample"], .string("/work/runs/sample.csv"), "file options resolve like statement paths")
   }
 
   func testExtractChecks() {
