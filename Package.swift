@@ -28,13 +28,14 @@ let package = Package(
     .target(name: "ProbeStorage", dependencies: ["CProbeSQLite", "ProbeCore"]),
     .target(name: "ProbeCorpus", dependencies: ["ProbeCore"]),
     .target(name: "ProbeLearn", dependencies: ["ProbeNumerics"]),
+    .target(name: "ProbePlot"),
 
     // MARK: Query engine: text → tokens → AST → bound plan → operators → result table
     .target(name: "ProbeSyntax", dependencies: ["ProbeCore"]),
     .target(name: "ProbePlanner", dependencies: ["ProbeSyntax", "ProbeCorpus", "ProbeCore"]),
     .target(
       name: "ProbeExecution",
-      dependencies: ["ProbePlanner", "ProbeSyntax", "ProbeStorage", "ProbeAudio", "ProbeCorpus", "ProbeLearn", "ProbeNumerics", "ProbeCore"]),
+      dependencies: ["ProbePlanner", "ProbeSyntax", "ProbeStorage", "ProbeAudio", "ProbeCorpus", "ProbeLearn", "ProbePlot", "ProbeNumerics", "ProbeCore"]),
 
     // MARK: Facade and apps
     .target(name: "ProbeDB", dependencies: ["ProbeExecution", "ProbePlanner", "ProbeSyntax", "ProbeStorage", "ProbeCore"]),

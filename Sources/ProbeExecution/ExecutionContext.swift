@@ -24,7 +24,7 @@ public final class ExecutionContext {
 /// An error found while executing a bound statement. `range` points into the statement when the
 /// problem belongs to one of its parts (a path, a name).
 public struct ExecutionError: Error, CustomStringConvertible {
-  public enum Kind: String, Sendable { case io, input, storage, notAvailable = "not-available", cancelled, numeric }
+  public enum Kind: String, Sendable { case io, input, storage, notAvailable = "not-available", cancelled, numeric, `internal` }
   public var kind: Kind
   public var message: String
   public var range: SourceRange?

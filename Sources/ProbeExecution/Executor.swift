@@ -37,7 +37,11 @@ public struct Executor {
       return try ProbeOperator(bound: a).run(context)
     case .analysis(let a):
       return try AnalysisOperator(bound: a).run(context)
-    case .analysis, .extract, .plot, .report:
+    case .plot(let inner, let path):
+      return try PlotOperator(subject: inner, path: path).run(context, executor: self)
+    case .report(let path):
+      return try ReportOperator(path: path).run(context)
+    case .analysis, .extract:
       let missing = plan.unavailable.first.map(\.op) ?? plan.op
       throw ExecutionError(
         .notAvailable, "\(Executor.verb(statement)) is not available yet in ProbeDB \(ProbeVersion.string) (its \(missing) operator is still being built)",

@@ -91,8 +91,8 @@ public enum Planner {
         return LogicalPlan("StoreProbeResults", children: [ridge])
       }
     case .explain(let inner): return plan(inner)
-    case .plot(let inner, let path): return LogicalPlan("PlotSVG", ["path='\(path)'"], children: [plan(inner)], available: false)
-    case .report(let path): return LogicalPlan("WriteReport", ["path='\(path)'"], available: false)
+    case .plot(let inner, let path): return LogicalPlan("PlotSVG", ["path='\(path)'"], children: [plan(inner)])
+    case .report(let path): return LogicalPlan("WriteReport", ["path='\(path)'"], children: [LogicalPlan("ScanLatestRuns")])
     case .sql(let sql): return LogicalPlan("SQLite", [sql.count > 60 ? String(sql.prefix(57)) + "..." : sql])
     }
   }

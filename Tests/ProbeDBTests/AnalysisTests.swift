@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(FoundationXML)
+import FoundationXML
+#endif
 import ProbeDB
 import ProbeTestSupport
 import XCTest
@@ -233,5 +236,53 @@ final class ProbeTests: XCTestCase {
     let plain = try Database()
     try plain.execute("IMPORT CORPUS synth FROM '\(Self.dir)/manifest.csv'; IMPORT EMBEDDINGS emb FROM '\(Self.dir)/embeddings.npy' FOR synth KEYS '\(Self.dir)/keys.csv';")
     XCTAssertThrowsError(try plain.execute("PROBE f0 FROM emb FOR angry")) { e in XCTAssertTrue("\(e)".contains("IMPORT FEATURES egemaps"), "\(e)") }
+  }
+}
+
+/// PLOT and REPORT: well-formed SVG with the expected marks, and a report that cites its runs.
+final class PlotReportTests: XCTestCase {
+  func elements(_ svg: String) throws -> [String: Int] {
+    final class Counter: NSObject, XMLParserDelegate {
+      var counts: [String: Int] = [:]
+      func parser(_ parser: XMLParser, didStartElement name: String, namespaceURI: String?, qualifiedName: String?, attributes: [String: String] = [:]) {
+        counts[name, default: 0] += 1
+      }
+    }
+    let parser = XMLParser(data: Data(svg.utf8))
+    let counter = Counter()
+    parser.delegate = counter
+    XCTAssertTrue(parser.parse(), "SVG is not well-formed XML: \(String(describing: parser.parserError))")
+    return counter.counts
+  }
+
+  func testPlotsAndReport() throws {
+    let db = try AnalysisTests.open()
+    let d = AnalysisTests.dir
+    let out = TestSupport.temporaryDirectory("plots")
+    let opts = "WITH (sample = '\(d)/sample.csv', splits = '\(d)/splits.csv', probe_split = '\(d)/probe_split.csv')"
+    let r = try db.execute("""
+      PLOT PROBE * FROM emb FOR * BY CATEGORY \(opts) TO '\(out)/ii.svg';
+      PLOT PROBE * FROM emb FOR * \(opts) TO '\(out)/sweep.svg';
+      PLOT RANK egemaps FOR * WITH (sample = '\(d)/sample.csv', splits = '\(d)/splits.csv') TO '\(out)/shap.svg';
+      PLOT RANK emb FOR angry TOP 12 TO '\(out)/dims.svg';
+      REPORT TO '\(out)/report.md';
+      """)
+    XCTAssertEqual(r.map { $0.table.rows[0][1].stringValue! }.prefix(4),
+                   ["information increase by category", "top-k sweep", "SHAP importance by category", "SHAP importance of the top dimensions"])
+    // 5 emotions × 4 categories boxes; the II = 1 reference line is dashed.
+    let ii = try String(contentsOfFile: out + "/ii.svg", encoding: .utf8)
+    XCTAssertEqual(try elements(ii)["rect"], 1 + 20 + 5, "background + boxes + legend swatches")
+    XCTAssertTrue(ii.contains("stroke-dasharray"))
+    XCTAssertEqual(try elements(try String(contentsOfFile: out + "/sweep.svg", encoding: .utf8))["polyline"], 5)
+    XCTAssertEqual(try elements(try String(contentsOfFile: out + "/dims.svg", encoding: .utf8))["rect"], 1 + 12)
+    let report = try String(contentsOfFile: out + "/report.md", encoding: .utf8)
+    for section in ["## Corpora", "## SHAP importance of named features", "## SHAP importance of embedding dimensions", "## Probing", "## Provenance"] {
+      XCTAssertTrue(report.contains(section), section)
+    }
+    for fig in ["report-ii.svg", "report-sweep.svg", "report-shap-categories.svg", "report-shap-dims.svg"] {
+      XCTAssertTrue(report.contains("](\(fig))"), fig)
+      XCTAssertTrue(FileManager.default.fileExists(atPath: out + "/" + fig), fig)
+    }
+    XCTAssertThrowsError(try db.execute("PLOT RANK emb FOR angry TO '/no/such/dir/x.svg'")) { e in XCTAssertTrue("\(e)".contains("cannot write '/no/such/dir/x.svg'"), "\(e)") }
   }
 }
