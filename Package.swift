@@ -19,12 +19,13 @@ let package = Package(
     .systemLibrary(name: "CProbeBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev", "liblapacke-dev"])]),
     .systemLibrary(name: "CProbeSndfile", pkgConfig: "sndfile", providers: [.apt(["libsndfile1-dev"])]),
     .systemLibrary(name: "CProbeSoxr", pkgConfig: "soxr", providers: [.apt(["libsoxr-dev"])]),
+    .systemLibrary(name: "CProbeKissFFT", pkgConfig: "kissfft-float", providers: [.apt(["libkissfft-dev"])]),
     .systemLibrary(name: "CProbeReadline", pkgConfig: "readline", providers: [.apt(["libreadline-dev"])]),
 
     // MARK: Shared vocabulary and domain libraries (no knowledge of the query language)
     .target(name: "ProbeCore"),
     .target(name: "ProbeNumerics", dependencies: ["CProbeBLAS"]),
-    .target(name: "ProbeAudio", dependencies: ["CProbeSndfile", "CProbeSoxr"]),
+    .target(name: "ProbeAudio", dependencies: ["CProbeSndfile", "CProbeSoxr", "CProbeKissFFT"]),
     .target(name: "ProbeStorage", dependencies: ["CProbeSQLite", "ProbeCore"]),
     .target(name: "ProbeCorpus", dependencies: ["ProbeCore"]),
     .target(name: "ProbeLearn", dependencies: ["ProbeNumerics"]),

@@ -2,7 +2,7 @@
 # Install the Debian packages ProbeDB builds against, if any is missing.
 # Used by run-example.sh, test.sh and CI; safe to run again (does nothing when all are present).
 set -euo pipefail
-packages=(pkg-config libsqlite3-dev libopenblas-dev liblapacke-dev libsndfile1-dev libsoxr-dev libreadline-dev)
+packages=(pkg-config libsqlite3-dev libopenblas-dev liblapacke-dev libsndfile1-dev libsoxr-dev libkissfft-dev libreadline-dev)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -8,4 +8,4 @@ swift build -c release --product probedb
 db="${1:-quickstart.db}"
 rm -f "$db" "$db-wal" "$db-shm"
 .build/release/probedb "$db" -f examples/quickstart.pql --format table
-echo "Done: the database is '$db'; open it with .build/release/probedb $db" >&2
+echo "Done: database '$db', report quickstart-report.md (+ SVG figures). Explore with .build/release/probedb $db" >&2

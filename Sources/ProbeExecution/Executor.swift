@@ -41,7 +41,9 @@ public struct Executor {
       return try PlotOperator(subject: inner, path: path).run(context, executor: self)
     case .report(let path):
       return try ReportOperator(path: path).run(context)
-    case .analysis, .extract:
+    case .extract(let e):
+      return try ExtractOperator(bound: e).run(context)
+    case .analysis:
       let missing = plan.unavailable.first.map(\.op) ?? plan.op
       throw ExecutionError(
         .notAvailable, "\(Executor.verb(statement)) is not available yet in ProbeDB \(ProbeVersion.string) (its \(missing) operator is still being built)",

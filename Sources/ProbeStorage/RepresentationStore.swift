@@ -70,7 +70,7 @@ public struct RepresentationStore {
       fingerprint: r[8].stringValue!, rows: Int(r[9].intValue!))
   }
 
-  func register(_ i: RepresentationInfo, runID: Int64?) throws {
+  public func register(_ i: RepresentationInfo, runID: Int64?) throws {
     var names: Value = .null
     if let fn = i.featureNames {
       names = .text(String(decoding: try JSONSerialization.data(withJSONObject: fn), as: UTF8.self))

@@ -36,8 +36,13 @@ final class TranscriptTests: XCTestCase {
     let dir = TestSupport.packageRoot.appendingPathComponent("examples")
     let scripts = try FileManager.default.contentsOfDirectory(atPath: dir.path).filter { $0.hasSuffix(".pql") }
     XCTAssertFalse(scripts.isEmpty)
+    // Run where the README runs them (the repository root) — in a scratch copy, so the files
+    // they write do not land in the checkout.
+    let scratch = TestSupport.temporaryDirectory("examples")
+    try FileManager.default.copyItem(at: dir, to: URL(fileURLWithPath: scratch).appendingPathComponent("examples"))
+    try? FileManager.default.removeItem(atPath: scratch + "/examples/library")
     let cwd = FileManager.default.currentDirectoryPath
-    FileManager.default.changeCurrentDirectoryPath(TestSupport.packageRoot.path)
+    FileManager.default.changeCurrentDirectoryPath(scratch)
     defer { FileManager.default.changeCurrentDirectoryPath(cwd) }
     for s in scripts {
       let sink = StringSink()
@@ -45,6 +50,7 @@ final class TranscriptTests: XCTestCase {
       let text = try String(contentsOf: dir.appendingPathComponent(s), encoding: .utf8)
       XCTAssertTrue(shell.runScript(text, name: s), "\(s):\n\(sink.text)")
     }
+    XCTAssertTrue(FileManager.default.fileExists(atPath: scratch + "/quickstart-report.md"))
   }
 
   func testInputSplitter() {
