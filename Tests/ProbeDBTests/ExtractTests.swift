@@ -1,0 +1,104 @@
+import Foundation
+import ProbeAudio
+import ProbeDB
+import ProbeTestSupport
+import XCTest
+
+/// EXTRACT fbank: stored vectors, idempotence, resumption after an interruption (including
+/// `kill -9` of the process), skipped files.
+final class ExtractTests: XCTestCase {
+  func testExtractStoresPooledFbankAndIsIdempotent() throws {
+    let db = try Database()
+    try db.execute("IMPORT CORPUS m FROM '\(TestSupport.exampleCorpus)'")
+    let first = try db.query("EXTRACT fbank FROM m")
+    XCTAssertEqual(first.values("extracted"), [.integer(32)])
+    XCTAssertEqual(first.values("dims"), [.integer(160)])
+    // The stored vector is the extractor's output on the decoded file (float32).
+    let row = try db.query("SELECT u.path, e.vector FROM embeddings e JOIN utterances u USING (utterance_id) ORDER BY u.path LIMIT 1").rows[0]
+    guard case .blob(let blob) = row[1] else { return XCTFail() }
+    let want = FbankExtractor().pooled(try AudioDecoder.decode(path: TestSupport.exampleCorpus + "/" + row[0].stringValue!).samples)!
+    let got = blob.withUnsafeBytes { Array($0.bindMemory(to: Float.self)) }
+    XCTAssertEqual(got, want.map { Float($0) })
+    let fp = try db.query("SELECT fingerprint FROM representations").rows
+    let again = try db.execute("EXTRACT fbank FROM m")[0].table
+    XCTAssertEqual(again.values("extracted"), [.integer(0)])
+    XCTAssertTrue(again.notices.contains("'fbank' of 'm' is up to date"))
+    XCTAssertEqual(try db.query("SELECT fingerprint FROM representations").rows, fp)
+    XCTAssertEqual(try db.query("SELECT count(*) FROM runs WHERE statement LIKE 'EXTRACT%'").rows, [[.integer(1)]], "a no-op rerun records no run")
+  }
+
+  func testResumesAfterPartialExtractionAndSkipsShortFiles() throws {
+    let dir = try CorpusFixtures.make("ravdess")
+    // 0.02 s at 16 kHz = 320 samples: shorter than one 400-sample frame.
+    try TestSupport.writeTone(dir, "Actor_02/03-01-05-01-02-01-02.wav", seconds: 0.02)
+    let db = try Database()
+    try db.execute("IMPORT CORPUS r FROM '\(dir)'")
+    let full = try db.query("EXTRACT fbank FROM r")
+    XCTAssertEqual(full.values("extracted"), [.integer(4)])
+    XCTAssertEqual(full.values("skipped"), [.integer(1)])
+    let complete = try db.query("SELECT utterance_id, vector FROM embeddings ORDER BY utterance_id").rows
+    let fingerprint = try db.query("SELECT fingerprint FROM representations").rows
+    // Lose some vectors (as an interrupted run would not have committed them) and resume.
+    let path = TestSupport.temporaryDirectory("resume") + "/r.db"
+    let disk = try Database(path: path)
+    try disk.execute("IMPORT CORPUS r FROM '\(dir)'; EXTRACT fbank FROM r;")
+    try deleteHalf(path)
+    let resumed = try Database(path: path).query("EXTRACT fbank FROM r")
+    XCTAssertEqual(resumed.values("extracted"), [.integer(2)])
+    XCTAssertEqual(resumed.values("already"), [.integer(2)])
+    XCTAssertEqual(try Database(path: path).query("SELECT utterance_id, vector FROM embeddings ORDER BY utterance_id").rows, complete)
+    XCTAssertEqual(try Database(path: path).query("SELECT fingerprint FROM representations").rows, fingerprint)
+  }
+
+  /// Remove half the stored vectors behind ProbeDB's back (the state an interrupted run leaves).
+  func deleteHalf(_ path: String) throws {
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    p.arguments = ["python3", "-c", "import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); c.execute('DELETE FROM embeddings WHERE utterance_id % 2 = 0'); c.commit()", path]
+    try p.run()
+    p.waitUntilExit()
+    XCTAssertEqual(p.terminationStatus, 0)
+  }
+
+  /// `kill -9` in the middle of an extraction, then a rerun: every utterance exactly once, and
+  /// the same vectors as an uninterrupted run.
+  func testKillNineThenRerun() throws {
+    let dir = TestSupport.temporaryDirectory("kill")
+    for i in 0..<96 { try TestSupport.writeTone(dir, String(format: "spk%02d/%04d.wav", i % 8, i), seconds: 0.5, rate: 44100) }
+    let path = TestSupport.temporaryDirectory("kill") + "/k.db"
+    let bin = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("probedb")
+    func probedb(_ args: [String]) throws -> Process {
+      let p = Process()
+      p.executableURL = FileManager.default.fileExists(atPath: bin.path) ? bin : TestSupport.packageRoot.appendingPathComponent(".build/debug/probedb")
+      p.arguments = [path] + args
+      p.standardOutput = FileHandle.nullDevice
+      p.standardError = FileHandle.nullDevice
+      try p.run()
+      return p
+    }
+    let imp = try probedb(["-c", "IMPORT CORPUS k FROM '\(dir)' FORMAT files"])
+    imp.waitUntilExit()
+    XCTAssertEqual(imp.terminationStatus, 0)
+    let p = try probedb(["-c", "EXTRACT fbank FROM k"])
+    // Wait for the first committed batch, then kill.
+    let deadline = Date().addingTimeInterval(60)
+    var stored: Int64 = 0
+    while Date() < deadline && p.isRunning {
+      stored = (try? Database(path: path).query("SELECT count(*) FROM embeddings").rows.first?.first?.intValue ?? 0) ?? 0
+      if stored > 0 { break }
+      usleep(20_000)
+    }
+    if p.isRunning { kill(p.processIdentifier, SIGKILL) }
+    p.waitUntilExit()
+    let partial = try Database(path: path).query("SELECT count(*) FROM embeddings").rows[0][0].intValue!
+    XCTAssertLessThan(partial, 96, "the kill came too late to interrupt anything")
+    let db = try Database(path: path)
+    let r = try db.query("EXTRACT fbank FROM k")
+    XCTAssertEqual(r.values("rows"), [.integer(96)])
+    XCTAssertEqual(try db.query("SELECT count(*), count(DISTINCT utterance_id) FROM embeddings").rows, [[.integer(96), .integer(96)]])
+    // Same vectors as a clean run.
+    let clean = try Database()
+    try clean.execute("IMPORT CORPUS k FROM '\(dir)' FORMAT files; EXTRACT fbank FROM k;")
+    XCTAssertEqual(try db.query("SELECT fingerprint FROM representations").rows, try clean.query("SELECT fingerprint FROM representations").rows)
+  }
+}
