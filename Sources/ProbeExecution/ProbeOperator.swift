@@ -163,7 +163,11 @@ struct ProbeOperator {
       var split: Split
       var top: RidgeProbeResult
       var all: RidgeProbeResult
+      /// Random-k control: mean II over the random subsets and the p-value of the top-k II.
+      var randomMean: [Double]?
+      var pValue: [Double]?
     }
+    let randomSubsets = op.int("random_subsets", 0)
     let alphas: [Double] = { if case .numbers(let a)? = op.option("alpha") { return a } else { return [0.001, 0.01, 0.1, 1, 10, 100] } }()
     let testSize: Double = { if case .number(let v)? = op.option("test_size") { return v } else { return 0.2 } }()
     let ridgeFolds = op.int("ridge_folds", 5)
@@ -176,7 +180,28 @@ struct ProbeOperator {
         // The authors' notebook drew an independent hold-out for the all-dimensions probe.
         let allSplit = op.authors && op.string("probe_split") == nil ? trainTestSplit(n: tasks[ti].rows.count, testSize: testSize, seed: op.seed &+ 1) : split
         let all = try ridgeProbe(x: xs[ti], y: ys[ti], split: allSplit, alphas: alphas, folds: ridgeFolds)
-        return Probe(k: k, split: split, top: top, all: all)
+        var probe = Probe(k: k, split: split, top: top, all: all)
+        if randomSubsets > 0 {
+          // Random-k control: the same probe from k dimensions drawn at random (seeded per task),
+          // so "the top-k dimensions carry this feature" is a tested claim: p = (1 + #{II_random ≥
+          // II_top}) / (1 + R).
+          var rs = RandomState(seed: op.seed &+ UInt32(ti) &* 7919)
+          let observed = zip(all.rmse, top.rmse).map { informationIncrease(rmseAll: $0, rmseTop: $1) }
+          var sum = [Double](repeating: 0, count: observed.count)
+          var atLeast = [Int](repeating: 0, count: observed.count)
+          for _ in 0..<randomSubsets {
+            let cols = rs.choiceWithoutReplacement(d, k).sorted()
+            let r = try ridgeProbe(x: xs[ti].columns(cols), y: ys[ti], split: split, alphas: alphas, folds: ridgeFolds)
+            for j in observed.indices {
+              let ii = informationIncrease(rmseAll: all.rmse[j], rmseTop: r.rmse[j])
+              sum[j] += ii
+              if ii >= observed[j] { atLeast[j] += 1 }
+            }
+          }
+          probe.randomMean = sum.map { $0 / Double(randomSubsets) }
+          probe.pValue = atLeast.map { Double(1 + $0) / Double(1 + randomSubsets) }
+        }
+        return probe
       }
     }
     var done: [Probe] = []
@@ -228,10 +253,11 @@ struct ProbeOperator {
         try insert("INSERT INTO probe_splits(run_id, emotion, position, path, role) VALUES (?,?,?,?,?)",
                    p.split.train.enumerated().map { [r, e, .integer(Int64($0)), .text(data.paths[t.rows[$1]]), .text("train")] }
                    + p.split.test.enumerated().map { [r, e, .integer(Int64($0)), .text(data.paths[t.rows[$1]]), .text("test")] })
-        try insert("INSERT INTO probe_results(run_id, emotion, representation, layer, feature, category, k, rmse_top, rmse_all, r2_top, r2_all, alpha_top, alpha_all, information_increase) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+        try insert("INSERT INTO probe_results(run_id, emotion, representation, layer, feature, category, k, rmse_top, rmse_all, r2_top, r2_all, alpha_top, alpha_all, information_increase, ii_random_mean, p_value, random_subsets) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                    bound.features.enumerated().map { j, f in
                      [r, e, rep, layerValue, .text(f), .text(categoryOf[f]!), .integer(Int64(p.k)), .real(p.top.rmse[j]), .real(p.all.rmse[j]), .real(p.top.r2[j]), .real(p.all.r2[j]),
-                      .real(p.top.alpha[j]), .real(p.all.alpha[j]), .real(informationIncrease(rmseAll: p.all.rmse[j], rmseTop: p.top.rmse[j]))]
+                      .real(p.top.alpha[j]), .real(p.all.alpha[j]), .real(informationIncrease(rmseAll: p.all.rmse[j], rmseTop: p.top.rmse[j])),
+                      p.randomMean.map { .real($0[j]) } ?? .null, p.pValue.map { .real($0[j]) } ?? .null, randomSubsets > 0 ? .integer(Int64(randomSubsets)) : .null]
                    })
         try insert("INSERT INTO probe_summary(run_id, emotion, representation, layer, category, n, mean, median, q1, q3, min, max, share_above_1) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
                    summaries[ti].map { cat, s in [r, e, rep, layerValue, .text(cat), .integer(Int64(s.n)), .real(s.mean), .real(s.median), .real(s.q1), .real(s.q3), .real(s.min), .real(s.max), .real(s.fractionAboveOne)] })
@@ -266,14 +292,16 @@ struct ProbeOperator {
     for (ti, t) in tasks.enumerated() {
       let p = done[ti]
       for (j, f) in bound.features.enumerated() {
-        rows.append([.text(t.emotion), .text(f), .text(categoryOf[f]!), .integer(Int64(p.k)), .real(p.top.rmse[j]), .real(p.all.rmse[j]),
-                     .real(p.top.r2[j]), .real(p.all.r2[j]), .real(informationIncrease(rmseAll: p.all.rmse[j], rmseTop: p.top.rmse[j]))])
+        var row: [Value] = [.text(t.emotion), .text(f), .text(categoryOf[f]!), .integer(Int64(p.k)), .real(p.top.rmse[j]), .real(p.all.rmse[j]),
+                            .real(p.top.r2[j]), .real(p.all.r2[j]), .real(informationIncrease(rmseAll: p.all.rmse[j], rmseTop: p.top.rmse[j]))]
+        if let m = p.randomMean, let pv = p.pValue { row += [.real(m[j]), .real(pv[j])] }
+        rows.append(row)
       }
     }
-    return ResultTable(
-      columns: [Column("emotion", .text), Column("feature", .text), Column("category", .text), Column("k", .integer), Column("rmse_top", .real),
-                Column("rmse_all", .real), Column("r2_top", .real), Column("r2_all", .real), Column("information_increase", .real)],
-      rows: rows, notices: notices)
+    var columns = [Column("emotion", .text), Column("feature", .text), Column("category", .text), Column("k", .integer), Column("rmse_top", .real),
+                   Column("rmse_all", .real), Column("r2_top", .real), Column("r2_all", .real), Column("information_increase", .real)]
+    if randomSubsets > 0 { columns += [Column("ii_random_mean", .real), Column("p_value", .real)] }
+    return ResultTable(columns: columns, rows: rows, notices: notices)
   }
 
   /// The latest stored sweep point with this protocol key.

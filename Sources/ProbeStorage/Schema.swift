@@ -158,6 +158,9 @@ public enum Schema {
       alpha_top REAL,
       alpha_all REAL,
       information_increase REAL,
+      ii_random_mean REAL,
+      p_value REAL,
+      random_subsets INTEGER,
       PRIMARY KEY (run_id, emotion, representation, feature)
     );
     CREATE TABLE probe_summary(

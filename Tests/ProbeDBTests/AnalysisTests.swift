@@ -214,6 +214,23 @@ final class ProbeTests: XCTestCase {
     }
   }
 
+  /// The random-k control: p-values in (0, 1], seeded (the same statement gives the same values),
+  /// and the top-k II of the angry task's planted energy features beats random subsets.
+  func testRandomSubsetControl() throws {
+    let db = try AnalysisTests.open()
+    let sql = "PROBE energy FROM emb TOP 20 FOR angry WITH (random_subsets = 40)"
+    let a = try db.query(sql)
+    let b = try db.query(sql)
+    XCTAssertEqual(a.rows, b.rows)
+    let p = a.values("p_value")!.map { $0.doubleValue! }
+    XCTAssertEqual(p.count, 15)
+    XCTAssertTrue(p.allSatisfy { $0 > 0 && $0 <= 1 })
+    XCTAssertTrue(p.allSatisfy { ($0 * 41).rounded() == $0 * 41 }, "p = (1 + count) / (1 + R)")
+    XCTAssertEqual(try db.query("SELECT DISTINCT random_subsets FROM probe_results").rows, [[.integer(40)]])
+    let ii = a.values("information_increase")!.map { $0.doubleValue! }, random = a.values("ii_random_mean")!.map { $0.doubleValue! }
+    XCTAssertGreaterThan(ii.reduce(0, +), random.reduce(0, +), "planted energy dimensions beat random ones on average")
+  }
+
   /// Without any protocol files the seeded defaults draw the reference's rows, splits and ridge
   /// hold-out by themselves; PROBE with TOP n skips the sweep; feature families expand.
   func testDefaultsTopAndFamilies() throws {
