@@ -14,8 +14,10 @@ public struct Executor {
     let plan = Planner.plan(statement)
     switch statement {
     case .explain(let inner):
-      let text = Planner.plan(inner).render()
-      return ResultTable(columns: [Column("plan", .text)], rows: text.split(separator: "\n").map { [.text(String($0))] })
+      var lines = Planner.plan(inner).render().split(separator: "\n").map(String.init)
+      // What is already stored and would be reused (analyses only; the data must be loadable).
+      if case .analysis(let a) = inner, let cache = try? CacheReport(bound: a).lines(context) { lines += cache }
+      return ResultTable(columns: [Column("plan", .text)], rows: lines.map { [.text($0)] })
     case .importCorpus(let b):
       return try ImportCorpusOperator(bound: b).run(context)
     case .show(let k): return try CatalogQueries.show(k, context.connection)

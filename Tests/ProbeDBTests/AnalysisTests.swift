@@ -214,6 +214,19 @@ final class ProbeTests: XCTestCase {
     }
   }
 
+  /// EXPLAIN marks what is stored and would be reused.
+  func testExplainMarksCachedWork() throws {
+    let db = try AnalysisTests.open()
+    func cache() throws -> [String] {
+      try db.query("EXPLAIN PROBE * FROM emb FOR angry").rows.map { $0[0].stringValue! }.filter { $0.hasPrefix("  NestedCV") || $0.hasPrefix("  TopKSweep") }
+    }
+    XCTAssertEqual(try cache(), ["  NestedCV angry × emb: to compute (5 outer × 5 inner splits × 5 C)", "  TopKSweep angry × emb: to compute"])
+    try db.execute("EVALUATE angry VS neutral USING emb")
+    XCTAssertEqual(try cache(), ["  NestedCV angry × emb: cached (run 4)", "  TopKSweep angry × emb: to compute (6 of 6 points)"])
+    try db.execute("PROBE f0 FROM emb FOR angry")
+    XCTAssertEqual(try cache(), ["  NestedCV angry × emb: cached (run 5)", "  TopKSweep angry × emb: cached (6 points)"])
+  }
+
   /// The random-k control: p-values in (0, 1], seeded (the same statement gives the same values),
   /// and the top-k II of the angry task's planted energy features beats random subsets.
   func testRandomSubsetControl() throws {
