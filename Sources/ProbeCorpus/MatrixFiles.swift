@@ -2,8 +2,12 @@ import Foundation
 
 /// A numeric matrix read from a file (row-major).
 public struct NumericMatrix: Sendable {
+  /// Rows per layer (for a 3-D array: its second axis).
   public var rows: Int
   public var cols: Int
+  /// Layers (the first axis of a 3-D array, e.g. stacked hidden states); 1 for a matrix.
+  public var layers: Int = 1
+  /// Layer-major values: layer ℓ, row i, column j at `(ℓ·rows + i)·cols + j`.
   public var values: [Double]
   /// `float32` or `float64`: what the file stored (CSV counts as float64).
   public var dtype: String
@@ -17,7 +21,9 @@ public struct MatrixFileError: Error, CustomStringConvertible, Equatable {
 }
 
 /// Reader for NumPy `.npy` files: version 1–3, little- or big-endian float32/float64, C order,
-/// 2-D (a 1-D array is one row). Never executes anything (no pickles).
+/// 2-D (utterances × dimensions; a 1-D array is one row) or 3-D (layers × utterances ×
+/// dimensions, e.g. every hidden state's pooled vectors stacked). Never executes anything (no
+/// pickles).
 public enum NPYReader {
   public static func read(path: String) throws -> NumericMatrix {
     guard let data = FileManager.default.contents(atPath: path) else { throw MatrixFileError(path: path, message: "cannot read the file") }
@@ -51,11 +57,12 @@ public enum NPYReader {
     if fortran.hasPrefix("True") { throw fail("Fortran-ordered arrays are not supported; save with np.ascontiguousarray(x)") }
     guard let shapeField = field("shape"), shapeField.hasPrefix("("), let end = shapeField.firstIndex(of: ")") else { throw fail("header has no 'shape'") }
     let dims = shapeField[shapeField.index(after: shapeField.startIndex)..<end].split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
-    let (rows, cols): (Int, Int)
+    let (layers, rows, cols): (Int, Int, Int)
     switch dims.count {
-    case 1: (rows, cols) = (1, dims[0])
-    case 2: (rows, cols) = (dims[0], dims[1])
-    default: throw fail("expected a 2-D array, the shape is (\(dims.map(String.init).joined(separator: ", ")))")
+    case 1: (layers, rows, cols) = (1, 1, dims[0])
+    case 2: (layers, rows, cols) = (1, dims[0], dims[1])
+    case 3: (layers, rows, cols) = (dims[0], dims[1], dims[2])
+    default: throw fail("expected a 2-D (utterances × dimensions) or 3-D (layers × utterances × dimensions) array, the shape is (\(dims.map(String.init).joined(separator: ", ")))")
     }
     let size: Int
     let big: Bool
@@ -67,11 +74,12 @@ public enum NPYReader {
     default: throw fail("dtype '\(descr)' is not supported; embeddings must be float32 or float64")
     }
     let start = headerStart + headerLen
-    let need = rows * cols * size
-    guard b.count - start >= need else { throw fail("truncated: the header promises \(rows)×\(cols) values (\(need) bytes), the file holds \(b.count - start)") }
-    var values = [Double](repeating: 0, count: rows * cols)
+    let count = layers * rows * cols
+    let need = count * size
+    guard b.count - start >= need else { throw fail("truncated: the header promises \(dims.map(String.init).joined(separator: "×")) values (\(need) bytes), the file holds \(b.count - start)") }
+    var values = [Double](repeating: 0, count: count)
     b.withUnsafeBytes { raw in
-      for i in 0..<(rows * cols) {
+      for i in 0..<count {
         let o = start + i * size
         if size == 4 {
           var bits = raw.loadUnaligned(fromByteOffset: o, as: UInt32.self)
@@ -84,7 +92,7 @@ public enum NPYReader {
         }
       }
     }
-    return NumericMatrix(rows: rows, cols: cols, values: values, dtype: size == 4 ? "float32" : "float64")
+    return NumericMatrix(rows: rows, cols: cols, layers: layers, values: values, dtype: size == 4 ? "float32" : "float64")
   }
 }
 

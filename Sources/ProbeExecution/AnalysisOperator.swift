@@ -173,7 +173,7 @@ struct AnalysisOperator {
         }
       }
       let evalStmt = try c.prepare("INSERT INTO evaluations(run_id, emotion, representation, layer, fold, c, f1, train_rows, test_rows, protocol_key) VALUES (?,?,?,?,?,?,?,?,?,?)")
-      let innerStmt = try c.prepare("INSERT INTO inner_scores(run_id, emotion, representation, fold, c, mean_score) VALUES (?,?,?,?,?,?)")
+      let innerStmt = try c.prepare("INSERT INTO inner_scores(run_id, emotion, representation, layer, fold, c, mean_score) VALUES (?,?,?,?,?,?,?)")
       let shapStmt = try c.prepare("INSERT INTO shap_importance(run_id, emotion, representation, layer, dim, feature, mean_abs_shap, rank) VALUES (?,?,?,?,?,?,?,?)")
       for o in outcomes {
         let m = data.matrices[o.rep]
@@ -182,7 +182,7 @@ struct AnalysisOperator {
           try evalStmt.bind([.integer(run), .text(o.task.emotion), .text(m.info.name), layer, .integer(Int64(k + 1)), .real(f.c), .real(f.f1), .integer(Int64(f.trainRows)), .integer(Int64(f.testRows)), .text(o.key)])
           while try evalStmt.step() {}
           for (ci, score) in f.innerMeanScores.enumerated() {
-            try innerStmt.bind([.integer(run), .text(o.task.emotion), .text(m.info.name), .integer(Int64(k + 1)), .real(config.cGrid[ci]), .real(score)])
+            try innerStmt.bind([.integer(run), .text(o.task.emotion), .text(m.info.name), layer, .integer(Int64(k + 1)), .real(config.cGrid[ci]), .real(score)])
             while try innerStmt.step() {}
           }
         }
@@ -274,12 +274,12 @@ struct AnalysisOperator {
   /// The folds of the latest stored cross-validation with this key, with their inner scores.
   func storedCV(_ c: Connection, key: String, folds: Int, grid: [Double]) throws -> (run: Int64, folds: [FoldResult])? {
     guard let run = try c.scalar("SELECT max(run_id) FROM evaluations WHERE protocol_key = ?", [.text(key)])?.intValue else { return nil }
-    let rows = try c.query("SELECT fold, c, f1, train_rows, test_rows, emotion, representation FROM evaluations WHERE protocol_key = ? AND run_id = ? ORDER BY fold", [.text(key), .integer(run)]).rows
+    let rows = try c.query("SELECT fold, c, f1, train_rows, test_rows, emotion, representation, layer FROM evaluations WHERE protocol_key = ? AND run_id = ? ORDER BY fold", [.text(key), .integer(run)]).rows
     guard rows.count == folds else { return nil }
     var out: [FoldResult] = []
     for r in rows {
-      let scores = try c.query("SELECT c, mean_score FROM inner_scores WHERE run_id = ? AND emotion = ? AND representation = ? AND fold = ? ORDER BY c",
-                               [.integer(run), r[5], r[6], r[0]]).rows
+      let scores = try c.query("SELECT c, mean_score FROM inner_scores WHERE run_id = ? AND emotion = ? AND representation = ? AND layer IS ? AND fold = ? ORDER BY c",
+                               [.integer(run), r[5], r[6], r[7], r[0]]).rows
       var byC: [Double: Double] = [:]
       for s in scores { byC[s[0].doubleValue!] = s[1].doubleValue! }
       out.append(FoldResult(c: r[1].doubleValue!, f1: r[2].doubleValue!, innerMeanScores: grid.map { byC[$0] ?? .nan }, trainRows: Int(r[3].intValue!), testRows: Int(r[4].intValue!)))

@@ -22,6 +22,27 @@ struct ProbeOperator {
   let bound: BoundAnalysis
 
   func run(_ context: ExecutionContext) throws -> ResultTable {
+    if bound.sets[0].layer == .all {
+      // LAYER ALL: the probe of every stored layer (each its own run), one table with a layer column.
+      guard let info = try RepresentationStore(context.connection).info(name: bound.sets[0].name, corpus: bound.corpus) else {
+        throw ExecutionError(.input, "'\(bound.sets[0].name)' is not stored for corpus '\(bound.corpus)'")
+      }
+      var merged: ResultTable?
+      for l in 0..<info.layers {
+        try context.checkCancelled()
+        var one = bound
+        one.sets[0].layer = .index(l)
+        var t = try ProbeOperator(bound: one).run(context)
+        t.columns.insert(Column("layer", .integer), at: 1)
+        t.rows = t.rows.map { var r = $0; r.insert(.integer(Int64(l)), at: 1); return r }
+        t.notices = t.notices.map { "layer \(l): \($0)" }
+        if merged == nil { merged = t } else {
+          merged!.rows += t.rows
+          merged!.notices += t.notices
+        }
+      }
+      return merged!
+    }
     let blasThreads = Linalg.blasThreads
     Linalg.setBLASThreads(1)
     defer { Linalg.setBLASThreads(blasThreads) }
@@ -36,7 +57,6 @@ struct ProbeOperator {
     withTargets.sets = [embSet, BoundSet(name: "egemaps", layer: .last)]
     let op = AnalysisOperator(bound: withTargets)
     let data = try op.load(context)
-    guard data.matrices.count == 2 else { throw ExecutionError(.input, "LAYER ALL is not supported by PROBE yet; name one layer") }
     let emb = data.matrices[0], targets = data.matrices[1]
     let d = emb.x.cols
     if let top = bound.top, top > d { throw ExecutionError(.input, "TOP \(top) is more than the \(d) dimensions of '\(emb.info.name)'") }
@@ -237,8 +257,8 @@ struct ProbeOperator {
                    t.rows.enumerated().map { [r, e, .integer(Int64($0)), .integer(data.ids[$1]), .text(data.paths[$1]), .integer(Int64(t.y[$0]))] })
         try insert("INSERT INTO evaluations(run_id, emotion, representation, layer, fold, c, f1, train_rows, test_rows, protocol_key) VALUES (?,?,?,?,?,?,?,?,?,?)",
                    stage1[ti].folds.enumerated().map { [r, e, rep, layerValue, .integer(Int64($0 + 1)), .real($1.c), .real($1.f1), .integer(Int64($1.trainRows)), .integer(Int64($1.testRows)), .text(stage1[ti].key)] })
-        try insert("INSERT INTO inner_scores(run_id, emotion, representation, fold, c, mean_score) VALUES (?,?,?,?,?,?)",
-                   stage1[ti].folds.enumerated().flatMap { k, f in f.innerMeanScores.enumerated().map { [r, e, rep, .integer(Int64(k + 1)), .real(config.cGrid[$0]), .real($1)] } })
+        try insert("INSERT INTO inner_scores(run_id, emotion, representation, layer, fold, c, mean_score) VALUES (?,?,?,?,?,?,?)",
+                   stage1[ti].folds.enumerated().flatMap { k, f in f.innerMeanScores.enumerated().map { [r, e, rep, layerValue, .integer(Int64(k + 1)), .real(config.cGrid[$0]), .real($1)] } })
         try insert("INSERT INTO shap_importance(run_id, emotion, representation, layer, dim, feature, mean_abs_shap, rank) VALUES (?,?,?,?,?,?,?,?)",
                    stage1[ti].ranking.enumerated().map { [r, e, rep, layerValue, .integer(Int64($1)), .null, .real(stage1[ti].importance[$1]), .integer(Int64($0 + 1))] })
         if bound.top == nil {

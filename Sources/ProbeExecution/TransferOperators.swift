@@ -46,7 +46,8 @@ struct TransferOperator {
       matrix = bound.path.lowercased().hasSuffix(".npy") ? try NPYReader.read(path: bound.path) : try CSVMatrixReader.read(path: bound.path)
     } catch { throw input(error) }
     if let bad = matrix.values.firstIndex(where: { !$0.isFinite }) {
-      throw ExecutionError(.input, "'\(bound.path)': row \(bad / matrix.cols), column \(bad % matrix.cols) is \(matrix.values[bad]); embeddings must be finite")
+      let layer = bad / (matrix.rows * matrix.cols), within = bad % (matrix.rows * matrix.cols)
+      throw ExecutionError(.input, "'\(bound.path)': \(matrix.layers > 1 ? "layer \(layer), " : "")row \(within / matrix.cols), column \(within % matrix.cols) is \(matrix.values[bad]); embeddings must be finite")
     }
     let keysPath = bound.keys!
     let keys: CSVTable
@@ -67,17 +68,20 @@ struct TransferOperator {
       }
       if let prev = seen[id] { throw ExecutionError(.input, "'\(keysPath)' line \(rec.line): '\(p)' is listed again (first on line \(prev))") }
       seen[id] = rec.line
-      vectors.append((id, 0, Array(matrix.values[(i * matrix.cols)..<((i + 1) * matrix.cols)])))
+      for l in 0..<matrix.layers {
+        let o = (l * matrix.rows + i) * matrix.cols
+        vectors.append((id, l, Array(matrix.values[o..<(o + matrix.cols)])))
+      }
     }
     var sha = SHA256()
     for v in vectors { sha.update(RepresentationStore.encode(v.vector, dtype: matrix.dtype)) }
     let info = RepresentationInfo(
-      name: bound.set, corpus: bound.corpus, kind: .embeddings, dims: matrix.cols, layers: 1, dtype: matrix.dtype, featureNames: nil,
-      source: bound.path, fingerprint: "sha256:" + sha.finalize().map { String(format: "%02x", $0) }.joined(), rows: vectors.count)
+      name: bound.set, corpus: bound.corpus, kind: .embeddings, dims: matrix.cols, layers: matrix.layers, dtype: matrix.dtype, featureNames: nil,
+      source: bound.path, fingerprint: "sha256:" + sha.finalize().map { String(format: "%02x", $0) }.joined(), rows: vectors.count / matrix.layers)
     try store(context, inputs: ["matrix": bound.path, "keys": keysPath]) { run in
       try RepresentationStore(c).insertEmbeddings(info, vectors: vectors, runID: run)
     }
-    return summary(info, notices: ids.count > vectors.count ? ["\(ids.count - vectors.count) utterances of '\(bound.corpus)' have no vector in '\(bound.set)'"] : [])
+    return summary(info, notices: ids.count > info.rows ? ["\(ids.count - info.rows) utterances of '\(bound.corpus)' have no vector in '\(bound.set)'"] : [])
   }
 
   // MARK: - IMPORT FEATURES
@@ -160,8 +164,8 @@ struct TransferOperator {
 
   func summary(_ info: RepresentationInfo, notices: [String]) -> ResultTable {
     ResultTable(
-      columns: [Column("set", .text), Column("corpus", .text), Column("kind", .text), Column("rows", .integer), Column("dims", .integer), Column("dtype", .text)],
-      rows: [[.text(info.name), .text(info.corpus), .text(info.kind.rawValue), .integer(Int64(info.rows)), .integer(Int64(info.dims)), .text(info.dtype)]],
+      columns: [Column("set", .text), Column("corpus", .text), Column("kind", .text), Column("rows", .integer), Column("dims", .integer), Column("layers", .integer), Column("dtype", .text)],
+      rows: [[.text(info.name), .text(info.corpus), .text(info.kind.rawValue), .integer(Int64(info.rows)), .integer(Int64(info.dims)), .integer(Int64(info.layers)), .text(info.dtype)]],
       notices: notices)
   }
 

@@ -125,10 +125,11 @@ public enum Schema {
       run_id INTEGER NOT NULL REFERENCES runs(run_id) ON DELETE CASCADE,
       emotion TEXT NOT NULL,
       representation TEXT NOT NULL,
+      layer INTEGER,
       fold INTEGER NOT NULL,
       c REAL NOT NULL,
       mean_score REAL NOT NULL,
-      PRIMARY KEY (run_id, emotion, representation, fold, c)
+      PRIMARY KEY (run_id, emotion, representation, layer, fold, c)
     );
     CREATE TABLE topk_sweep(
       run_id INTEGER NOT NULL REFERENCES runs(run_id) ON DELETE CASCADE,
@@ -140,7 +141,7 @@ public enum Schema {
       f1_folds TEXT NOT NULL,
       c_folds TEXT NOT NULL,
       protocol_key TEXT NOT NULL,
-      PRIMARY KEY (run_id, emotion, representation, k)
+      PRIMARY KEY (run_id, emotion, representation, layer, k)
     );
     CREATE INDEX topk_sweep_by_protocol ON topk_sweep(protocol_key, run_id);
     CREATE TABLE probe_results(
@@ -161,7 +162,7 @@ public enum Schema {
       ii_random_mean REAL,
       p_value REAL,
       random_subsets INTEGER,
-      PRIMARY KEY (run_id, emotion, representation, feature)
+      PRIMARY KEY (run_id, emotion, representation, layer, feature)
     );
     CREATE TABLE probe_summary(
       run_id INTEGER NOT NULL REFERENCES runs(run_id) ON DELETE CASCADE,
@@ -172,7 +173,7 @@ public enum Schema {
       n INTEGER NOT NULL,
       mean REAL, median REAL, q1 REAL, q3 REAL, min REAL, max REAL,
       share_above_1 REAL,
-      PRIMARY KEY (run_id, emotion, representation, category)
+      PRIMARY KEY (run_id, emotion, representation, layer, category)
     );
     CREATE TABLE probe_splits(
       run_id INTEGER NOT NULL REFERENCES runs(run_id) ON DELETE CASCADE,
@@ -191,7 +192,7 @@ public enum Schema {
       feature TEXT,
       mean_abs_shap REAL NOT NULL,
       rank INTEGER NOT NULL,
-      PRIMARY KEY (run_id, emotion, representation, rank)
+      PRIMARY KEY (run_id, emotion, representation, layer, rank)
     );
     """,
   ]

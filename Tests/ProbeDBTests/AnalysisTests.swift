@@ -214,6 +214,36 @@ final class ProbeTests: XCTestCase {
     }
   }
 
+  /// Stacked layers (a 3-D .npy: layers × utterances × dims) import as one multi-layer set;
+  /// LAYER ALL probes every layer. Layer 1 here is layer 0 times 3, which per-speaker
+  /// normalisation undoes: both layers must give the same numbers.
+  func testMultiLayerImportAndLayerAll() throws {
+    let db = try AnalysisTests.open()
+    let src = try Data(contentsOf: URL(fileURLWithPath: Self.dir + "/embeddings.npy"))
+    let headerLen = Int(src[8]) | Int(src[9]) << 8
+    let body = src.subdata(in: (10 + headerLen)..<src.count)
+    let values = body.withUnsafeBytes { Array($0.bindMemory(to: Double.self)) }
+    var header = "{'descr': '<f8', 'fortran_order': False, 'shape': (2, 360, 128), }"
+    while (10 + header.count + 1) % 64 != 0 { header += " " }
+    header += "\n"
+    var out = Data([0x93] + Array("NUMPY".utf8) + [1, 0, UInt8(header.count & 0xff), UInt8(header.count >> 8)])
+    out.append(Data(header.utf8))
+    (values + values.map { 3 * $0 }).withUnsafeBytes { out.append(contentsOf: $0) }
+    let path = TestSupport.temporaryDirectory("layers") + "/stacked.npy"
+    try out.write(to: URL(fileURLWithPath: path))
+    let imported = try db.query("IMPORT EMBEDDINGS stacked FROM '\(path)' FOR synth KEYS '\(Self.dir)/keys.csv'")
+    XCTAssertEqual(imported.values("layers"), [.integer(2)])
+    XCTAssertEqual(imported.values("rows"), [.integer(360)])
+    let r = try db.query("PROBE f0 FROM stacked LAYER ALL TOP 20 FOR angry")
+    XCTAssertEqual(r.columnNames.prefix(3), ["emotion", "layer", "feature"])
+    let ii = r.values("information_increase")!.map { $0.doubleValue! }
+    XCTAssertEqual(ii.count, 20)
+    for j in 0..<10 { XCTAssertEqual(ii[j], ii[10 + j], accuracy: 1e-9 * abs(ii[j])) }
+    let e = try db.query("EVALUATE angry VS neutral USING stacked LAYER 1, stacked LAYER 0")
+    XCTAssertEqual(e.values("f1_mean")?[0], e.values("f1_mean")?[1])
+    XCTAssertThrowsError(try db.execute("EVALUATE angry VS neutral USING stacked LAYER 2")) { e in XCTAssertTrue("\(e)".contains("has layers 0…1, not 2"), "\(e)") }
+  }
+
   /// EXPLAIN marks what is stored and would be reused.
   func testExplainMarksCachedWork() throws {
     let db = try AnalysisTests.open()
