@@ -285,8 +285,38 @@ struct ProbeOperator {
       try RunStore(c).finish(run)
     }
 
-    // The printed result.
+    // Stability across seeds: the same probe with other seeds (other rows and splits); k* and
+    // the top-k* dimensions compared with this run's (Jaccard overlap of the sets).
     var notices: [String] = []
+    if case .numbers(let seeds)? = bound.options["stability_seeds"] {
+      if op.string("sample") != nil || op.string("splits") != nil {
+        throw ExecutionError(.input, "stability_seeds redraws rows and splits, so it cannot be combined with sample or splits files")
+      }
+      guard let mainRun = try c.scalar("SELECT max(run_id) FROM runs")?.intValue else { throw ExecutionError(.internal, "no run") }
+      for s in seeds {
+        guard s >= 0, s == s.rounded(), s <= Double(UInt32.max) else { throw ExecutionError(.input, "stability_seeds must be whole numbers ≥ 0, not \(s)") }
+        var other = bound
+        other.options.entries = other.options.entries.filter { $0.name != "stability_seeds" && $0.name != "seed" } + [("seed", .integer(Int(s)))]
+        _ = try ProbeOperator(bound: other).run(context)
+        guard let seedRun = try c.scalar("SELECT max(run_id) FROM runs")?.intValue else { continue }
+        for (ti, t) in tasks.enumerated() {
+          let mine = Set(stage1[ti].ranking.prefix(done[ti].k))
+          guard let k = try c.scalar("SELECT k FROM probe_results WHERE run_id = ? AND emotion = ? LIMIT 1", [.integer(seedRun), .text(t.emotion)])?.intValue else { continue }
+          let theirs = Set(try c.query("SELECT dim FROM shap_importance WHERE run_id = ? AND emotion = ? AND rank <= ?", [.integer(seedRun), .text(t.emotion), .integer(k)]).rows.compactMap { $0[0].intValue }.map(Int.init))
+          let overlap = Double(mine.intersection(theirs).count) / Double(max(1, mine.union(theirs).count))
+          let f1 = try c.scalar("SELECT f1 FROM topk_sweep WHERE run_id = ? AND emotion = ? AND k = ?", [.integer(seedRun), .text(t.emotion), .integer(k)])
+          try c.run("INSERT INTO probe_stability(run_id, emotion, seed, seed_run_id, k, f1, top_overlap) VALUES (?,?,?,?,?,?,?)",
+                    [.integer(mainRun), .text(t.emotion), .integer(Int64(s)), .integer(seedRun), .integer(k), f1 ?? .null, .real(overlap)])
+        }
+      }
+      for t in tasks {
+        let rows = try c.query("SELECT seed, k, top_overlap FROM probe_stability WHERE run_id = ? AND emotion = ? ORDER BY seed", [.integer(mainRun), .text(t.emotion)]).rows
+        let ks = rows.map { "seed \($0[0]): k* = \($0[1]), overlap \(String(format: "%.2f", $0[2].doubleValue!))" }
+        notices.append("\(t.emotion) stability vs seed \(op.seed): " + ks.joined(separator: "; "))
+      }
+    }
+
+    // The printed result.
     for (ti, t) in tasks.enumerated() {
       let all = Metrics.mean(stage1[ti].folds.map(\.f1))
       if bound.top == nil {

@@ -36,6 +36,7 @@ public enum OptionRegistry {
     OptionSpec(name: "splits", statements: analysis, kind: .string, defaultValue: nil, help: "CSV (outer, inner, speaker, role): explicit splits"),
     OptionSpec(name: "test_size", statements: ["PROBE"], kind: .number, defaultValue: .number(0.2), help: "share of the task's rows held out to score the ridge probes"),
     OptionSpec(name: "ridge_folds", statements: ["PROBE"], kind: .integer(2...100), defaultValue: .integer(5), help: "unshuffled folds over the training rows that choose each ridge alpha"),
+    OptionSpec(name: "stability_seeds", statements: ["PROBE"], kind: .numberList, defaultValue: nil, help: "rerun the sampling, splits, SHAP ranking and sweep with these seeds and report how stable k* and the top-k dimensions are"),
     OptionSpec(name: "random_subsets", statements: ["PROBE"], kind: .integer(0...100_000), defaultValue: .integer(0), help: "random k-dimension subsets probed as a control; gives each feature's II under random dimensions and a p-value"),
     OptionSpec(name: "probe_split", statements: ["PROBE"], kind: .string, defaultValue: nil, help: "CSV (emotion, path, role): ridge hold-out rows"),
     OptionSpec(name: "fingerprint", statements: ["IMPORT CORPUS"], kind: .boolean, defaultValue: .boolean(true), help: "hash every file's bytes (SHA-256) as its content fingerprint"),

@@ -175,6 +175,16 @@ public enum Schema {
       share_above_1 REAL,
       PRIMARY KEY (run_id, emotion, representation, layer, category)
     );
+    CREATE TABLE probe_stability(
+      run_id INTEGER NOT NULL REFERENCES runs(run_id) ON DELETE CASCADE,
+      emotion TEXT NOT NULL,
+      seed INTEGER NOT NULL,
+      seed_run_id INTEGER NOT NULL,
+      k INTEGER NOT NULL,
+      f1 REAL,
+      top_overlap REAL NOT NULL,
+      PRIMARY KEY (run_id, emotion, seed)
+    );
     CREATE TABLE probe_splits(
       run_id INTEGER NOT NULL REFERENCES runs(run_id) ON DELETE CASCADE,
       emotion TEXT NOT NULL,
@@ -200,7 +210,7 @@ public enum Schema {
   /// Tables ProbeDB owns; a feature set may not take one of these names.
   public static let systemTables: Set<String> = [
     "meta", "corpora", "utterances", "runs", "representations", "embeddings", "samples", "folds", "evaluations",
-    "inner_scores", "shap_importance", "topk_sweep", "probe_results", "probe_summary", "probe_splits",
+    "inner_scores", "shap_importance", "topk_sweep", "probe_results", "probe_summary", "probe_splits", "probe_stability",
   ]
 
   public static var latestVersion: Int { migrations.count }

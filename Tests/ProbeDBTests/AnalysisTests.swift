@@ -244,6 +244,22 @@ final class ProbeTests: XCTestCase {
     XCTAssertThrowsError(try db.execute("EVALUATE angry VS neutral USING stacked LAYER 2")) { e in XCTAssertTrue("\(e)".contains("has layers 0…1, not 2"), "\(e)") }
   }
 
+  /// Stability across seeds: each seed's k* and top-k* overlap are stored and reported.
+  func testStabilityAcrossSeeds() throws {
+    let db = try AnalysisTests.open()
+    let r = try db.execute("PROBE * FROM emb FOR sad BY CATEGORY WITH (stability_seeds = (1, 2))")[0].table
+    XCTAssertTrue(r.notices.contains { $0.hasPrefix("sad stability vs seed 42: seed 1: k* = ") }, "\(r.notices)")
+    let rows = try db.query("SELECT seed, k, top_overlap FROM probe_stability ORDER BY seed").rows
+    XCTAssertEqual(rows.map { $0[0] }, [.integer(1), .integer(2)])
+    for row in rows {
+      XCTAssertTrue([10, 20, 30, 40, 50, 60].contains(Int(row[1].intValue!)))
+      XCTAssertTrue((0...1).contains(row[2].doubleValue!))
+    }
+    XCTAssertThrowsError(try db.execute("PROBE * FROM emb FOR sad WITH (stability_seeds = (1), sample = '\(Self.dir)/sample.csv')")) { e in
+      XCTAssertTrue("\(e)".contains("cannot be combined with sample or splits"), "\(e)")
+    }
+  }
+
   /// EXPLAIN marks what is stored and would be reused.
   func testExplainMarksCachedWork() throws {
     let db = try AnalysisTests.open()
