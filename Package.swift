@@ -30,6 +30,7 @@ let package = Package(
     .target(name: "ProbeCorpus", dependencies: ["ProbeCore"]),
     .target(name: "ProbeLearn", dependencies: ["ProbeNumerics"]),
     .target(name: "ProbePlot"),
+    .target(name: "ProbeEGeMAPS", dependencies: ["ProbeAudio"]),
 
     // MARK: Query engine: text → tokens → AST → bound plan → operators → result table
     .target(name: "ProbeSyntax", dependencies: ["ProbeCore"]),
@@ -52,6 +53,7 @@ let package = Package(
     .testTarget(name: "ProbeCoreTests", dependencies: ["ProbeCore"]),
     .testTarget(name: "ProbeNumericsTests", dependencies: ["ProbeNumerics"]),
     .testTarget(name: "ProbeLearnTests", dependencies: ["ProbeLearn", "ProbeTestSupport"]),
+    .testTarget(name: "ProbeEGeMAPSTests", dependencies: ["ProbeEGeMAPS", "ProbeAudio", "ProbeTestSupport"]),
     .testTarget(name: "ProbeAudioTests", dependencies: ["ProbeAudio", "ProbeTestSupport"]),
     .testTarget(name: "ProbeStorageTests", dependencies: ["ProbeStorage"]),
     .testTarget(name: "ProbeCorpusTests", dependencies: ["ProbeCorpus"]),
