@@ -1,0 +1,83 @@
+import Foundation
+
+/// eGeMAPSv02 functionals computed so far by ProbeDB's own implementation. Features not yet
+/// implemented are absent from the result (never guessed); `EGeMAPSExtractor.implemented` lists
+/// those present.
+public enum EGeMAPSExtractor {
+  /// Names of the features `compute` returns.
+  public static let implemented: [String] = {
+    var n = [
+      "F0semitoneFrom27.5Hz_sma3nz_amean", "F0semitoneFrom27.5Hz_sma3nz_stddevNorm", "F0semitoneFrom27.5Hz_sma3nz_percentile20.0",
+      "F0semitoneFrom27.5Hz_sma3nz_percentile50.0", "F0semitoneFrom27.5Hz_sma3nz_percentile80.0", "F0semitoneFrom27.5Hz_sma3nz_pctlrange0-2",
+      "F0semitoneFrom27.5Hz_sma3nz_meanRisingSlope", "F0semitoneFrom27.5Hz_sma3nz_stddevRisingSlope",
+      "F0semitoneFrom27.5Hz_sma3nz_meanFallingSlope", "F0semitoneFrom27.5Hz_sma3nz_stddevFallingSlope",
+    ]
+    for f in ["alphaRatioV", "hammarbergIndexV", "slopeV0-500", "slopeV500-1500", "spectralFluxV", "mfcc1V", "mfcc2V", "mfcc3V", "mfcc4V"] {
+      n += ["\(f)_sma3nz_amean", "\(f)_sma3nz_stddevNorm"]
+    }
+    n += ["alphaRatioUV_sma3nz_amean", "hammarbergIndexUV_sma3nz_amean", "slopeUV0-500_sma3nz_amean", "slopeUV500-1500_sma3nz_amean",
+          "spectralFluxUV_sma3nz_amean", "VoicedSegmentsPerSec", "MeanVoicedSegmentLengthSec", "StddevVoicedSegmentLengthSec",
+          "MeanUnvoicedSegmentLength", "StddevUnvoicedSegmentLength"]
+    return n
+  }()
+
+  /// `x`: openSMILE's reading of 16-bit PCM (int16/32767). Nil when there is no complete 60-ms
+  /// frame (openSMILE emits nothing then).
+  public static func compute(_ x: [Float], sampleRate: Int) -> [String: Double]? {
+    guard var out = AllFrameFeatures.compute(x, sampleRate: sampleRate) else { return nil }
+    let spectral = SpectralAnalyzer(sampleRate: sampleRate).analyze(x)
+    let pitch = PitchAnalyzer(sampleRate: sampleRate).analyze(x)
+    let k = pitch.decided, n60 = pitch.frames
+    let voiced = pitch.semitones.map { $0 > 1e-6 }
+    // F0 (1–10): sma3nz over the whole contour, frames 0..K−1, zeros removed.
+    let f0 = Array(Functionals.sma3nz(pitch.semitones).prefix(k))
+    let nz = f0.filter { $0 != 0 }
+    out["F0semitoneFrom27.5Hz_sma3nz_amean"] = Functionals.mean(nz)
+    out["F0semitoneFrom27.5Hz_sma3nz_stddevNorm"] = Functionals.stddevNorm(nz)
+    let p20 = Functionals.percentile(nz, 0.2), p50 = Functionals.percentile(nz, 0.5), p80 = Functionals.percentile(nz, 0.8)
+    out["F0semitoneFrom27.5Hz_sma3nz_percentile20.0"] = p20
+    out["F0semitoneFrom27.5Hz_sma3nz_percentile50.0"] = p50
+    out["F0semitoneFrom27.5Hz_sma3nz_percentile80.0"] = p80
+    out["F0semitoneFrom27.5Hz_sma3nz_pctlrange0-2"] = abs(p80 - p20)
+    let peaks = nz.isEmpty ? Functionals.PeakStatistics() : Functionals.peaks(nz)
+    out["F0semitoneFrom27.5Hz_sma3nz_meanRisingSlope"] = peaks.meanRising
+    out["F0semitoneFrom27.5Hz_sma3nz_stddevRisingSlope"] = peaks.sdRising
+    out["F0semitoneFrom27.5Hz_sma3nz_meanFallingSlope"] = peaks.meanFalling
+    out["F0semitoneFrom27.5Hz_sma3nz_stddevFallingSlope"] = peaks.sdFalling
+    // Spectral V / UV chains (59–81): 20-ms frame k gated by the voicing of 60-ms frame k.
+    func chain(_ values: [Double], voicedFrames: Bool) -> [Double] {
+      let gated = (0..<n60).map { t in voiced[t] == voicedFrames ? values[t] : 0 }
+      return Array(Functionals.sma3nz(gated).prefix(k)).filter { $0 != 0 }
+    }
+    let spectralSets: [(String, [Double])] = [
+      ("alphaRatio", spectral.alphaRatio), ("hammarbergIndex", spectral.hammarberg), ("slope", spectral.slope0to500),
+      ("slope500", spectral.slope500to1500), ("spectralFlux", spectral.flux),
+    ]
+    for (name, values) in spectralSets {
+      let v = chain(values, voicedFrames: true), u = chain(values, voicedFrames: false)
+      let (vName, uName): (String, String)
+      switch name {
+      case "slope": (vName, uName) = ("slopeV0-500", "slopeUV0-500")
+      case "slope500": (vName, uName) = ("slopeV500-1500", "slopeUV500-1500")
+      default: (vName, uName) = ("\(name)V", "\(name)UV")
+      }
+      out["\(vName)_sma3nz_amean"] = Functionals.mean(v)
+      out["\(vName)_sma3nz_stddevNorm"] = Functionals.stddevNorm(v)
+      out["\(uName)_sma3nz_amean"] = Functionals.mean(u)
+    }
+    for i in 0..<4 {
+      let v = chain(spectral.mfcc[i], voicedFrames: true)
+      out["mfcc\(i + 1)V_sma3nz_amean"] = Functionals.mean(v)
+      out["mfcc\(i + 1)V_sma3nz_stddevNorm"] = Functionals.stddevNorm(v)
+    }
+    // Segments (83–87) on the smoothed F0 contour of frames 0..K−1, zeros included.
+    let voicedSegments = Segments.stats(Segments.lengths(f0, voiced: true))
+    let unvoicedSegments = Segments.stats(Segments.lengths(f0, voiced: false))
+    out["VoicedSegmentsPerSec"] = k > 0 ? Double(voicedSegments.count) / (Double(k) * 0.01) : 0
+    out["MeanVoicedSegmentLengthSec"] = voicedSegments.mean
+    out["StddevVoicedSegmentLengthSec"] = voicedSegments.sd
+    out["MeanUnvoicedSegmentLength"] = unvoicedSegments.mean
+    out["StddevUnvoicedSegmentLength"] = unvoicedSegments.sd
+    return out
+  }
+}
