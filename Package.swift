@@ -30,7 +30,7 @@ let package = Package(
     .target(name: "ProbeCorpus", dependencies: ["ProbeCore"]),
     .target(name: "ProbeLearn", dependencies: ["ProbeNumerics"]),
     .target(name: "ProbePlot"),
-    .target(name: "ProbeEGeMAPS", dependencies: ["ProbeAudio"]),
+    .target(name: "ProbeEGeMAPS", dependencies: ["ProbeAudio", "ProbeNumerics"]),
 
     // MARK: Query engine: text → tokens → AST → bound plan → operators → result table
     .target(name: "ProbeSyntax", dependencies: ["ProbeCore"]),

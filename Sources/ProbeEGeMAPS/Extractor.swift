@@ -1,26 +1,8 @@
 import Foundation
 
-/// eGeMAPSv02 functionals computed so far by ProbeDB's own implementation. Features not yet
-/// implemented are absent from the result (never guessed); `EGeMAPSExtractor.implemented` lists
-/// those present.
+/// The 88 eGeMAPSv02 functionals of one utterance, computed as openSMILE 3.x does (clean-room
+/// from `../shared/docs/egemaps-spec.md`), keyed by openSMILE's feature names.
 public enum EGeMAPSExtractor {
-  /// Names of the features `compute` returns.
-  public static let implemented: [String] = {
-    var n = [
-      "F0semitoneFrom27.5Hz_sma3nz_amean", "F0semitoneFrom27.5Hz_sma3nz_stddevNorm", "F0semitoneFrom27.5Hz_sma3nz_percentile20.0",
-      "F0semitoneFrom27.5Hz_sma3nz_percentile50.0", "F0semitoneFrom27.5Hz_sma3nz_percentile80.0", "F0semitoneFrom27.5Hz_sma3nz_pctlrange0-2",
-      "F0semitoneFrom27.5Hz_sma3nz_meanRisingSlope", "F0semitoneFrom27.5Hz_sma3nz_stddevRisingSlope",
-      "F0semitoneFrom27.5Hz_sma3nz_meanFallingSlope", "F0semitoneFrom27.5Hz_sma3nz_stddevFallingSlope",
-    ]
-    for f in ["alphaRatioV", "hammarbergIndexV", "slopeV0-500", "slopeV500-1500", "spectralFluxV", "mfcc1V", "mfcc2V", "mfcc3V", "mfcc4V"] {
-      n += ["\(f)_sma3nz_amean", "\(f)_sma3nz_stddevNorm"]
-    }
-    n += ["alphaRatioUV_sma3nz_amean", "hammarbergIndexUV_sma3nz_amean", "slopeUV0-500_sma3nz_amean", "slopeUV500-1500_sma3nz_amean",
-          "spectralFluxUV_sma3nz_amean", "VoicedSegmentsPerSec", "MeanVoicedSegmentLengthSec", "StddevVoicedSegmentLengthSec",
-          "MeanUnvoicedSegmentLength", "StddevUnvoicedSegmentLength"]
-    return n
-  }()
-
   /// `x`: openSMILE's reading of 16-bit PCM (int16/32767). Nil when there is no complete 60-ms
   /// frame (openSMILE emits nothing then).
   public static func compute(_ x: [Float], sampleRate: Int) -> [String: Double]? {
@@ -69,6 +51,34 @@ public enum EGeMAPSExtractor {
       let v = chain(spectral.mfcc[i], voicedFrames: true)
       out["mfcc\(i + 1)V_sma3nz_amean"] = Functionals.mean(v)
       out["mfcc\(i + 1)V_sma3nz_stddevNorm"] = Functionals.stddevNorm(v)
+    }
+    // Jitter chain (31–58): frames 0..K−1, frame K−1 smoothed as the last frame.
+    let js = JitterShimmer.compute(x, f0: pitch.f0, geometry: spectral.geometryFor(sampleRate))
+    var hnr: [Double] = [], h1h2: [Double] = [], h1a3: [Double] = []
+    var amps: [[Double]] = [[], [], []]
+    let n60fft = FrameGeometry(sampleRate: sampleRate).fft60
+    for t in 0..<n60 {
+      let h = HarmonicFeatures.compute(magnitude: pitch.magnitudes[t], fftSize: n60fft, binHz: Double(sampleRate) / Double(n60fft),
+                                       f0: pitch.f0[t], formants: spectral.formantFrequencies[t])
+      hnr.append(h.hnr)
+      h1h2.append(h.h1h2)
+      h1a3.append(h.h1a3)
+      for i in 0..<3 { amps[i].append(h.amplitudes[i]) }
+    }
+    func jitterChain(_ name: String, _ values: [Double]) {
+      let c = Functionals.sma3nz(Array(values.prefix(k))).filter { $0 != 0 }
+      out["\(name)_sma3nz_amean"] = Functionals.mean(c)
+      out["\(name)_sma3nz_stddevNorm"] = Functionals.stddevNorm(c)
+    }
+    jitterChain("jitterLocal", js.jitter)
+    jitterChain("shimmerLocaldB", js.shimmer)
+    jitterChain("HNRdBACF", hnr)
+    jitterChain("logRelF0-H1-H2", h1h2)
+    jitterChain("logRelF0-H1-A3", h1a3)
+    for i in 0..<3 {
+      jitterChain("F\(i + 1)frequency", (0..<n60).map { voiced[$0] ? spectral.formantFrequencies[$0][i] : 0 })
+      jitterChain("F\(i + 1)bandwidth", (0..<n60).map { voiced[$0] ? spectral.formantBandwidths[$0][i] : 0 })
+      jitterChain("F\(i + 1)amplitudeLogRelF0", amps[i])
     }
     // Segments (83–87) on the smoothed F0 contour of frames 0..K−1, zeros included.
     let voicedSegments = Segments.stats(Segments.lengths(f0, voiced: true))

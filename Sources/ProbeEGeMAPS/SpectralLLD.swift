@@ -14,7 +14,12 @@ public struct SpectralLLDs: Sendable {
   public var flux: [Double] = []
   /// Mean square of the raw (unwindowed) frame.
   public var energy: [Double] = []
+  /// Formant frequencies F1…F5 and bandwidths B1…B5 per frame (0 where absent), ungated.
+  public var formantFrequencies: [[Double]] = []
+  public var formantBandwidths: [[Double]] = []
   public var frames: Int { loudness.count }
+
+  func geometryFor(_ sampleRate: Int) -> FrameGeometry { FrameGeometry(sampleRate: sampleRate) }
 }
 
 /// Frame geometry for a sample rate (§2.2, §2.3).
@@ -113,6 +118,9 @@ public struct SpectralAnalyzer {
       }
       out.energy.append(e / Double(g.length20))
       let (re, im) = fft.forward(buffer)
+      let formants = Formants.analyze(re: re, im: im, fftSize: g.fft20, frameLength: g.length20, sampleRate: g.sampleRate)
+      out.formantFrequencies.append(formants.f)
+      out.formantBandwidths.append(formants.b)
       var power = [Double](repeating: 0, count: half + 1)
       var magnitude = [Double](repeating: 0, count: half + 1)
       for k in 0...half {

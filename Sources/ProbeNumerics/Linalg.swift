@@ -84,6 +84,26 @@ public enum Linalg {
     }
   }
 
+  /// Eigenvalues (real, imaginary parts) of a general n×n row-major matrix (LAPACK dgeev).
+  public static func eigenvalues(_ a: [Double], n: Int) throws -> [(re: Double, im: Double)] {
+    guard n > 0 else { return [] }
+    var a = a
+    var wr = [Double](repeating: 0, count: n), wi = [Double](repeating: 0, count: n)
+    var dummy = [Double](repeating: 0, count: 1)
+    let info = a.withUnsafeMutableBufferPointer { pa in
+      wr.withUnsafeMutableBufferPointer { pr in
+        wi.withUnsafeMutableBufferPointer { pi in
+          dummy.withUnsafeMutableBufferPointer { pd in
+            LAPACKE_dgeev(LAPACK_ROW_MAJOR, Int8(UInt8(ascii: "N")), Int8(UInt8(ascii: "N")), Int32(n), pa.baseAddress, Int32(n), pr.baseAddress, pi.baseAddress,
+                          pd.baseAddress, 1, pd.baseAddress, 1)
+          }
+        }
+      }
+    }
+    if info != 0 { throw NumericError.svdDidNotConverge(info: Int(info)) }
+    return zip(wr, wi).map { ($0, $1) }
+  }
+
   /// Thin singular value decomposition `A = U·diag(s)·Vᵀ` of an m×n row-major matrix (divide and
   /// conquer): U m×r, s r, Vᵀ r×n with r = min(m, n).
   public static func svd(_ a: [Double], rows m: Int, cols n: Int) throws -> (u: [Double], s: [Double], vt: [Double]) {

@@ -83,7 +83,7 @@ extension AllFrameParityTests {
 }
 
 extension AllFrameParityTests {
-  /// Every implemented functional (all-frame, F0, spectral V/UV, segments) against openSMILE.
+  /// All 88 functionals against openSMILE, with the spec's tolerance table (§5).
   func testImplementedFunctionals() throws {
     let names = Self.ref["feature_names"].strings
     var failures: [String] = []
@@ -91,13 +91,22 @@ extension AllFrameParityTests {
     for (name, c) in Self.ref["signals"].object.sorted(by: { $0.key < $1.key }) {
       guard let got = EGeMAPSExtractor.compute(try samples(name, c), sampleRate: 16000) else { XCTFail(name); continue }
       let synthetic = !name.contains("/")
-      for f in EGeMAPSExtractor.implemented + ["loudness_sma3_amean"] {
-        let i = names.firstIndex(of: f)!
+      XCTAssertEqual(Set(got.keys), Set(names), name)
+      for (i, f) in names.enumerated() {
         guard case .number(let want) = c["functionals"][i], let value = got[f] else { XCTFail("\(name) \(f) missing"); continue }
         let slopeLike = f.contains("Slope") || f == "loudnessPeaksPerSec"
         let spectralStd = f.contains("stddevNorm") && (f.contains("V_") || f.contains("V0") || f.contains("V5"))
+        let formant = f.hasPrefix("F1") || f.hasPrefix("F2") || f.hasPrefix("F3") || f.hasPrefix("logRelF0-H1-A3")
         let ok: Bool
-        if slopeLike {
+        if formant {
+          // The spec's table (§5): formant frequency/bandwidth means and amplitude / H1–A3 means
+          // 2 % (amplitudes with a 1 dB floor); their stddevNorms 15 % — the order-11 LPC on a
+          // band-limited frame is ill-conditioned, openSMILE's own output moves that much with
+          // ±1 LSB of dither.
+          ok = f.hasSuffix("stddevNorm") ? close(value, want, rel: 0.15, floor: 1e-3) : close(value, want, rel: 0.02, floor: f.contains("amplitude") || f.contains("A3") ? 1 : 1e-3)
+        } else if f.hasPrefix("jitter") || f.hasPrefix("shimmer") {
+          ok = close(value, want, rel: 1e-2, floor: 1e-6)
+        } else if slopeLike {
           ok = synthetic ? abs(value - want) <= 1e-2 + 2e-2 * abs(want) : close(value, want, rel: 2e-3, floor: 1e-3)
         } else if synthetic && (f.hasPrefix("mfcc") || f.hasPrefix("slope") || f.hasPrefix("alpha") || f.hasPrefix("hammarberg") || spectralStd) {
           ok = abs(value - want) <= 1e-2 * max(1, abs(want))
@@ -111,6 +120,26 @@ extension AllFrameParityTests {
       }
     }
     XCTAssertEqual(failures, [])
-    XCTAssertGreaterThan(checked, 300)
+    XCTAssertEqual(checked, 9 * 88)
+  }
+
+  /// The acceptance rule: per feature, the median relative error over the signals is at
+  /// most 1e-3, and at most 2 % for the formant family.
+  func testMedianRelativeErrorPerFeature() throws {
+    let names = Self.ref["feature_names"].strings
+    var errors = [String: [Double]]()
+    for (name, c) in Self.ref["signals"].object {
+      guard let got = EGeMAPSExtractor.compute(try samples(name, c), sampleRate: 16000) else { continue }
+      for (i, f) in names.enumerated() {
+        guard case .number(let want) = c["functionals"][i], let v = got[f] else { continue }
+        errors[f, default: []].append(abs(v - want) / max(abs(want), 1e-3))
+      }
+    }
+    XCTAssertEqual(errors.count, 88)
+    for (f, e) in errors.sorted(by: { $0.key < $1.key }) {
+      let median = e.sorted()[e.count / 2]
+      let formantFamily = f.hasPrefix("F1") || f.hasPrefix("F2") || f.hasPrefix("F3")
+      XCTAssertLessThanOrEqual(median, formantFamily ? 0.02 : 1e-3, f)
+    }
   }
 }
