@@ -37,7 +37,7 @@ let package = Package(
     .target(name: "ProbePlanner", dependencies: ["ProbeSyntax", "ProbeCorpus", "ProbeCore"]),
     .target(
       name: "ProbeExecution",
-      dependencies: ["ProbePlanner", "ProbeSyntax", "ProbeStorage", "ProbeAudio", "ProbeCorpus", "ProbeLearn", "ProbePlot", "ProbeNumerics", "ProbeCore"]),
+      dependencies: ["ProbePlanner", "ProbeSyntax", "ProbeStorage", "ProbeAudio", "ProbeCorpus", "ProbeEGeMAPS", "ProbeLearn", "ProbePlot", "ProbeNumerics", "ProbeCore"]),
 
     // MARK: Facade and apps
     .target(name: "ProbeDB", dependencies: ["ProbeExecution", "ProbePlanner", "ProbeSyntax", "ProbeStorage", "ProbeCore"]),

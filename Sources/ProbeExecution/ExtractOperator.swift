@@ -1,108 +1,149 @@
 import Foundation
 import ProbeAudio
 import ProbeCore
+import ProbeEGeMAPS
 import ProbeLearn
 import ProbePlanner
 import ProbeStorage
 
-/// `EXTRACT fbank FROM corpus`: decode every utterance (16 kHz mono), compute its mean- and
-/// SD-pooled log-mel filterbank and store it as the embedding set `fbank`.
+/// `EXTRACT egemaps | fbank FROM corpus`: decode every utterance (16 kHz mono) and store
 ///
-/// Resumable and idempotent: vectors are committed in batches, utterances that already have one
-/// are skipped, so a rerun after an interruption (even `kill -9`) completes the set without
+/// - `egemaps`: the 88 eGeMAPSv02 functionals (ProbeEGeMAPS, openSMILE parity) in the table
+///   `egemaps`, one column per feature under openSMILE's names; input shorter than one 60-ms frame
+///   gets a row of NULLs and a note in `extraction_notes` (openSMILE emits nothing then);
+/// - `fbank`: the mean- and SD-pooled Kaldi log-mel filterbank (160 float32 values) in `embeddings`.
+///
+/// Resumable and idempotent: results are committed in batches, utterances already done are
+/// skipped, so a rerun after an interruption (even `kill -9`) completes the set without
 /// duplicates, and a rerun of a complete set does nothing. Files run in parallel on every core;
-/// unreadable or too-short files are listed and skipped.
+/// unreadable files (and NaN/Inf samples) are listed, noted and skipped.
 struct ExtractOperator {
   let bound: BoundExtract
-  static let batch = 16
+  static let batch = 32
 
   static let fbankSource = "kaldi log-mel fbank: 80 bins 20 Hz-Nyquist, 25 ms / 10 ms, povey window, pre-emphasis 0.97, x32768, no dither; mean+sd pooled"
+  static let egemapsSource = "ProbeDB eGeMAPSv02 (openSMILE 3.x parity), input 16 kHz mono read as int16/32767"
+
+  enum Outcome {
+    case vector([Double])
+    case features([Double?], note: String?)
+    case skipped(String)
+  }
 
   func run(_ context: ExecutionContext) throws -> ResultTable {
-    guard bound.set == "fbank" else {
+    guard bound.set == "fbank" || bound.set == "egemaps" else {
       throw ExecutionError(.notAvailable, "EXTRACT \(bound.set) is not available yet in ProbeDB \(ProbeVersion.string)",
-                           notes: bound.set == "egemaps"
-                             ? ["import features computed with openSMILE meanwhile: IMPORT FEATURES egemaps FROM 'egemaps.csv' FOR \(bound.corpus)"]
-                             : ["import embeddings computed elsewhere meanwhile: IMPORT EMBEDDINGS wavlm FROM 'x.npy' FOR \(bound.corpus) KEYS 'keys.csv'"])
+                           notes: ["import embeddings computed elsewhere meanwhile: IMPORT EMBEDDINGS wavlm_base_plus FROM 'x.npy' FOR \(bound.corpus) KEYS 'keys.csv' (a 3-D array layers × utterances × dims keeps every layer)"])
     }
     let c = context.connection
     let store = RepresentationStore(c)
-    let extractor = FbankExtractor()
-    let dims = 2 * extractor.melBins
-    if let info = try store.info(name: "fbank", corpus: bound.corpus) {
-      guard info.source == Self.fbankSource, info.dims == dims else {
-        throw ExecutionError(.input, "'fbank' of corpus '\(bound.corpus)' was stored with other settings (\(info.source ?? "imported"))")
+    let isFbank = bound.set == "fbank"
+    let source = isFbank ? Self.fbankSource : Self.egemapsSource
+    let fbank = FbankExtractor()
+    let dims = isFbank ? 2 * fbank.melBins : EGeMAPS.names.count
+    if let info = try store.info(name: bound.set, corpus: bound.corpus) {
+      guard info.source == source, info.dims == dims else {
+        throw ExecutionError(.input, "'\(bound.set)' of corpus '\(bound.corpus)' was stored otherwise (\(info.source ?? "imported")); it is not extracted over")
       }
     } else {
       try c.transaction {
+        if !isFbank { try store.ensureFeatureTable("egemaps", columns: EGeMAPS.names) }
         try store.register(
-          RepresentationInfo(name: "fbank", corpus: bound.corpus, kind: .embeddings, dims: dims, layers: 1, dtype: "float32", featureNames: nil,
-                             source: Self.fbankSource, fingerprint: "incomplete", rows: 0), runID: nil)
+          RepresentationInfo(name: bound.set, corpus: bound.corpus, kind: isFbank ? .embeddings : .features, dims: dims, layers: 1,
+                             dtype: isFbank ? "float32" : "float64", featureNames: isFbank ? nil : EGeMAPS.names,
+                             source: source, fingerprint: "incomplete", rows: 0), runID: nil)
       }
     }
     guard let root = try c.scalar("SELECT root FROM corpora WHERE name = ?", [.text(bound.corpus)])?.stringValue else {
       throw ExecutionError(.input, "unknown corpus '\(bound.corpus)'")
     }
+    let doneClause = isFbank
+      ? "EXISTS (SELECT 1 FROM embeddings e WHERE e.representation = 'fbank' AND e.corpus = ?1 AND e.utterance_id = u.utterance_id)"
+      : "EXISTS (SELECT 1 FROM egemaps f WHERE f.utterance_id = u.utterance_id)"
     let todo = try c.query(
-      """
-      SELECT u.utterance_id, u.path FROM utterances u WHERE u.corpus = ?1 AND u.present = 1
-        AND NOT EXISTS (SELECT 1 FROM embeddings e WHERE e.representation = 'fbank' AND e.corpus = ?1 AND e.utterance_id = u.utterance_id)
-      ORDER BY u.utterance_id
-      """, [.text(bound.corpus)]).rows.map { ($0[0].intValue!, $0[1].stringValue!) }
-    let already = Int(try c.scalar("SELECT count(*) FROM embeddings WHERE representation = 'fbank' AND corpus = ?", [.text(bound.corpus)])?.intValue ?? 0)
+      "SELECT u.utterance_id, u.path FROM utterances u WHERE u.corpus = ?1 AND u.present = 1 AND NOT \(doneClause) ORDER BY u.utterance_id",
+      [.text(bound.corpus)]
+    ).rows.map { ($0[0].intValue!, $0[1].stringValue!) }
+    let total = Int(try c.scalar("SELECT count(*) FROM utterances WHERE corpus = ? AND present = 1", [.text(bound.corpus)])?.intValue ?? 0)
+    let already = total - todo.count
     var skipped: [String] = []
     var extracted = 0
-    let task = "extract fbank"
+    var shortInputs = 0
+    let task = "extract \(bound.set)"
     var start = 0
     while start < todo.count {
       try context.checkCancelled()
-      let chunk = Array(todo[start..<min(start + Self.batch * 2, todo.count)])
-      let results = parallelMap(chunk.count) { i -> Result<[Double]?, Error> in
-        Result {
-          let full = chunk[i].1.hasPrefix("/") ? chunk[i].1 : URL(fileURLWithPath: root).appendingPathComponent(chunk[i].1).path
-          return extractor.pooled(try AudioDecoder.decode(path: full).samples)
-        }
-      }
-      var rows: [(Int64, [Double])] = []
-      for (i, r) in results.enumerated() {
-        switch r {
-        case .success(let v?): rows.append((chunk[i].0, v))
-        case .success(nil): skipped.append("'\(chunk[i].1)': shorter than one 25 ms frame")
-        case .failure(let e): skipped.append("\(e)")
+      let chunk = Array(todo[start..<min(start + Self.batch, todo.count)])
+      let results = parallelMap(chunk.count) { i -> Outcome in
+        let full = chunk[i].1.hasPrefix("/") ? chunk[i].1 : URL(fileURLWithPath: root).appendingPathComponent(chunk[i].1).path
+        do {
+          let audio = try AudioDecoder.decode(path: full)
+          if isFbank {
+            guard let v = fbank.pooled(audio.samples) else { return .skipped("'\(chunk[i].1)': shorter than one 25 ms frame") }
+            return .vector(v)
+          }
+          // openSMILE's reading of 16-bit PCM: trunc(32768·x) as int16, divided by 32767.
+          let x = audio.samples.map { Float(min(max((Double($0) * 32768).rounded(.towardZero), -32768), 32767) / 32767) }
+          guard let f = EGeMAPSExtractor.compute(x, sampleRate: audio.sampleRate) else {
+            return .features(Array(repeating: nil, count: dims), note: "shorter than one 60 ms frame (\(audio.samples.count) samples at 16 kHz): openSMILE emits no functionals; stored as NULL")
+          }
+          return .features(EGeMAPS.names.map { f[$0] }, note: nil)
+        } catch {
+          return .skipped("\(error)")
         }
       }
       try c.transaction {
-        let st = try c.prepare("INSERT INTO embeddings(representation, corpus, utterance_id, layer, vector) VALUES ('fbank', ?, ?, 0, ?)")
-        for (id, v) in rows {
-          try st.bind([.text(bound.corpus), .integer(id), .blob(RepresentationStore.encode(v, dtype: "float32"))])
-          while try st.step() {}
+        let embed = try c.prepare("INSERT INTO embeddings(representation, corpus, utterance_id, layer, vector) VALUES ('fbank', ?, ?, 0, ?)")
+        let note = try c.prepare("INSERT OR REPLACE INTO extraction_notes(representation, corpus, utterance_id, note) VALUES (?,?,?,?)")
+        var featureRows: [(utteranceID: Int64, values: [Double?])] = []
+        for (i, r) in results.enumerated() {
+          switch r {
+          case .vector(let v):
+            try embed.bind([.text(bound.corpus), .integer(chunk[i].0), .blob(RepresentationStore.encode(v, dtype: "float32"))])
+            while try embed.step() {}
+            extracted += 1
+          case .features(let v, let n):
+            featureRows.append((chunk[i].0, v))
+            extracted += 1
+            if let n {
+              shortInputs += 1
+              try note.bind([.text(bound.set), .text(bound.corpus), .integer(chunk[i].0), .text(n)])
+              while try note.step() {}
+            }
+          case .skipped(let reason):
+            skipped.append(reason)
+            try note.bind([.text(bound.set), .text(bound.corpus), .integer(chunk[i].0), .text("skipped: \(reason)")])
+            while try note.step() {}
+          }
         }
+        if !featureRows.isEmpty { try store.insertFeatureRows("egemaps", width: dims, rows: featureRows) }
       }
-      extracted += rows.count
       start += chunk.count
       context.progress?.update(task: task, done: start, total: todo.count)
     }
     context.progress?.finish(task: task)
-    // Complete: fingerprint the stored vectors and record the run.
-    let info = try store.info(name: "fbank", corpus: bound.corpus)!
+    // Complete: fingerprint the stored values and record the run.
+    let info = try store.info(name: bound.set, corpus: bound.corpus)!
     let m = try store.load(info)
     var sha = SHA256()
-    sha.update(RepresentationStore.encode(m.values, dtype: "float32"))
-    try c.transaction {
-      if extracted > 0 || info.fingerprint == "incomplete" {
+    sha.update(RepresentationStore.encode(m.values, dtype: info.dtype))
+    let fingerprint = "sha256:" + sha.finalize().map { String(format: "%02x", $0) }.joined()
+    if extracted > 0 || info.fingerprint == "incomplete" || info.fingerprint != fingerprint {
+      try c.transaction {
         let run = try RunStore(c).begin(statement: context.statementText, options: bound.options.json, engineVersion: ProbeVersion.string,
-                                        inputs: "{\"corpus\": \(jsonString(bound.corpus)), \"extractor\": \(jsonString(Self.fbankSource))}")
-        try c.run("UPDATE representations SET rows = ?, fingerprint = ?, run_id = ? WHERE name = 'fbank' AND corpus = ?",
-                  [.integer(Int64(m.utteranceIDs.count)), .text("sha256:" + sha.finalize().map { String(format: "%02x", $0) }.joined()), .integer(run), .text(bound.corpus)])
+                                        inputs: "{\"corpus\": \(jsonString(bound.corpus)), \"extractor\": \(jsonString(source))}")
+        try c.run("UPDATE representations SET rows = ?, fingerprint = ?, run_id = ? WHERE name = ? AND corpus = ?",
+                  [.integer(Int64(m.utteranceIDs.count)), .text(fingerprint), .integer(run), .text(bound.set), .text(bound.corpus)])
         try RunStore(c).finish(run)
       }
     }
     var notices = skipped.prefix(20).map { "skipped \($0)" }
-    if skipped.count > 20 { notices.append("… and \(skipped.count - 20) more skipped") }
-    if extracted == 0 && skipped.isEmpty { notices.append("'fbank' of '\(bound.corpus)' is up to date") }
+    if skipped.count > 20 { notices.append("… and \(skipped.count - 20) more skipped (see extraction_notes)") }
+    if shortInputs > 0 { notices.append("\(shortInputs) utterance\(shortInputs == 1 ? " is" : "s are") shorter than 60 ms: stored as NULL with a note in extraction_notes") }
+    if extracted == 0 && skipped.isEmpty { notices.append("'\(bound.set)' of '\(bound.corpus)' is up to date") }
     return ResultTable(
       columns: [Column("set", .text), Column("corpus", .text), Column("extracted", .integer), Column("already", .integer), Column("skipped", .integer), Column("rows", .integer), Column("dims", .integer)],
-      rows: [[.text("fbank"), .text(bound.corpus), .integer(Int64(extracted)), .integer(Int64(already)), .integer(Int64(skipped.count)), .integer(Int64(m.utteranceIDs.count)), .integer(Int64(dims))]],
+      rows: [[.text(bound.set), .text(bound.corpus), .integer(Int64(extracted)), .integer(Int64(already)), .integer(Int64(skipped.count)), .integer(Int64(m.utteranceIDs.count)), .integer(Int64(dims))]],
       notices: notices)
   }
 }

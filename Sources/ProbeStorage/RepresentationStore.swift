@@ -92,6 +92,28 @@ public struct RepresentationStore {
     }
   }
 
+  /// Create the table of a named feature set if missing (one REAL column per feature, keyed by
+  /// utterance); an existing table must have exactly these columns.
+  public func ensureFeatureTable(_ name: String, columns names: [String]) throws {
+    let existing = try connection.query("SELECT name FROM pragma_table_info(?) ORDER BY cid", [.text(name)]).rows.compactMap { $0[0].stringValue }
+    if existing.isEmpty {
+      let cols = names.map { "\(Connection.quoteIdentifier($0)) REAL" }.joined(separator: ", ")
+      try connection.execute("CREATE TABLE \(Connection.quoteIdentifier(name))(utterance_id INTEGER PRIMARY KEY REFERENCES utterances(utterance_id) ON DELETE CASCADE, \(cols))")
+    } else if Array(existing.dropFirst()) != names {
+      throw SQLiteError(code: 1, message: "table '\(name)' exists with other columns")
+    }
+  }
+
+  /// Insert rows into a feature table (NULL for nil values). Runs inside the caller's transaction.
+  public func insertFeatureRows(_ name: String, width: Int, rows: [(utteranceID: Int64, values: [Double?])]) throws {
+    let placeholders = Array(repeating: "?", count: width + 1).joined(separator: ",")
+    let stmt = try connection.prepare("INSERT INTO \(Connection.quoteIdentifier(name)) VALUES (\(placeholders))")
+    for r in rows {
+      try stmt.bind([.integer(r.utteranceID)] + r.values.map { $0.map { .real($0) } ?? .null })
+      while try stmt.step() {}
+    }
+  }
+
   /// Store a named feature set in the table named after it (created on first use; later corpora
   /// must bring the same columns) and register it. Runs inside the caller's transaction.
   public func insertFeatures(_ info: RepresentationInfo, rows: [(utteranceID: Int64, values: [Double?])], runID: Int64?) throws {

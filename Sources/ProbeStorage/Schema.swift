@@ -175,6 +175,13 @@ public enum Schema {
       share_above_1 REAL,
       PRIMARY KEY (run_id, emotion, representation, layer, category)
     );
+    CREATE TABLE extraction_notes(
+      representation TEXT NOT NULL COLLATE NOCASE,
+      corpus TEXT NOT NULL COLLATE NOCASE,
+      utterance_id INTEGER NOT NULL REFERENCES utterances(utterance_id) ON DELETE CASCADE,
+      note TEXT NOT NULL,
+      PRIMARY KEY (representation, corpus, utterance_id)
+    );
     CREATE TABLE probe_stability(
       run_id INTEGER NOT NULL REFERENCES runs(run_id) ON DELETE CASCADE,
       emotion TEXT NOT NULL,
@@ -210,7 +217,7 @@ public enum Schema {
   /// Tables ProbeDB owns; a feature set may not take one of these names.
   public static let systemTables: Set<String> = [
     "meta", "corpora", "utterances", "runs", "representations", "embeddings", "samples", "folds", "evaluations",
-    "inner_scores", "shap_importance", "topk_sweep", "probe_results", "probe_summary", "probe_splits", "probe_stability",
+    "inner_scores", "shap_importance", "topk_sweep", "probe_results", "probe_summary", "probe_splits", "probe_stability", "extraction_notes",
   ]
 
   public static var latestVersion: Int { migrations.count }
