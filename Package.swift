@@ -46,6 +46,9 @@ let package = Package(
       name: "probedb",
       dependencies: ["ProbeShell", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
 
+    // Benchmark driver (run by scripts/bench_*.py on demand; not a product).
+    .executableTarget(name: "probedb-bench", dependencies: ["ProbeAudio", "ProbeEGeMAPS", "ProbeNumerics"]),
+
     // MARK: Tests
     .target(
       name: "ProbeTestSupport", dependencies: ["ProbeDB", "ProbeAudio"], path: "Tests/ProbeTestSupport",

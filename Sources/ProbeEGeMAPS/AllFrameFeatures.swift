@@ -10,7 +10,12 @@ public enum AllFrameFeatures {
     let g = analyzer.geometry
     // openSMILE emits no functionals when there is no complete 60-ms frame.
     guard g.frameCount(samples: x.count, length: g.length60) > 0 else { return nil }
-    let lld = analyzer.analyze(x)
+    return functionals(analyzer.analyze(x))
+  }
+
+  /// The same from already computed 20-ms-branch LLDs.
+  static func functionals(_ lld: SpectralLLDs) -> [String: Double]? {
+    guard lld.frames > 0 else { return nil }
     var out: [String: Double] = [:]
     let loud = Functionals.sma3(lld.loudness)
     out["loudness_sma3_amean"] = Functionals.mean(loud)

@@ -1,3 +1,4 @@
+import Dispatch
 import Foundation
 
 /// The 88 eGeMAPSv02 functionals of one utterance, computed as openSMILE 3.x does (clean-room
@@ -5,10 +6,21 @@ import Foundation
 public enum EGeMAPSExtractor {
   /// `x`: openSMILE's reading of 16-bit PCM (int16/32767). Nil when there is no complete 60-ms
   /// frame (openSMILE emits nothing then).
-  public static func compute(_ x: [Float], sampleRate: Int) -> [String: Double]? {
-    guard var out = AllFrameFeatures.compute(x, sampleRate: sampleRate) else { return nil }
-    let spectral = SpectralAnalyzer(sampleRate: sampleRate).analyze(x)
+  /// - Parameter profile: receives (stage, seconds) for each stage (benchmarks).
+  public static func compute(_ x: [Float], sampleRate: Int, profile: ((String, Double) -> Void)? = nil) -> [String: Double]? {
+    var clock = DispatchTime.now().uptimeNanoseconds
+    func lap(_ stage: String) {
+      let now = DispatchTime.now().uptimeNanoseconds
+      profile?(stage, Double(now - clock) / 1e9)
+      clock = now
+    }
+    let analyzer = SpectralAnalyzer(sampleRate: sampleRate)
+    guard analyzer.geometry.frameCount(samples: x.count, length: analyzer.geometry.length60) > 0 else { return nil }
+    let spectral = analyzer.analyze(x)
+    lap("20 ms branch: FFT, mel, loudness, MFCC, spectral LLDs, LPC formants")
+    guard var out = AllFrameFeatures.functionals(spectral) else { return nil }
     let pitch = PitchAnalyzer(sampleRate: sampleRate).analyze(x)
+    lap("60 ms branch: FFT, SHS candidates, Viterbi")
     let k = pitch.decided, n60 = pitch.frames
     let voiced = pitch.semitones.map { $0 > 1e-6 }
     // F0 (1–10): sma3nz over the whole contour, frames 0..K−1, zeros removed.
@@ -52,8 +64,10 @@ public enum EGeMAPSExtractor {
       out["mfcc\(i + 1)V_sma3nz_amean"] = Functionals.mean(v)
       out["mfcc\(i + 1)V_sma3nz_stddevNorm"] = Functionals.stddevNorm(v)
     }
+    lap("F0 and spectral V/UV functionals")
     // Jitter chain (31–58): frames 0..K−1, frame K−1 smoothed as the last frame.
     let js = JitterShimmer.compute(x, f0: pitch.f0, geometry: spectral.geometryFor(sampleRate))
+    lap("jitter and shimmer (period matching)")
     var hnr: [Double] = [], h1h2: [Double] = [], h1a3: [Double] = []
     var amps: [[Double]] = [[], [], []]
     let n60fft = FrameGeometry(sampleRate: sampleRate).fft60
@@ -65,6 +79,7 @@ public enum EGeMAPSExtractor {
       h1a3.append(h.h1a3)
       for i in 0..<3 { amps[i].append(h.amplitudes[i]) }
     }
+    lap("harmonics: HNR, H1-H2, H1-A3, formant amplitudes")
     func jitterChain(_ name: String, _ values: [Double]) {
       let c = Functionals.sma3nz(Array(values.prefix(k))).filter { $0 != 0 }
       out["\(name)_sma3nz_amean"] = Functionals.mean(c)
@@ -88,6 +103,7 @@ public enum EGeMAPSExtractor {
     out["StddevVoicedSegmentLengthSec"] = voicedSegments.sd
     out["MeanUnvoicedSegmentLength"] = unvoicedSegments.mean
     out["StddevUnvoicedSegmentLength"] = unvoicedSegments.sd
+    lap("jitter-chain functionals and segments")
     return out
   }
 }

@@ -4,26 +4,49 @@ import ProbeNumerics
 /// Formants of one 20-ms frame by LPC (spec §2.7): the complex spectrum resampled to a nominal
 /// 11 kHz (only the first 109 harmonics, DC not halved), Float32 autocorrelation and
 /// Levinson–Durbin of order 11, roots of the sign-flipped predictor polynomial.
-enum Formants {
+struct Formants {
   static let order = 11
   static let nominalRate = 11000.0
+  let nOut: Int
+  let harmonics: Int
+  let fftSize: Int
+  /// cos and sin of 2π·k·i/D for output sample i and harmonic k (1…harmonics), row-major nOut × harmonics.
+  let cosTable: [Double]
+  let sinTable: [Double]
 
-  /// F1…F5 and B1…B5 (0 where absent), from the frame's FFT (bins 0…N/2).
-  static func analyze(re: [Float], im: [Float], fftSize n: Int, frameLength: Int, sampleRate: Int) -> (f: [Double], b: [Double]) {
-    let ratio = nominalRate / Double(sampleRate)
-    let nOut = Int((Double(frameLength) * nominalRate / Double(sampleRate)).rounded())
+  init(fftSize n: Int, frameLength: Int, sampleRate: Int) {
+    let ratio = Formants.nominalRate / Double(sampleRate)
+    nOut = Int((Double(frameLength) * Formants.nominalRate / Double(sampleRate)).rounded())
     let d = Double(n) * ratio
     var kmax = min(n, nOut)
     kmax -= kmax % 2
-    var y = [Float](repeating: 0, count: nOut)
+    harmonics = max(kmax / 2 - 1, 0)
+    fftSize = n
+    var c = [Double](repeating: 0, count: nOut * harmonics), s = c
     for i in 0..<nOut {
-      var s = Double(re[0])
-      for k in 1..<(kmax / 2) {
+      for k in 1...max(harmonics, 1) where k <= harmonics {
         let th = 2 * Double.pi * Double(k) * Double(i) / d
-        s += Double(re[k]) * cos(th) - Double(im[k]) * sin(th)
+        c[i * harmonics + k - 1] = cos(th)
+        s[i * harmonics + k - 1] = sin(th)
       }
-      y[i] = Float(2 / Double(n) * s)
     }
+    cosTable = c
+    sinTable = s
+  }
+
+  /// F1…F5 and B1…B5 (0 where absent), from the frame's FFT (bins 0…N/2).
+  func analyze(re: [Float], im: [Float]) -> (f: [Double], b: [Double]) {
+    let order = Formants.order, nominalRate = Formants.nominalRate
+    let n = fftSize
+    // Resampling to the nominal 11 kHz from harmonics 1…K (DC not halved): y = (2/N)(X0 + C·Re − S·Im).
+    let xr = (1...max(harmonics, 1)).map { $0 <= harmonics ? Double(re[$0]) : 0 }
+    let xi = (1...max(harmonics, 1)).map { $0 <= harmonics ? Double(im[$0]) : 0 }
+    var acc = [Double](repeating: Double(re[0]), count: nOut)
+    if harmonics > 0 {
+      cosTable.withUnsafeBufferPointer { pc in Linalg.gemv(pc.baseAddress!, xr, &acc, m: nOut, n: harmonics, beta: 1) }
+      sinTable.withUnsafeBufferPointer { ps in Linalg.gemv(ps.baseAddress!, xi, &acc, m: nOut, n: harmonics, alpha: -1, beta: 1) }
+    }
+    let y = acc.map { Float(2 / Double(n) * $0) }
     // Autocorrelation in Float32, sequential in n.
     var r = [Float](repeating: 0, count: order + 1)
     for l in 0...order {

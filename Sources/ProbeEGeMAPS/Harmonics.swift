@@ -3,6 +3,18 @@ import Foundation
 /// Harmonic features of one 60-ms frame (spec §2.8): HNR from the ACF of the power spectrum,
 /// harmonic levels relative to the F0 peak, H1−H2, H1−A3 and the formant amplitudes.
 struct HarmonicFeatures {
+  /// cos(2π·j/N) for j = 0…N−1 (the ACF's cos(2π·b·m/N) = table[(b·m) mod N]), cached per N.
+  nonisolated(unsafe) static var cosineCache: [Int: [Double]] = [:]
+  static let cacheLock = NSLock()
+  static func cosines(_ n: Int) -> [Double] {
+    cacheLock.lock()
+    defer { cacheLock.unlock() }
+    if let t = cosineCache[n] { return t }
+    let t = (0..<n).map { cos(2 * Double.pi * Double($0) / Double(n)) }
+    cosineCache[n] = t
+    return t
+  }
+
   var hnr = 0.0
   var h1h2 = 0.0
   var h1a3 = 0.0
@@ -17,9 +29,15 @@ struct HarmonicFeatures {
     let freq = { (b: Int) in Double(b) * binHz }
     // HNR: autocorrelation from the power spectrum.
     let p = magnitude.map { $0 * $0 }
+    let cosTable = HarmonicFeatures.cosines(n)
     func acf(_ m: Int) -> Double {
       var s = (p[0] + (m % 2 == 0 ? 1 : -1) * p[n / 2]) / 2
-      for b in 1..<(n / 2) { s += p[b] * cos(2 * Double.pi * Double(b * m) / Double(n)) }
+      var idx = 0
+      for b in 1..<(n / 2) {
+        idx += m
+        if idx >= n { idx %= n }
+        s += p[b] * cosTable[idx]
+      }
       return abs(s) / Double(nB)
     }
     let lag0 = Int((2 * freq(nB - 1) / f0).rounded(.down))

@@ -102,6 +102,7 @@ public struct SpectralAnalyzer {
     var out = SpectralLLDs()
     guard n20 > 0 else { return out }
     let fft = RealFFT(size: g.fft20)
+    let formantAnalyzer = Formants(fftSize: g.fft20, frameLength: g.length20, sampleRate: g.sampleRate)
     let pad = (g.fft20 - g.length20) / 2
     let half = g.fft20 / 2
     let df = Double(g.sampleRate) / Double(g.fft20)
@@ -118,7 +119,7 @@ public struct SpectralAnalyzer {
       }
       out.energy.append(e / Double(g.length20))
       let (re, im) = fft.forward(buffer)
-      let formants = Formants.analyze(re: re, im: im, fftSize: g.fft20, frameLength: g.length20, sampleRate: g.sampleRate)
+      let formants = formantAnalyzer.analyze(re: re, im: im)
       out.formantFrequencies.append(formants.f)
       out.formantBandwidths.append(formants.b)
       var power = [Double](repeating: 0, count: half + 1)
