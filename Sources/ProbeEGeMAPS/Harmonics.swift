@@ -66,7 +66,10 @@ struct HarmonicFeatures {
     }
     // Harmonic peaks.
     func nearest(_ f: Double, from: Int) -> Int {
-      var b = max(from, 0)
+      // The first bin from `from` upward with a frequency above f (computed, then corrected
+      // against rounding).
+      var b = max(from, 0, f >= 0 ? Int((f / binHz).rounded(.down)) + 1 : 0)
+      while b > max(from, 0) && freq(b - 1) > f { b -= 1 }
       while b < nB && freq(b) <= f { b += 1 }
       if b >= nB || b == 0 { return 0 }
       return freq(b) - f > f - freq(b - 1) ? b - 1 : b

@@ -30,6 +30,7 @@ public struct PitchAnalyzer {
   let weights: [Double]
   let shifts: [Int]
   let M: Int
+  let splineFactors: SplineFactors
 
   public init(sampleRate: Int) {
     let g = FrameGeometry(sampleRate: sampleRate)
@@ -45,6 +46,7 @@ public struct PitchAnalyzer {
     for k in 1..<bins { u[k] = log2(Double(k) * df) }
     u[0] = 2 * u[1] - u[2]
     sourceX = u
+    splineFactors = SplineFactors(u)
     let m = g.fft60 / 2 + 1
     M = m
     let fmax = df * Double(m - 1), fmin = 25.0
@@ -55,17 +57,39 @@ public struct PitchAnalyzer {
     shifts = (2...15).map { Int((ppo * log2(Double($0))).rounded(.down)) }
   }
 
-  /// Natural cubic spline second derivatives (Numerical Recipes `spline` with natural ends).
-  static func splineSecondDerivatives(_ x: [Double], _ y: [Double]) -> [Double] {
-    let n = x.count
-    var y2 = [Double](repeating: 0, count: n), u = [Double](repeating: 0, count: n)
-    for i in 1..<(n - 1) {
-      let sig = (x[i] - x[i - 1]) / (x[i + 1] - x[i - 1])
-      let p = sig * y2[i - 1] + 2
-      y2[i] = (sig - 1) / p
-      let d = (y[i + 1] - y[i]) / (x[i + 1] - x[i]) - (y[i] - y[i - 1]) / (x[i] - x[i - 1])
-      u[i] = (6 * d / (x[i + 1] - x[i - 1]) - sig * u[i - 1]) / p
+  /// The abscissa-only part of the natural cubic spline's tridiagonal solve (Numerical Recipes
+  /// `spline`): the source abscissae never change, so `sig`, the pivots and the decomposition
+  /// factors are computed once.
+  struct SplineFactors {
+    var sig: [Double], inversePivot: [Double], factor: [Double]
+    /// 1/(x[i+1] − x[i]) and 6/(x[i+1] − x[i−1]).
+    var inverseStep: [Double], sixOverSpan: [Double]
+    init(_ x: [Double]) {
+      let n = x.count
+      sig = [Double](repeating: 0, count: n)
+      inversePivot = sig
+      factor = sig
+      sixOverSpan = sig
+      inverseStep = (0..<n).map { $0 < n - 1 ? 1 / (x[$0 + 1] - x[$0]) : 0 }
+      for i in 1..<(n - 1) {
+        sig[i] = (x[i] - x[i - 1]) / (x[i + 1] - x[i - 1])
+        let pivot = sig[i] * factor[i - 1] + 2
+        inversePivot[i] = 1 / pivot
+        factor[i] = (sig[i] - 1) / pivot
+        sixOverSpan[i] = 6 / (x[i + 1] - x[i - 1])
+      }
     }
+  }
+
+  /// Natural cubic spline second derivatives (Numerical Recipes `spline` with natural ends).
+  static func splineSecondDerivatives(_ x: [Double], _ y: [Double], _ f: SplineFactors) -> [Double] {
+    let n = x.count
+    var y2 = f.factor, u = [Double](repeating: 0, count: n)
+    for i in 1..<(n - 1) {
+      let d = (y[i + 1] - y[i]) * f.inverseStep[i] - (y[i] - y[i - 1]) * f.inverseStep[i - 1]
+      u[i] = (d * f.sixOverSpan[i] - f.sig[i] * u[i - 1]) * f.inversePivot[i]
+    }
+    y2[0] = 0
     y2[n - 1] = 0
     for k in stride(from: n - 2, through: 0, by: -1) { y2[k] = y2[k] * y2[k + 1] + u[k] }
     return y2
@@ -100,7 +124,7 @@ public struct PitchAnalyzer {
     var b = a
     for i in 0..<(nB - 1) { b[i] = ((i > 0 ? a[i - 1] : 0) + 2 * a[i] + a[i + 1]) / 4 }
     // C: log-frequency resampling with a natural cubic spline, auditory weighting.
-    let y2 = Self.splineSecondDerivatives(sourceX, b)
+    let y2 = Self.splineSecondDerivatives(sourceX, b, splineFactors)
     var z = [Double](repeating: 0, count: M)
     var hint = 0
     for i in 0..<M {

@@ -62,6 +62,7 @@ public struct SpectralAnalyzer {
   let bandPoints: [Double]  // 28 mel boundary points
   let binBand: [(lower: Int, weight: Double)?]  // per FFT bin: band j−2 gets weight, band j−1 gets 1−weight
   let centreWeights: [Double]  // equal-loudness weight E(fc_b) per band
+  let dct: [Double]  // cos(π·i·(m + ½)/26), i = 1…4
   static let bands = 26
 
   public init(sampleRate: Int) {
@@ -87,6 +88,7 @@ public struct SpectralAnalyzer {
     }
     binBand = map
     centreWeights = (0..<SpectralAnalyzer.bands).map { b in SpectralAnalyzer.equalLoudness(Mel.imel(points[b + 1])) }
+    dct = (1...4).flatMap { i in (0..<SpectralAnalyzer.bands).map { m in cos(Double.pi * Double(i) * (Double(m) + 0.5) / Double(SpectralAnalyzer.bands)) } }
   }
 
   /// The equal-loudness weight of §2.4 (with its ω⁷ term as implemented).
@@ -109,6 +111,7 @@ public struct SpectralAnalyzer {
     var buffer = [Float](repeating: 0, count: g.fft20)
     var previousMagnitude: [Double]?
     let fluxTop = (0...half).last { Double($0) * df < 5000 } ?? 0
+    let slopeTop = min(half, Int((1500 / df).rounded(.up)) + 1)
     for t in 0..<n20 {
       let start = t * g.hop
       var e = 0.0
@@ -142,7 +145,7 @@ public struct SpectralAnalyzer {
       let logBands = bands.map { log(max($0 * 32767 * 32767, 1.0)) }
       for i in 1...4 {
         var c = 0.0
-        for m in 0..<SpectralAnalyzer.bands { c += logBands[m] * cos(Double.pi * Double(i) * (Double(m) + 0.5) / Double(SpectralAnalyzer.bands)) }
+        for m in 0..<SpectralAnalyzer.bands { c += logBands[m] * dct[(i - 1) * SpectralAnalyzer.bands + m] }
         c *= (2.0 / Double(SpectralAnalyzer.bands)).squareRoot()
         out.mfcc[i - 1].append(c * (1 + 11 * sin(Double.pi * Double(i) / 22)))
       }
@@ -157,7 +160,9 @@ public struct SpectralAnalyzer {
       out.alphaRatio.append(sLo <= 0 ? 0 : (sHi > 1e-14 ? 10 * log10(sHi / sLo) : 10 * log10(1e-14 / sLo)))
       out.hammarberg.append(mHi <= 0 ? 0 : (mLo > 1e-14 ? 10 * log10(mLo / mHi) : 10 * log10(1e-14 / mHi)))
       // Spectral slopes on the dB power spectrum.
-      let db = power.map { $0 <= 1e-14 ? -140.0 : 10 * log10($0) }
+      // dB only where the slopes look (up to the bin past 1500 Hz).
+      var db = [Double](repeating: -140, count: half + 1)
+      for k in 0...min(half, slopeTop) where power[k] > 1e-14 { db[k] = 10 * log10(power[k]) }
       out.slope0to500.append(SpectralAnalyzer.slope(db, df: df, from: 0, to: 500))
       out.slope500to1500.append(SpectralAnalyzer.slope(db, df: df, from: 500, to: 1500))
       // Spectral flux 0–5 kHz (magnitudes).
