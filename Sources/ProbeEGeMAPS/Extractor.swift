@@ -72,7 +72,7 @@ public enum EGeMAPSExtractor {
     var amps: [[Double]] = [[], [], []]
     let n60fft = FrameGeometry(sampleRate: sampleRate).fft60
     for t in 0..<n60 {
-      let h = HarmonicFeatures.compute(magnitude: pitch.magnitudes[t], fftSize: n60fft, binHz: Double(sampleRate) / Double(n60fft),
+      let h = HarmonicFeatures.compute(magnitude: pitch.magnitudes[t].map { Double($0) }, fftSize: n60fft, binHz: Double(sampleRate) / Double(n60fft),
                                        f0: pitch.f0[t], formants: spectral.formantFrequencies[t])
       hnr.append(h.hnr)
       h1h2.append(h.h1h2)
@@ -105,5 +105,45 @@ public enum EGeMAPSExtractor {
     out["StddevUnvoicedSegmentLength"] = unvoicedSegments.sd
     lap("jitter-chain functionals and segments")
     return out
+  }
+
+  /// openSMILE's eGeMAPSv02 low-level-descriptor output: 25 smoothed contours, one row per 60-ms
+  /// frame (openSMILE's extra final artefact row is not reproduced). Column names in `lldNames`.
+  public static let lldNames = [
+    "Loudness_sma3", "alphaRatio_sma3", "hammarbergIndex_sma3", "slope0-500_sma3", "slope500-1500_sma3", "spectralFlux_sma3",
+    "mfcc1_sma3", "mfcc2_sma3", "mfcc3_sma3", "mfcc4_sma3", "F0semitoneFrom27.5Hz_sma3nz", "jitterLocal_sma3nz",
+    "shimmerLocaldB_sma3nz", "HNRdBACF_sma3nz", "logRelF0-H1-H2_sma3nz", "logRelF0-H1-A3_sma3nz",
+    "F1frequency_sma3nz", "F1bandwidth_sma3nz", "F1amplitudeLogRelF0_sma3nz", "F2frequency_sma3nz", "F2bandwidth_sma3nz",
+    "F2amplitudeLogRelF0_sma3nz", "F3frequency_sma3nz", "F3bandwidth_sma3nz", "F3amplitudeLogRelF0_sma3nz",
+  ]
+
+  public static func lowLevelDescriptors(_ x: [Float], sampleRate: Int) -> [[Double]] {
+    let spectral = SpectralAnalyzer(sampleRate: sampleRate).analyze(x)
+    let pitch = PitchAnalyzer(sampleRate: sampleRate).analyze(x)
+    let n60 = pitch.frames
+    guard n60 > 0 else { return [] }
+    let js = JitterShimmer.compute(x, f0: pitch.f0, geometry: FrameGeometry(sampleRate: sampleRate))
+    let n60fft = FrameGeometry(sampleRate: sampleRate).fft60
+    var hnr: [Double] = [], h1h2: [Double] = [], h1a3: [Double] = []
+    var amps: [[Double]] = [[], [], []]
+    for t in 0..<n60 {
+      let h = HarmonicFeatures.compute(magnitude: pitch.magnitudes[t].map { Double($0) }, fftSize: n60fft, binHz: Double(sampleRate) / Double(n60fft),
+                                       f0: pitch.f0[t], formants: spectral.formantFrequencies[t])
+      hnr.append(h.hnr)
+      h1h2.append(h.h1h2)
+      h1a3.append(h.h1a3)
+      for i in 0..<3 { amps[i].append(h.amplitudes[i]) }
+    }
+    var columns: [[Double]] = [spectral.loudness, spectral.alphaRatio, spectral.hammarberg, spectral.slope0to500, spectral.slope500to1500, spectral.flux]
+      .map { Array(Functionals.sma3($0).prefix(n60)) }
+    columns += spectral.mfcc.map { Array(Functionals.sma3($0).prefix(n60)) }
+    var nz: [[Double]] = [pitch.semitones, js.jitter, js.shimmer, hnr, h1h2, h1a3]
+    for i in 0..<3 {
+      nz.append(Array(spectral.formantFrequencies.prefix(n60).map { $0[i] }))
+      nz.append(Array(spectral.formantBandwidths.prefix(n60).map { $0[i] }))
+      nz.append(amps[i])
+    }
+    columns += nz.map { Functionals.sma3nz($0) }
+    return (0..<n60).map { t in columns.map { $0[t] } }
   }
 }

@@ -10,8 +10,9 @@ public struct PitchTrack: Sendable {
   public var semitones: [Double]
   /// Frames decided by the Viterbi before end of input (the functionals use frames 0..K−1).
   public var decided: Int
-  /// Gaussian-windowed magnitude spectra per 60-ms frame (for the harmonic features).
-  public var magnitudes: [[Double]]
+  /// Gaussian-windowed magnitude spectra per 60-ms frame (for the harmonic features), kept in
+  /// Float32 — the FFT's own precision — so a 10-minute file needs ~120 MB, not twice that.
+  public var magnitudes: [[Float]]
   public var frames: Int { f0.count }
 }
 
@@ -208,7 +209,7 @@ public struct PitchAnalyzer {
       }
       let (re, im) = fft.forward(buffer)
       let mag = (0..<nB).map { (Double(re[$0]) * Double(re[$0]) + Double(im[$0]) * Double(im[$0])).squareRoot() }
-      track.magnitudes.append(mag)
+      track.magnitudes.append(mag.map { Float($0) })
       let c = candidates(mag)
       frames.append((c.slots, c.vClip, (e / Double(g.length60)).squareRoot()))
     }

@@ -1,6 +1,8 @@
 import Foundation
 import ProbeCore
 import ProbeCorpus
+import ProbeAudio
+import ProbeEGeMAPS
 import ProbePlanner
 import ProbeStorage
 
@@ -172,12 +174,12 @@ struct TransferOperator {
   // MARK: - EXPORT
 
   func export(_ context: ExecutionContext) throws -> ResultTable {
+    if bound.lld { return try exportLLD(context) }
     let c = context.connection
     let store = RepresentationStore(c)
     guard let info = try store.info(name: bound.set, corpus: bound.corpus) else {
       throw ExecutionError(.input, "'\(bound.set)' is not stored for corpus '\(bound.corpus)'")
     }
-    if bound.lld { throw ExecutionError(.notAvailable, "EXPORT \(bound.set) LLD needs extracted low-level descriptors, which EXTRACT egemaps will store") }
     var paths: [Int64: String] = [:]
     for r in try c.query("SELECT utterance_id, path FROM utterances WHERE corpus = ?", [.text(bound.corpus)]).rows {
       paths[r[0].intValue!] = r[1].stringValue!
@@ -206,6 +208,46 @@ struct TransferOperator {
     }
     return ResultTable(columns: [Column("file", .text), Column("rows", .integer), Column("columns", .integer)],
                        rows: [[.text(bound.path), .integer(Int64(count)), .integer(Int64(names.count + 1 + (bound.layer == .all ? 1 : 0)))]])
+  }
+
+  /// `EXPORT egemaps LLD FROM c TO 'f.csv'`: the 25 smoothed eGeMAPSv02 contours of every
+  /// utterance, one row per 10-ms frame (path, frame, time, then openSMILE's LLD columns),
+  /// computed from the audio again (contours are not stored: they are ~100× the functionals).
+  func exportLLD(_ context: ExecutionContext) throws -> ResultTable {
+    guard bound.set.lowercased() == "egemaps" else { throw ExecutionError(.input, "LLD contours exist for egemaps only, not '\(bound.set)'") }
+    let c = context.connection
+    guard let root = try c.scalar("SELECT root FROM corpora WHERE name = ?", [.text(bound.corpus)])?.stringValue else {
+      throw ExecutionError(.input, "unknown corpus '\(bound.corpus)'")
+    }
+    let files = try c.query("SELECT path FROM utterances WHERE corpus = ? AND present = 1 ORDER BY utterance_id", [.text(bound.corpus)]).rows.map { $0[0].stringValue! }
+    guard FileManager.default.createFile(atPath: bound.path, contents: nil), let out = FileHandle(forWritingAtPath: bound.path) else {
+      throw ExecutionError(.io, "cannot write '\(bound.path)'")
+    }
+    defer { try? out.close() }
+    out.write(Data(("path,frame,time," + EGeMAPSExtractor.lldNames.joined(separator: ",") + "\n").utf8))
+    var rows = 0
+    var skipped: [String] = []
+    for (i, p) in files.enumerated() {
+      try context.checkCancelled()
+      context.progress?.update(task: "export egemaps LLD", done: i, total: files.count)
+      let full = p.hasPrefix("/") ? p : URL(fileURLWithPath: root).appendingPathComponent(p).path
+      let audio: DecodedAudio
+      do { audio = try AudioDecoder.decode(path: full) } catch {
+        skipped.append("\(error)")
+        continue
+      }
+      let x = audio.samples.map { Float(min(max((Double($0) * 32768).rounded(.towardZero), -32768), 32767) / 32767) }
+      var text = ""
+      for (t, values) in EGeMAPSExtractor.lowLevelDescriptors(x, sampleRate: audio.sampleRate).enumerated() {
+        text += Self.csvField(p) + ",\(t),\(Value.format(Double(t) * 0.01))," + values.map { "\($0)" }.joined(separator: ",") + "\n"
+        rows += 1
+      }
+      out.write(Data(text.utf8))
+    }
+    context.progress?.finish(task: "export egemaps LLD")
+    return ResultTable(columns: [Column("file", .text), Column("rows", .integer), Column("columns", .integer)],
+                       rows: [[.text(bound.path), .integer(Int64(rows)), .integer(Int64(3 + EGeMAPSExtractor.lldNames.count))]],
+                       notices: skipped.map { "skipped \($0)" })
   }
 
   static func csvField(_ s: String) -> String {

@@ -44,7 +44,8 @@ public struct Binder {
     case .extract(let s): return .extract(try bindExtract(s))
     case .export(let s):
       let corpus = try corpus(s.corpus)
-      let set = try storedSet(s.set, in: corpus)
+      // LLD contours are computed from the audio; only the functionals need extracting first.
+      let set = s.lld && s.set.text.lowercased() == "egemaps" ? "egemaps" : try storedSet(s.set, in: corpus)
       _ = try options(s.options, for: "EXPORT")
       return .transfer(BoundTransfer(direction: .export, set: set, corpus: corpus, path: resolve(s.path.value), keys: nil, layer: layer(s.layer), lld: s.lld))
     case .show(let s): return .show(BoundStatement.ShowKind(rawValue: s.what.rawValue)!)

@@ -52,7 +52,11 @@ public enum Planner {
     case .transfer(let t):
       switch t.direction {
       case .export:
-        return LogicalPlan("WriteCSV", ["path='\(t.path)'"], children: [LogicalPlan("ScanSet", ["set=\(t.set)", "corpus=\(t.corpus)"])], available: !t.lld)
+        if t.lld {
+          let decode = LogicalPlan("DecodeAudio", ["rate=16000", "mono"], children: [LogicalPlan("ScanUtterances", ["corpus=\(t.corpus)"])])
+          return LogicalPlan("WriteCSV", ["path='\(t.path)'"], children: [LogicalPlan("EGeMAPSContours", ["columns=25"], children: [decode])])
+        }
+        return LogicalPlan("WriteCSV", ["path='\(t.path)'"], children: [LogicalPlan("ScanSet", ["set=\(t.set)", "corpus=\(t.corpus)"])])
       case .importEmbeddings:
         let keys = LogicalPlan("ReadKeys", ["path='\(t.keys ?? "")'"])
         return LogicalPlan("InsertSet", ["set=\(t.set)", "corpus=\(t.corpus)", "kind=embeddings"], children: [LogicalPlan("ReadMatrix", ["path='\(t.path)'"]), keys])

@@ -144,4 +144,29 @@ final class ExtractEGeMAPSTests: XCTestCase {
     // Idempotent.
     XCTAssertEqual(try db.query("EXTRACT egemaps FROM m").values("extracted"), [.integer(0)])
   }
+
+  /// EXPORT egemaps LLD: the 25 contours per 10-ms frame, as openSMILE's LLD output.
+  func testExportLLD() throws {
+    let dir = TestSupport.temporaryDirectory("lld")
+    let f = "Actor_01/03-01-05-01-01-01-01.wav"
+    try FileManager.default.createDirectory(atPath: dir + "/Actor_01", withIntermediateDirectories: true)
+    try FileManager.default.copyItem(atPath: TestSupport.exampleCorpus + "/" + f, toPath: dir + "/" + f)
+    let db = try Database()
+    try db.execute("IMPORT CORPUS m FROM '\(dir)'")
+    let out = dir + "/lld.csv"
+    let r = try db.query("EXPORT egemaps LLD FROM m TO '\(out)'")
+    let lines = try String(contentsOfFile: out, encoding: .utf8).split(whereSeparator: \.isNewline)
+    let ref = try JSON.parse(file: TestSupport.fixture("egemaps/reference.json"))
+    let want = ref["signals"][f]["lld"].array
+    XCTAssertEqual(r.values("rows"), [.integer(Int64(want.count))])
+    XCTAssertEqual(lines.count, want.count + 1)
+    XCTAssertEqual(lines[0].split(separator: ",").map(String.init), ["path", "frame", "time"] + ref["lld_names"].strings)
+    // Loudness and F0 of every frame within 1e-3 relative of openSMILE's.
+    for (t, line) in lines.dropFirst().enumerated() {
+      let v = line.split(separator: ",").map(String.init)
+      XCTAssertEqual(v[0], f)
+      XCTAssertEqual(Double(v[3])!, want[t][0].double, accuracy: 1e-3 * max(abs(want[t][0].double), 1e-2))
+      XCTAssertEqual(Double(v[13])!, want[t][10].double, accuracy: 1e-3 * max(abs(want[t][10].double), 1e-2))
+    }
+  }
 }
