@@ -315,6 +315,9 @@ struct AnalysisOperator {
       guard let info = try store.info(name: s.name, corpus: bound.corpus) else {
         throw ExecutionError(.input, "'\(s.name)' is not stored for corpus '\(bound.corpus)'")
       }
+      if info.fingerprint == "incomplete" {
+        throw ExecutionError(.input, "'\(s.name)' of corpus '\(bound.corpus)' is incomplete (an EXTRACT was interrupted)", notes: ["run EXTRACT \(s.name) FROM \(bound.corpus) again to finish it"])
+      }
       let layers: [Int]
       switch s.layer {
       case .last: layers = [info.layers - 1]

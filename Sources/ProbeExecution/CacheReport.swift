@@ -10,10 +10,12 @@ struct CacheReport {
   let bound: BoundAnalysis
 
   func lines(_ context: ExecutionContext) throws -> [String] {
+    // PROBE uses the rows that also have eGeMAPS targets: load the same sets it loads.
     var sets = bound.sets
-    if bound.kind == .probe { sets = [bound.sets[0]] }
+    if bound.kind == .probe { sets = [bound.sets[0], BoundSet(name: "egemaps", layer: .last)] }
     let op = AnalysisOperator(bound: { var b = bound; b.sets = sets; return b }())
-    let data = try op.load(context)
+    var data = try op.load(context)
+    if bound.kind == .probe { data.matrices = Array(data.matrices.prefix(1)) }
     let tasks = try op.selectedEmotions().map { try op.task($0, data) }
     let config = op.cvConfig
     var out = ["cache:"]

@@ -72,7 +72,9 @@ struct ExtractOperator {
     let task = "extract \(bound.set)"
     var start = 0
     while start < todo.count {
-      try context.checkCancelled()
+      if context.isCancelled() {
+        throw ExecutionError(.cancelled, "EXTRACT \(bound.set) cancelled after \(extracted) utterances; completed batches are kept — run it again to resume")
+      }
       let chunk = Array(todo[start..<min(start + Self.batch, todo.count)])
       let results = parallelMap(chunk.count) { i -> Outcome in
         let full = chunk[i].1.hasPrefix("/") ? chunk[i].1 : URL(fileURLWithPath: root).appendingPathComponent(chunk[i].1).path

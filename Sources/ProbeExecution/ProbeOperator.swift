@@ -43,6 +43,9 @@ struct ProbeOperator {
       }
       return merged!
     }
+    if bound.options["stability_seeds"] != nil, bound.options["sample"] != nil || bound.options["splits"] != nil {
+      throw ExecutionError(.input, "stability_seeds redraws rows and splits, so it cannot be combined with sample or splits files")
+    }
     let blasThreads = Linalg.blasThreads
     Linalg.setBLASThreads(1)
     defer { Linalg.setBLASThreads(blasThreads) }
@@ -242,8 +245,12 @@ struct ProbeOperator {
     }
     let layerValue: Value = .integer(Int64(emb.layer))
     try c.transaction {
-      let run = try RunStore(c).begin(statement: context.statementText, options: bound.options.json, seed: Int64(op.seed), engineVersion: ProbeVersion.string,
-                                      inputs: "{\"corpus\": \(jsonString(bound.corpus)), \"sets\": {\(jsonString(emb.info.name)): \(jsonString(emb.info.fingerprint)), \"egemaps\": \(jsonString(targets.info.fingerprint))}}")
+      var inputs = "{\"corpus\": \(jsonString(bound.corpus)), \"sets\": {\(jsonString(emb.info.name)): \(jsonString(emb.info.fingerprint)), \"egemaps\": \(jsonString(targets.info.fingerprint))}"
+      for name in ["sample", "splits", "probe_split"] {
+        if let p = op.string(name), let bytes = FileManager.default.contents(atPath: p) { inputs += ", \(jsonString(name)): \(jsonString("sha256:" + SHA256.hex(bytes)))" }
+      }
+      inputs += "}"
+      let run = try RunStore(c).begin(statement: context.statementText, options: bound.options.json, seed: Int64(op.seed), engineVersion: ProbeVersion.string, inputs: inputs)
       func insert(_ sql: String, _ rows: [[Value]]) throws {
         let st = try c.prepare(sql)
         for r in rows {
@@ -255,6 +262,18 @@ struct ProbeOperator {
         let e = Value.text(t.emotion), rep = Value.text(emb.info.name), r = Value.integer(run)
         try insert("INSERT INTO samples(run_id, emotion, position, utterance_id, path, y) VALUES (?,?,?,?,?,?)",
                    t.rows.enumerated().map { [r, e, .integer(Int64($0)), .integer(data.ids[$1]), .text(data.paths[$1]), .integer(Int64(t.y[$0]))] })
+        var foldRows: [[Value]] = []
+        for (o, sp) in t.splits.enumerated() {
+          func add(_ inner: Int, _ split: Split, _ groups: [String]) {
+            for (role, rows) in [("train", split.train), ("test", split.test)] {
+              for spk in Set(rows.map { groups[$0] }).sorted() { foldRows.append([r, e, .integer(Int64(o + 1)), .integer(Int64(inner)), .text(spk), .text(role)]) }
+            }
+          }
+          add(0, sp.outer, t.groups)
+          let innerGroups = sp.outer.train.map { t.groups[$0] }
+          for (i, split) in sp.inner.enumerated() { add(i + 1, split, innerGroups) }
+        }
+        try insert("INSERT INTO folds(run_id, emotion, outer, inner, speaker, role) VALUES (?,?,?,?,?,?)", foldRows)
         try insert("INSERT INTO evaluations(run_id, emotion, representation, layer, fold, c, f1, train_rows, test_rows, protocol_key) VALUES (?,?,?,?,?,?,?,?,?,?)",
                    stage1[ti].folds.enumerated().map { [r, e, rep, layerValue, .integer(Int64($0 + 1)), .real($1.c), .real($1.f1), .integer(Int64($1.trainRows)), .integer(Int64($1.testRows)), .text(stage1[ti].key)] })
         try insert("INSERT INTO inner_scores(run_id, emotion, representation, layer, fold, c, mean_score) VALUES (?,?,?,?,?,?,?)",
@@ -289,9 +308,6 @@ struct ProbeOperator {
     // the top-k* dimensions compared with this run's (Jaccard overlap of the sets).
     var notices: [String] = []
     if case .numbers(let seeds)? = bound.options["stability_seeds"] {
-      if op.string("sample") != nil || op.string("splits") != nil {
-        throw ExecutionError(.input, "stability_seeds redraws rows and splits, so it cannot be combined with sample or splits files")
-      }
       guard let mainRun = try c.scalar("SELECT max(run_id) FROM runs")?.intValue else { throw ExecutionError(.internal, "no run") }
       for s in seeds {
         guard s >= 0, s == s.rounded(), s <= Double(UInt32.max) else { throw ExecutionError(.input, "stability_seeds must be whole numbers ≥ 0, not \(s)") }

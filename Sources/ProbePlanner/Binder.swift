@@ -39,6 +39,7 @@ public struct Binder {
       return .transfer(BoundTransfer(direction: .importEmbeddings, set: s.name.text, corpus: corpus, path: resolve(s.path.value), keys: resolve(s.keys.value), layer: .last, lld: false))
     case .importFeatures(let s):
       let corpus = try corpus(s.corpus)
+      if s.name.text.lowercased() != "egemaps" { try checkNewSetName(s.name) }
       _ = try options(s.options, for: "IMPORT FEATURES")
       return .transfer(BoundTransfer(direction: .importFeatures, set: s.name.text, corpus: corpus, path: resolve(s.path.value), keys: nil, layer: .last, lld: false))
     case .extract(let s): return .extract(try bindExtract(s))
@@ -185,7 +186,7 @@ public struct Binder {
 
   func checkNewSetName(_ name: Name) throws(Diagnostic) {
     if Binder.extractors.contains(name.text.lowercased()) {
-      throw fail("reserved-set-name", "'\(name.text)' is the name of a built-in extractor; import embeddings under another name", name.range)
+      throw fail("reserved-set-name", "'\(name.text)' is the name of a built-in extractor; import under another name (e.g. '\(name.text)_imported')", name.range)
     }
   }
 
@@ -234,14 +235,19 @@ public struct Binder {
       return .number(d)
     case .numberList:
       if case .number(let d, _, _) = v {
-        guard d > 0, d.isFinite else { throw fail("invalid-option-value", "option '\(spec.name)' takes positive numbers, not \(Value.format(d))", v.range) }
+        let ok = spec.name == "stability_seeds" ? (d >= 0 && d == d.rounded() && d <= Double(UInt32.max)) : (d > 0 && d.isFinite)
+        guard ok else { throw fail("invalid-option-value", "option '\(spec.name)' takes \(spec.name == "stability_seeds" ? "whole numbers ≥ 0" : "positive numbers"), not \(Value.format(d))", v.range) }
         return .numbers([d])
       }
       guard case .list(let items, _) = v, !items.isEmpty else { throw bad("a list of numbers such as (0.01, 0.1, 1)") }
       var out: [Double] = []
       for item in items {
         guard case .number(let d, _, _) = item else { throw bad("a list of numbers such as (0.01, 0.1, 1)") }
-        guard d > 0, d.isFinite else { throw fail("invalid-option-value", "option '\(spec.name)' takes positive numbers, not \(Value.format(d))", item.range) }
+        if spec.name == "stability_seeds" {
+          guard d >= 0, d == d.rounded(), d <= Double(UInt32.max) else { throw fail("invalid-option-value", "option 'stability_seeds' takes whole numbers ≥ 0, not \(Value.format(d))", item.range) }
+        } else {
+          guard d > 0, d.isFinite else { throw fail("invalid-option-value", "option '\(spec.name)' takes positive numbers, not \(Value.format(d))", item.range) }
+        }
         if out.contains(d) { throw fail("invalid-option-value", "option '\(spec.name)' lists \(Value.format(d)) twice", item.range) }
         out.append(d)
       }

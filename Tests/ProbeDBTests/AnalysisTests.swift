@@ -180,6 +180,10 @@ final class ProbeTests: XCTestCase {
     let r = try db.execute("PROBE * FROM emb FOR * BY CATEGORY WITH (sample = '\(d)/sample.csv', splits = '\(d)/splits.csv', probe_split = '\(d)/probe_split.csv')")[0].table
     let emotions = Self.expected["emotions"].object.keys.sorted()
     XCTAssertEqual(Set(r.rows.map { $0[0].stringValue! }), Set(emotions))
+    // Provenance: the protocol files' hashes and the speaker splits used.
+    let inputs = try db.query("SELECT inputs FROM runs ORDER BY run_id DESC LIMIT 1").rows[0][0].stringValue!
+    for key in ["\"sample\": \"sha256:", "\"splits\": \"sha256:", "\"probe_split\": \"sha256:"] { XCTAssertTrue(inputs.contains(key), inputs) }
+    XCTAssertGreaterThan(try db.query("SELECT count(*) FROM folds WHERE run_id = (SELECT max(run_id) FROM runs)").rows[0][0].intValue!, 0)
     for e in emotions {
       let want = Self.expected["emotions"][e]
       // The sweep: every k's mean F1 identical, k* identical.
@@ -255,9 +259,11 @@ final class ProbeTests: XCTestCase {
       XCTAssertTrue([10, 20, 30, 40, 50, 60].contains(Int(row[1].intValue!)))
       XCTAssertTrue((0...1).contains(row[2].doubleValue!))
     }
-    XCTAssertThrowsError(try db.execute("PROBE * FROM emb FOR sad WITH (stability_seeds = (1), sample = '\(Self.dir)/sample.csv')")) { e in
+    let runs = try db.query("SELECT count(*) FROM runs").rows
+    XCTAssertThrowsError(try db.execute("PROBE * FROM emb FOR sad WITH (stability_seeds = (0), sample = '\(Self.dir)/sample.csv')")) { e in
       XCTAssertTrue("\(e)".contains("cannot be combined with sample or splits"), "\(e)")
     }
+    XCTAssertEqual(try db.query("SELECT count(*) FROM runs").rows, runs, "refused before anything ran")
   }
 
   /// EXPLAIN marks what is stored and would be reused.

@@ -95,6 +95,8 @@ final class BinderTests: XCTestCase {
     XCTAssertTrue(error("RANK wavlm FOR angry WITH (seed = 1.5)", catalog: cat).contains("option 'seed' takes a whole number"))
     XCTAssertTrue(error("RANK wavlm FOR angry WITH (protocol = 'author')", catalog: cat).contains("did you mean 'authors'?"))
     XCTAssertTrue(error("IMPORT EMBEDDINGS e FROM 'e.npy' FOR ravdess KEYS 'k.csv' WITH (seed = 1)").contains("IMPORT EMBEDDINGS takes no options"))
+    XCTAssertTrue(error("IMPORT FEATURES fbank FROM 'f.csv' FOR ravdess").contains("'fbank' is the name of a built-in extractor"))
+    XCTAssertTrue(error("PROBE f0 FROM wavlm FOR angry WITH (stability_seeds = (0, 1.5))", catalog: cat).contains("whole numbers ≥ 0, not 1.5"))
     XCTAssertTrue(error("RANK wavlm FOR angry TOP 0", catalog: cat).contains("TOP must be at least 1"))
     XCTAssertTrue(error("RANK wavlm FOR angry WITH (c = (0.1, -1))", catalog: cat).contains("option 'c' takes positive numbers, not -1.0"))
     XCTAssertTrue(error("RANK wavlm FOR angry WITH (c = (1, 1))", catalog: cat).contains("option 'c' lists 1.0 twice"))
