@@ -31,13 +31,14 @@ let package = Package(
     .target(name: "ProbeLearn", dependencies: ["ProbeNumerics"]),
     .target(name: "ProbePlot"),
     .target(name: "ProbeEGeMAPS", dependencies: ["ProbeAudio", "ProbeNumerics"]),
+    .target(name: "ProbeWavLM", dependencies: ["ProbeNumerics"]),
 
     // MARK: Query engine: text → tokens → AST → bound plan → operators → result table
     .target(name: "ProbeSyntax", dependencies: ["ProbeCore"]),
     .target(name: "ProbePlanner", dependencies: ["ProbeSyntax", "ProbeCorpus", "ProbeCore"]),
     .target(
       name: "ProbeExecution",
-      dependencies: ["ProbePlanner", "ProbeSyntax", "ProbeStorage", "ProbeAudio", "ProbeCorpus", "ProbeEGeMAPS", "ProbeLearn", "ProbePlot", "ProbeNumerics", "ProbeCore"]),
+      dependencies: ["ProbePlanner", "ProbeSyntax", "ProbeStorage", "ProbeAudio", "ProbeCorpus", "ProbeEGeMAPS", "ProbeWavLM", "ProbeLearn", "ProbePlot", "ProbeNumerics", "ProbeCore"]),
 
     // MARK: Facade and apps
     .target(name: "ProbeDB", dependencies: ["ProbeExecution", "ProbePlanner", "ProbeSyntax", "ProbeStorage", "ProbeCore"]),
@@ -47,7 +48,7 @@ let package = Package(
       dependencies: ["ProbeShell", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
 
     // Benchmark driver (run by scripts/bench_*.py on demand; not a product).
-    .executableTarget(name: "probedb-bench", dependencies: ["ProbeAudio", "ProbeEGeMAPS", "ProbeNumerics"]),
+    .executableTarget(name: "probedb-bench", dependencies: ["ProbeAudio", "ProbeEGeMAPS", "ProbeWavLM", "ProbeNumerics"]),
 
     // MARK: Tests
     .target(
@@ -57,6 +58,7 @@ let package = Package(
     .testTarget(name: "ProbeNumericsTests", dependencies: ["ProbeNumerics"]),
     .testTarget(name: "ProbeLearnTests", dependencies: ["ProbeLearn", "ProbeTestSupport"]),
     .testTarget(name: "ProbeEGeMAPSTests", dependencies: ["ProbeEGeMAPS", "ProbeAudio", "ProbeTestSupport"]),
+    .testTarget(name: "ProbeWavLMTests", dependencies: ["ProbeWavLM", "ProbeAudio", "ProbeTestSupport"]),
     .testTarget(name: "ProbeAudioTests", dependencies: ["ProbeAudio", "ProbeTestSupport"]),
     .testTarget(name: "ProbeStorageTests", dependencies: ["ProbeStorage"]),
     .testTarget(name: "ProbeCorpusTests", dependencies: ["ProbeCorpus"]),

@@ -1,0 +1,98 @@
+import Foundation
+
+/// A named float tensor read from a checkpoint (row-major, converted to Float32).
+public struct Tensor: Sendable {
+  public var shape: [Int]
+  public var values: [Float]
+  public init(shape: [Int], values: [Float]) {
+    self.shape = shape
+    self.values = values
+  }
+  public var count: Int { shape.reduce(1, *) }
+}
+
+/// Errors from reading a model folder: always name the file and what is wrong in it.
+public struct CheckpointError: Error, CustomStringConvertible, Sendable {
+  public var description: String
+  public init(_ description: String) { self.description = description }
+}
+
+/// Reader for the safetensors format: an 8-byte little-endian header length, a JSON header
+/// `{name: {dtype, shape, data_offsets: [begin, end]}, "__metadata__": {…}}`, then the raw
+/// little-endian tensor bytes. Every offset and size is checked against the file before use.
+public enum SafeTensors {
+  public static func read(path: String) throws -> [String: Tensor] {
+    let name = (path as NSString).lastPathComponent
+    guard let data = FileManager.default.contents(atPath: path) else {
+      throw CheckpointError("cannot read '\(path)'")
+    }
+    return try parse(data, name: name)
+  }
+
+  public static func parse(_ data: Data, name: String) throws -> [String: Tensor] {
+    guard data.count >= 8 else { throw CheckpointError("'\(name)' is truncated: \(data.count) bytes, no safetensors header") }
+    let headerLength = data.prefix(8).enumerated().reduce(UInt64(0)) { $0 | (UInt64($1.element) << (8 * UInt64($1.offset))) }
+    guard headerLength >= 2, headerLength <= UInt64(data.count - 8), headerLength < 100_000_000 else {
+      throw CheckpointError("'\(name)' is not a safetensors file or is truncated: header length \(headerLength) with \(data.count) bytes in the file")
+    }
+    let headerEnd = 8 + Int(headerLength)
+    guard let header = try? JSONSerialization.jsonObject(with: data.subdata(in: 8..<headerEnd)) as? [String: Any] else {
+      throw CheckpointError("'\(name)': the safetensors header is not a JSON object")
+    }
+    let payload = data.count - headerEnd
+    var out: [String: Tensor] = [:]
+    for (key, value) in header where key != "__metadata__" {
+      guard let entry = value as? [String: Any], let dtype = entry["dtype"] as? String,
+        let shape = entry["shape"] as? [Int], let offsets = entry["data_offsets"] as? [Int], offsets.count == 2
+      else { throw CheckpointError("'\(name)': tensor '\(key)' has a malformed header entry") }
+      guard shape.allSatisfy({ $0 >= 0 }), shape.count <= 8 else { throw CheckpointError("'\(name)': tensor '\(key)' has shape \(shape)") }
+      let (begin, end) = (offsets[0], offsets[1])
+      guard begin >= 0, end >= begin, end <= payload else {
+        throw CheckpointError("'\(name)' is truncated or corrupt: tensor '\(key)' spans bytes \(begin)..<\(end) of a \(payload)-byte data section")
+      }
+      let count = shape.reduce(1) { $0.multipliedReportingOverflow(by: $1).overflow ? Int.max : $0 * $1 }
+      let width: Int
+      switch dtype {
+      case "F32": width = 4
+      case "F64": width = 8
+      case "F16", "BF16": width = 2
+      default: throw CheckpointError("'\(name)': tensor '\(key)' has dtype \(dtype); only F32, F64, F16 and BF16 are read")
+      }
+      guard count != Int.max, count * width == end - begin else {
+        throw CheckpointError("'\(name)': tensor '\(key)' of shape \(shape) and dtype \(dtype) needs \(count == Int.max ? "too many" : String(count * width)) bytes, its offsets give \(end - begin)")
+      }
+      let bytes = data.subdata(in: (headerEnd + begin)..<(headerEnd + end))
+      out[key] = Tensor(shape: shape, values: decode(bytes, dtype: dtype, count: count))
+    }
+    return out
+  }
+
+  /// Little-endian bytes of `dtype` to Float32.
+  static func decode(_ bytes: Data, dtype: String, count: Int) -> [Float] {
+    var values = [Float](repeating: 0, count: count)
+    bytes.withUnsafeBytes { raw in
+      switch dtype {
+      case "F32":
+        for i in 0..<count { values[i] = Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self))) }
+      case "F64":
+        for i in 0..<count { values[i] = Float(Double(bitPattern: UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: 8 * i, as: UInt64.self)))) }
+      case "BF16":
+        for i in 0..<count { values[i] = Float(bitPattern: UInt32(UInt16(littleEndian: raw.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self))) << 16) }
+      default:  // F16
+        for i in 0..<count { values[i] = halfToFloat(UInt16(littleEndian: raw.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self))) }
+      }
+    }
+    return values
+  }
+
+  static func halfToFloat(_ h: UInt16) -> Float {
+    let sign: Float = (h & 0x8000) != 0 ? -1 : 1
+    let exponent = Int((h >> 10) & 0x1f)
+    let mantissa = Float(h & 0x3ff)
+    switch exponent {
+    case 0: return sign * mantissa * powf(2, -24)
+    case 31: return mantissa == 0 ? sign * .infinity : .nan
+    default: return sign * (1 + mantissa / 1024) * powf(2, Float(exponent - 15))
+    }
+  }
+}
