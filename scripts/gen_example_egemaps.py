@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
-"""eGeMAPSv02 functionals of the bundled example corpus, computed with openSMILE, so the quickstart
-can run the analysis before ProbeDB's own EXTRACT egemaps exists. Run in a throwaway venv:
+"""eGeMAPSv02 functionals of the bundled example corpus, computed with openSMILE: the reference
+that ProbeDB's own EXTRACT egemaps is compared with on the example corpus. Run in a throwaway venv:
 
     python3 -m venv /tmp/refvenv && /tmp/refvenv/bin/pip install opensmile==2.6.0
     /tmp/refvenv/bin/python scripts/gen_example_egemaps.py examples/mini-corpus examples/mini-corpus-egemaps.csv

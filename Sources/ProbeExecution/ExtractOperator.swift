@@ -5,13 +5,18 @@ import ProbeEGeMAPS
 import ProbeLearn
 import ProbePlanner
 import ProbeStorage
+import ProbeWavLM
 
 /// `EXTRACT egemaps | fbank FROM corpus`: decode every utterance (16 kHz mono) and store
 ///
 /// - `egemaps`: the 88 eGeMAPSv02 functionals (ProbeEGeMAPS, openSMILE parity) in the table
 ///   `egemaps`, one column per feature under openSMILE's names; input shorter than one 60-ms frame
 ///   gets a row of NULLs and a note in `extraction_notes` (openSMILE emits nothing then);
-/// - `fbank`: the mean- and SD-pooled Kaldi log-mel filterbank (160 float32 values) in `embeddings`.
+/// - `fbank`: the mean- and SD-pooled Kaldi log-mel filterbank (160 float32 values) in `embeddings`;
+/// - `wavlm`: every hidden state of a WavLM checkpoint (ProbeWavLM, transformers parity),
+///   mean-pooled over time, one float32 vector per utterance and layer in `embeddings`; the set's
+///   `source` names the model's fingerprint (sha256 of config.json, preprocessor_config.json and the
+///   weight file), so a rerun with the same model resumes or does nothing, and another model is refused.
 ///
 /// Resumable and idempotent: results are committed in batches, utterances already done are
 /// skipped, so a rerun after an interruption (even `kill -9`) completes the set without
@@ -26,39 +31,62 @@ struct ExtractOperator {
 
   enum Outcome {
     case vector([Double])
+    case layers([[Float]])
     case features([Double?], note: String?)
     case skipped(String)
   }
 
   func run(_ context: ExecutionContext) throws -> ResultTable {
-    guard bound.set == "fbank" || bound.set == "egemaps" else {
-      throw ExecutionError(.notAvailable, "EXTRACT \(bound.set) is not available yet in ProbeDB \(ProbeVersion.string)",
-                           notes: ["import embeddings computed elsewhere meanwhile: IMPORT EMBEDDINGS wavlm_base_plus FROM 'x.npy' FOR \(bound.corpus) KEYS 'keys.csv' (a 3-D array layers × utterances × dims keeps every layer)"])
-    }
     let c = context.connection
     let store = RepresentationStore(c)
-    let isFbank = bound.set == "fbank"
-    let source = isFbank ? Self.fbankSource : Self.egemapsSource
+    let kind = bound.set
     let fbank = FbankExtractor()
-    let dims = isFbank ? 2 * fbank.melBins : EGeMAPS.names.count
+    var model: WavLMModel?
+    let source: String
+    let dims: Int, layers: Int
+    switch kind {
+    case "fbank": (source, dims, layers) = (Self.fbankSource, 2 * fbank.melBins, 1)
+    case "egemaps": (source, dims, layers) = (Self.egemapsSource, EGeMAPS.names.count, 1)
+    case "wavlm":
+      let folder = bound.model ?? ""
+      let m: WavLMModel
+      let fingerprint: String
+      do {
+        fingerprint = try Self.modelFingerprint(folder: folder)
+        m = try WavLMModel.load(folder: folder)
+      } catch let e as CheckpointError {
+        // Name the folder as the statement wrote it, and point at it.
+        let text = bound.modelText.map { e.description.replacingOccurrences(of: folder, with: $0) } ?? e.description
+        throw ExecutionError(.input, text, range: bound.modelRange)
+      }
+      model = m
+      let cf = m.config
+      source = "WavLM \(fingerprint) (\(cf.hiddenSize)-d, \(cf.layers) layers, \(cf.stableLayerNorm ? "stable layer norm" : "post-LN"), do_normalize \(cf.doNormalize)); hidden_states 0…\(cf.layers) as transformers 5.x, mean-pooled over time"
+      (dims, layers) = (cf.hiddenSize, cf.layers + 1)
+    default:
+      throw ExecutionError(.notAvailable, "EXTRACT \(kind) is not available in ProbeDB \(ProbeVersion.string)")
+    }
+    let isFbank = kind == "fbank"
+    let isEmbedding = kind != "egemaps"
     if let info = try store.info(name: bound.set, corpus: bound.corpus) {
-      guard info.source == source, info.dims == dims else {
-        throw ExecutionError(.input, "'\(bound.set)' of corpus '\(bound.corpus)' was stored otherwise (\(info.source ?? "imported")); it is not extracted over")
+      guard info.source == source, info.dims == dims, info.layers == layers else {
+        throw ExecutionError(.input, "'\(bound.set)' of corpus '\(bound.corpus)' was stored otherwise (\(info.source ?? "imported")); it is not extracted over",
+                             notes: kind == "wavlm" ? ["this model: \(source)", "to replace it: DELETE FROM representations WHERE name = 'wavlm' AND corpus = '\(bound.corpus)'; then extract again"] : [])
       }
     } else {
       try c.transaction {
-        if !isFbank { try store.ensureFeatureTable("egemaps", columns: EGeMAPS.names) }
+        if !isEmbedding { try store.ensureFeatureTable("egemaps", columns: EGeMAPS.names) }
         try store.register(
-          RepresentationInfo(name: bound.set, corpus: bound.corpus, kind: isFbank ? .embeddings : .features, dims: dims, layers: 1,
-                             dtype: isFbank ? "float32" : "float64", featureNames: isFbank ? nil : EGeMAPS.names,
+          RepresentationInfo(name: bound.set, corpus: bound.corpus, kind: isEmbedding ? .embeddings : .features, dims: dims, layers: layers,
+                             dtype: isEmbedding ? "float32" : "float64", featureNames: isEmbedding ? nil : EGeMAPS.names,
                              source: source, fingerprint: "incomplete", rows: 0), runID: nil)
       }
     }
     guard let root = try c.scalar("SELECT root FROM corpora WHERE name = ?", [.text(bound.corpus)])?.stringValue else {
       throw ExecutionError(.input, "unknown corpus '\(bound.corpus)'")
     }
-    let doneClause = isFbank
-      ? "EXISTS (SELECT 1 FROM embeddings e WHERE e.representation = 'fbank' AND e.corpus = ?1 AND e.utterance_id = u.utterance_id)"
+    let doneClause = isEmbedding
+      ? "EXISTS (SELECT 1 FROM embeddings e WHERE e.representation = '\(kind)' AND e.corpus = ?1 AND e.utterance_id = u.utterance_id)"
       : "EXISTS (SELECT 1 FROM egemaps f WHERE f.utterance_id = u.utterance_id)"
     let todo = try c.query(
       "SELECT u.utterance_id, u.path FROM utterances u WHERE u.corpus = ?1 AND u.present = 1 AND NOT \(doneClause) ORDER BY u.utterance_id",
@@ -84,6 +112,13 @@ struct ExtractOperator {
             guard let v = fbank.pooled(audio.samples) else { return .skipped("'\(chunk[i].1)': shorter than one 25 ms frame") }
             return .vector(v)
           }
+          if let model {
+            do {
+              return .layers(try model.pooledHiddenStates(audio.samples))
+            } catch let e as WavLMError {
+              return .skipped("'\(chunk[i].1)': \(e)")
+            }
+          }
           // openSMILE's reading of 16-bit PCM: trunc(32768·x) as int16, divided by 32767.
           let x = audio.samples.map { Float(min(max((Double($0) * 32768).rounded(.towardZero), -32768), 32767) / 32767) }
           guard let f = EGeMAPSExtractor.compute(x, sampleRate: audio.sampleRate) else {
@@ -95,14 +130,20 @@ struct ExtractOperator {
         }
       }
       try c.transaction {
-        let embed = try c.prepare("INSERT INTO embeddings(representation, corpus, utterance_id, layer, vector) VALUES ('fbank', ?, ?, 0, ?)")
+        let embed = try c.prepare("INSERT INTO embeddings(representation, corpus, utterance_id, layer, vector) VALUES ('\(kind)', ?, ?, ?, ?)")
         let note = try c.prepare("INSERT OR REPLACE INTO extraction_notes(representation, corpus, utterance_id, note) VALUES (?,?,?,?)")
         var featureRows: [(utteranceID: Int64, values: [Double?])] = []
         for (i, r) in results.enumerated() {
           switch r {
           case .vector(let v):
-            try embed.bind([.text(bound.corpus), .integer(chunk[i].0), .blob(RepresentationStore.encode(v, dtype: "float32"))])
+            try embed.bind([.text(bound.corpus), .integer(chunk[i].0), .integer(0), .blob(RepresentationStore.encode(v, dtype: "float32"))])
             while try embed.step() {}
+            extracted += 1
+          case .layers(let ls):
+            for (l, v) in ls.enumerated() {
+              try embed.bind([.text(bound.corpus), .integer(chunk[i].0), .integer(Int64(l)), .blob(RepresentationStore.encode(v.map { Double($0) }, dtype: "float32"))])
+              while try embed.step() {}
+            }
             extracted += 1
           case .features(let v, let n):
             featureRows.append((chunk[i].0, v))
@@ -126,9 +167,9 @@ struct ExtractOperator {
     context.progress?.finish(task: task)
     // Complete: fingerprint the stored values and record the run.
     let info = try store.info(name: bound.set, corpus: bound.corpus)!
-    let m = try store.load(info)
+    let m = try store.load(info, layer: layers - 1)
     var sha = SHA256()
-    sha.update(RepresentationStore.encode(m.values, dtype: info.dtype))
+    for l in 0..<layers { sha.update(RepresentationStore.encode(l == layers - 1 ? m.values : try store.load(info, layer: l).values, dtype: info.dtype)) }
     let fingerprint = "sha256:" + sha.finalize().map { String(format: "%02x", $0) }.joined()
     if extracted > 0 || info.fingerprint == "incomplete" || info.fingerprint != fingerprint {
       try c.transaction {
@@ -147,5 +188,19 @@ struct ExtractOperator {
       columns: [Column("set", .text), Column("corpus", .text), Column("extracted", .integer), Column("already", .integer), Column("skipped", .integer), Column("rows", .integer), Column("dims", .integer)],
       rows: [[.text(bound.set), .text(bound.corpus), .integer(Int64(extracted)), .integer(Int64(already)), .integer(Int64(skipped.count)), .integer(Int64(m.utteranceIDs.count)), .integer(Int64(dims))]],
       notices: notices)
+  }
+
+  /// `sha256:` of config.json, preprocessor_config.json (when present) and the weight file, each
+  /// preceded by its name and length, so a changed file changes the fingerprint.
+  static func modelFingerprint(folder: String) throws -> String {
+    let weights = try WavLMModel.weightFile(folder: folder)
+    var sha = SHA256()
+    for path in [(folder as NSString).appendingPathComponent("config.json"), (folder as NSString).appendingPathComponent("preprocessor_config.json"), weights] {
+      guard let h = FileHandle(forReadingAtPath: path) else { continue }
+      defer { try? h.close() }
+      sha.update(Array(((path as NSString).lastPathComponent + "\n").utf8))
+      while let d = try h.read(upToCount: 1 << 22), !d.isEmpty { sha.update([UInt8](d)) }
+    }
+    return "sha256:" + sha.finalize().map { String(format: "%02x", $0) }.joined()
   }
 }

@@ -198,7 +198,8 @@ struct TransferOperator {
     for layer in layers {
       let m = try store.load(info, layer: layer)
       for (i, id) in m.utteranceIDs.enumerated() {
-        let row = m.values[(i * m.cols)..<((i + 1) * m.cols)].map { $0.isNaN ? "" : "\($0)" }
+        let single = info.dtype == "float32"
+        let row = m.values[(i * m.cols)..<((i + 1) * m.cols)].map { $0.isNaN ? "" : single ? "\(Float($0))" : "\($0)" }
         out += Self.csvField(paths[id] ?? "") + (bound.layer == .all ? ",\(layer)" : "") + "," + row.joined(separator: ",") + "\n"
         count += 1
       }

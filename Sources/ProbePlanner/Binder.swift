@@ -138,7 +138,8 @@ public struct Binder {
     if set != "wavlm", let m = s.model {
       throw fail("unexpected-model", "EXTRACT \(set) takes no model", m.range)
     }
-    return BoundExtract(set: set, corpus: corpus, model: s.model.map { resolve($0.value) }, options: try options(s.options, for: "EXTRACT"))
+    return BoundExtract(set: set, corpus: corpus, model: s.model.map { resolve($0.value) }, modelText: s.model?.value, modelRange: s.model?.range,
+                        options: try options(s.options, for: "EXTRACT"))
   }
 
   func corpus(_ name: Name) throws(Diagnostic) -> String {

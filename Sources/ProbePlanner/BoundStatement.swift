@@ -71,7 +71,10 @@ public struct BoundAnalysis: Sendable, Equatable {
 public struct BoundExtract: Sendable, Equatable {
   public var set: String
   public var corpus: String
+  /// The model folder, resolved; as written in the statement; and where it was written.
   public var model: String?
+  public var modelText: String? = nil
+  public var modelRange: SourceRange? = nil
   public var options: BoundOptions
 }
 

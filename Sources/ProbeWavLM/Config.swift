@@ -42,6 +42,23 @@ public struct WavLMConfig: Equatable, Sendable {
     return l
   }
 
+  /// Multiply-adds ×2 of one forward pass over `samples` samples (the GEMM-shaped work: convs,
+  /// projections, positional conv, attention products, FFN); elementwise work is not counted.
+  public func flops(samples: Int) -> Double {
+    var total = 0.0
+    var l = samples, cin = 1
+    for (i, (k, s)) in zip(convKernel, convStride).enumerated() {
+      l = (l - k) / s + 1
+      total += 2 * Double(l) * Double(convDim[i]) * Double(cin * k)
+      cin = convDim[i]
+    }
+    let t = Double(l), h = Double(hiddenSize)
+    total += 2 * t * Double(cin) * h  // feature projection
+    total += 2 * t * h * Double(posConvKernel) * h / Double(posConvGroups)  // positional conv
+    let perLayer = 2 * t * h * 3 * h + 2 * 2 * t * t * h + 2 * t * h * h + 2 * 2 * t * h * Double(intermediateSize)
+    return total + Double(layers) * perLayer
+  }
+
   /// Read `config.json` and, when present, `preprocessor_config.json` from a model folder.
   public static func load(folder: String) throws -> WavLMConfig {
     let path = (folder as NSString).appendingPathComponent("config.json")

@@ -81,10 +81,11 @@ struct ZipArchive {
       // Zip64: the locator (PK\6\7) sits just before the EOCD and points at the zip64 EOCD record.
       let loc = eocd - 20
       guard loc >= 0, u32(loc) == 0x0706_4b50 else { throw CheckpointError("'\(name)': malformed zip64 directory") }
-      let rec = Int(u64(loc + 8))
+      let rec = Int(truncatingIfNeeded: u64(loc + 8))
       guard rec >= 0, rec + 56 <= bytes.count, u32(rec) == 0x0606_4b50 else { throw CheckpointError("'\(name)': malformed zip64 directory record") }
-      count = Int(u64(rec + 32))
-      dirOffset = Int(u64(rec + 48))
+      count = Int(truncatingIfNeeded: u64(rec + 32))
+      dirOffset = Int(truncatingIfNeeded: u64(rec + 48))
+      guard count >= 0, count < bytes.count, dirOffset >= 0, dirOffset < bytes.count else { throw CheckpointError("'\(name)': malformed zip64 directory record") }
     }
     var p = dirOffset
     for _ in 0..<count {
@@ -100,15 +101,16 @@ struct ZipArchive {
       let extraEnd = e + extraLength
       while e + 4 <= extraEnd {
         let id = u16(e), len = Int(u16(e + 2))
+        let fieldEnd = min(e + 4 + len, extraEnd)
         if id == 1 {
           var q = e + 4
-          if u32(p + 24) == 0xffff_ffff, q + 8 <= e + 4 + len { size = Int(u64(q)); q += 8 }  // uncompressed
-          if u32(p + 20) == 0xffff_ffff, q + 8 <= e + 4 + len { q += 8 }  // compressed
-          if u32(p + 42) == 0xffff_ffff, q + 8 <= e + 4 + len { local = Int(u64(q)) }
+          if u32(p + 24) == 0xffff_ffff, q + 8 <= fieldEnd { size = Int(truncatingIfNeeded: u64(q)); q += 8 }  // uncompressed
+          if u32(p + 20) == 0xffff_ffff, q + 8 <= fieldEnd { q += 8 }  // compressed
+          if u32(p + 42) == 0xffff_ffff, q + 8 <= fieldEnd { local = Int(truncatingIfNeeded: u64(q)) }
         }
         e += 4 + len
       }
-      guard local >= 0, local + 30 <= bytes.count, u32(local) == 0x0403_4b50 else {
+      guard local >= 0, local <= bytes.count - 30, u32(local) == 0x0403_4b50 else {
         throw CheckpointError("'\(name)' is truncated or corrupt: entry '\(entryName)' has no local header")
       }
       let start = local + 30 + Int(u16(local + 26)) + Int(u16(local + 28))
@@ -119,7 +121,7 @@ struct ZipArchive {
 
   func contents(_ e: Entry) throws -> [UInt8] {
     guard e.method == 0 else { throw CheckpointError("'\(name)': entry '\(e.name)' is compressed (method \(e.method)); torch.save stores entries uncompressed") }
-    guard e.offset >= 0, e.size >= 0, e.offset + e.size <= bytes.count else {
+    guard e.offset >= 0, e.size >= 0, e.offset <= bytes.count, e.size <= bytes.count - e.offset else {
       throw CheckpointError("'\(name)' is truncated: entry '\(e.name)' needs bytes \(e.offset)..<\(e.offset + e.size) of \(bytes.count)")
     }
     return Array(bytes[e.offset..<(e.offset + e.size)])
@@ -141,12 +143,21 @@ struct TensorRef {
 
   func materialize(_ raw: [UInt8], file: String, key: String) throws -> Tensor {
     let width = dtype == "F64" ? 8 : dtype == "F32" ? 4 : 2
-    let count = size.reduce(1, *)
-    guard size.count == stride.count, size.allSatisfy({ $0 >= 0 }), stride.allSatisfy({ $0 >= 0 }), offset >= 0 else {
-      throw CheckpointError("'\(file)': tensor '\(key)' has size \(size) and stride \(stride)")
+    // Sizes come from the file: bound them before any arithmetic can overflow.
+    let limit = raw.count / width + 1
+    guard size.count == stride.count, size.count <= 8, size.allSatisfy({ $0 >= 0 && $0 <= limit }), stride.allSatisfy({ $0 >= 0 && $0 <= limit }),
+      offset >= 0, offset <= limit
+    else {
+      throw CheckpointError("'\(file)': tensor '\(key)' has size \(size), stride \(stride) and offset \(offset), which do not fit its \(raw.count)-byte storage")
+    }
+    var count = 1
+    for d in size {
+      let (p, o) = count.multipliedReportingOverflow(by: d)
+      guard !o, p <= limit else { throw CheckpointError("'\(file)': tensor '\(key)' of size \(size) is larger than its \(raw.count)-byte storage") }
+      count = p
     }
     let span = count == 0 ? 0 : zip(size, stride).reduce(1) { $0 + ($1.0 - 1) * $1.1 }
-    guard (offset + span) * width <= raw.count else {
+    guard span <= limit, (offset + span) * width <= raw.count else {
       throw CheckpointError("'\(file)' is truncated or corrupt: tensor '\(key)' of size \(size) needs \((offset + span) * width) bytes of storage '\(storageKey)', which has \(raw.count)")
     }
     // Gather in row-major order of `size` (handles non-contiguous strides).
@@ -207,7 +218,7 @@ struct Unpickler {
     return bytes[pos]
   }
   mutating func take(_ n: Int) throws -> ArraySlice<UInt8> {
-    guard n >= 0, pos + n <= bytes.count else { throw fail("unexpected end (truncated pickle)") }
+    guard n >= 0, n <= bytes.count - pos else { throw fail("unexpected end (truncated pickle)") }
     defer { pos += n }
     return bytes[pos..<(pos + n)]
   }

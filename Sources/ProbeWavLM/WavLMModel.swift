@@ -12,13 +12,13 @@ public struct WavLMOutput: Sendable {
   public var convFeatures: [Float]
   /// `[T, C_last]`: `feature_projection.layer_norm(convFeatures)` (transformers' `extract_features`).
   public var extractFeatures: [Float]
-  /// `L + 1` tensors `[T, H]` as transformers 5.x numbers `hidden_states` (index 0 = encoder input).
+  /// `L + 1` tensors `[T, H]` as transformers 5.x numbers `hidden_states` (index 0 = encoder input);
+  /// empty when the pass was run for pooled vectors only.
   public var hiddenStates: [[Float]]
+  /// Mean over time of every hidden state: `[L + 1][H]`.
+  public var pooled: [[Float]]
   /// `[T, H]`: equal to the last hidden state (post-LN) or `encoder.layer_norm` of it (stable LN).
   public var lastHiddenState: [Float]
-
-  /// Mean over time of every hidden state: `[L + 1][H]`.
-  public var pooled: [[Float]] { hiddenStates.map { WavLMModel.meanRows($0, rows: frames) } }
 }
 
 public enum WavLMError: Error, CustomStringConvertible, Sendable {
@@ -101,8 +101,9 @@ public final class WavLMModel: Sendable {
     return samples.map { Float((Double($0) - mean) * inv) }
   }
 
-  /// The full forward pass with every hidden state (16 kHz mono samples in [-1, 1]).
-  public func forward(_ samples: [Float]) throws -> WavLMOutput {
+  /// The full forward pass (16 kHz mono samples in [-1, 1]); `keepStates: false` keeps only the
+  /// pooled vectors (memory then holds one layer's activations at a time).
+  public func forward(_ samples: [Float], keepStates: Bool = true) throws -> WavLMOutput {
     let x = try modelInput(samples)
     let c = config
     let t = c.frames(samples: x.count)
@@ -130,18 +131,20 @@ public final class WavLMModel: Sendable {
     let pos = positionalConv(e, frames: t)
     for i in 0..<(t * h) { e[i] += pos[i] }
     var states: [[Float]] = []
-    states.reserveCapacity(c.layers + 1)
+    var pooled: [[Float]] = []
     if !c.stableLayerNorm {
       e.withUnsafeMutableBufferPointer { p in
         Kernels.layerNorm(p.baseAddress!, p.baseAddress!, rows: t, cols: h, weight: weights.encoderNormWeight, bias: weights.encoderNormBias, eps: c.layerNormEps)
       }
     }
-    states.append(e)
+    if keepStates { states.append(e) }
+    pooled.append(Self.meanRows(e, rows: t))
     let bias = relativeBias(frames: t)
     var hidden = e
     for layer in weights.layers {
       hidden = encoderLayer(hidden, frames: t, layer: layer, bias: bias)
-      states.append(hidden)
+      if keepStates { states.append(hidden) }
+      pooled.append(Self.meanRows(hidden, rows: t))
     }
     var lastState = hidden
     if c.stableLayerNorm {
@@ -149,12 +152,12 @@ public final class WavLMModel: Sendable {
         Kernels.layerNorm(p.baseAddress!, p.baseAddress!, rows: t, cols: h, weight: weights.encoderNormWeight, bias: weights.encoderNormBias, eps: c.layerNormEps)
       }
     }
-    return WavLMOutput(frames: t, convFeatures: convOut, extractFeatures: extract, hiddenStates: states, lastHiddenState: lastState)
+    return WavLMOutput(frames: t, convFeatures: convOut, extractFeatures: extract, hiddenStates: states, pooled: pooled, lastHiddenState: lastState)
   }
 
   /// Mean-pooled hidden states `[L + 1][H]` of one utterance.
   public func pooledHiddenStates(_ samples: [Float]) throws -> [[Float]] {
-    try forward(samples).pooled
+    try forward(samples, keepStates: false).pooled
   }
 
   static func meanRows(_ x: [Float], rows t: Int) -> [Float] {

@@ -3,30 +3,98 @@ import Foundation
 import ProbeAudio
 import ProbeEGeMAPS
 import ProbeNumerics
+import ProbeWavLM
 
-// probedb-bench: timings for the benchmark scripts (never a test).
-//   probedb-bench egemaps FILE.wav [REPEATS]   eGeMAPSv02 of one file, one thread: best total and
-//                                              per-stage seconds (JSON on stdout)
+// probedb-bench: timings for the benchmark scripts (never a test). JSON on stdout.
+//   probedb-bench egemaps FILE.wav [REPEATS]
+//       eGeMAPSv02 of one file, one thread: best total and per-stage seconds
+//   probedb-bench wavlm MODEL_DIR THREADS REPEATS POOLED_OUT_DIR FILE.wav…
+//       WavLM forward with every hidden state per file: best/median seconds, GFLOP/s, the
+//       process's peak RSS during the forward passes (VmHWM reset after loading), weight bytes;
+//       the pooled vectors [L+1, H] of each file as raw float32 in POOLED_OUT_DIR/<i>.f32
+//   probedb-bench sgemm THREADS
+//       OpenBLAS sgemm GFLOP/s on a large square product and on the FFN shape of a 10 s utterance
 let args = CommandLine.arguments
-guard args.count >= 3, args[1] == "egemaps" else {
-  FileHandle.standardError.write(Data("usage: probedb-bench egemaps FILE.wav [REPEATS]\n".utf8))
+func usage() -> Never {
+  FileHandle.standardError.write(Data("usage: probedb-bench egemaps FILE.wav [REPEATS] | wavlm MODEL_DIR THREADS REPEATS OUT_DIR FILE.wav… | sgemm THREADS\n".utf8))
   exit(2)
 }
-Linalg.setBLASThreads(1)
-let repeats = args.count > 3 ? Int(args[3]) ?? 3 : 3
-let audio = try AudioDecoder.decode(path: args[2])
-let x = audio.samples.map { Float(min(max((Double($0) * 32768).rounded(.towardZero), -32768), 32767) / 32767) }
-var best = Double.infinity
-var bestStages: [(String, Double)] = []
-for _ in 0..<repeats {
-  var stages: [(String, Double)] = []
+func seconds(_ body: () throws -> Void) rethrows -> Double {
   let t0 = DispatchTime.now().uptimeNanoseconds
-  _ = EGeMAPSExtractor.compute(x, sampleRate: audio.sampleRate) { stages.append(($0, $1)) }
-  let t = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
-  if t < best {
-    best = t
-    bestStages = stages
-  }
+  try body()
+  return Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
 }
-let stageJSON = bestStages.map { "\"\($0.0)\": \($0.1)" }.joined(separator: ", ")
-print("{\"seconds\": \(best), \"audio_seconds\": \(Double(audio.samples.count) / Double(audio.sampleRate)), \"stages\": {\(stageJSON)}}")
+func status(_ key: String) -> Double {
+  guard let s = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return .nan }
+  for line in s.split(separator: "\n") where line.hasPrefix(key + ":") {
+    return Double(line.split(separator: " ").dropFirst().first { Double($0) != nil }.flatMap { Double($0) } ?? .nan) / 1024
+  }
+  return .nan
+}
+guard args.count >= 2 else { usage() }
+do {
+  switch args[1] {
+  case "egemaps" where args.count >= 3:
+    Linalg.setBLASThreads(1)
+    let repeats = args.count > 3 ? Int(args[3]) ?? 3 : 3
+    let audio = try AudioDecoder.decode(path: args[2])
+    let x = audio.samples.map { Float(min(max((Double($0) * 32768).rounded(.towardZero), -32768), 32767) / 32767) }
+    var best = Double.infinity
+    var bestStages: [(String, Double)] = []
+    for _ in 0..<repeats {
+      var stages: [(String, Double)] = []
+      let t = seconds { _ = EGeMAPSExtractor.compute(x, sampleRate: audio.sampleRate) { stages.append(($0, $1)) } }
+      if t < best {
+        best = t
+        bestStages = stages
+      }
+    }
+    let stageJSON = bestStages.map { "\"\($0.0)\": \($0.1)" }.joined(separator: ", ")
+    print("{\"seconds\": \(best), \"audio_seconds\": \(Double(audio.samples.count) / Double(audio.sampleRate)), \"stages\": {\(stageJSON)}}")
+
+  case "wavlm" where args.count >= 7:
+    guard let threads = Int(args[3]), let repeats = Int(args[4]) else { usage() }
+    Linalg.setBLASThreads(threads)
+    var model: WavLMModel!
+    let load = try seconds { model = try WavLMModel.load(folder: args[2]) }
+    let weightBytes = (try? FileManager.default.attributesOfItem(atPath: try WavLMModel.weightFile(folder: args[2]))[.size] as? Int) ?? 0
+    let loadPeak = status("VmHWM")
+    try? "5".write(toFile: "/proc/self/clear_refs", atomically: false, encoding: .utf8)  // reset VmHWM
+    for (i, file) in args[6...].enumerated() {
+      let x = try AudioDecoder.decode(path: file).samples
+      var times: [Double] = []
+      var out: WavLMOutput!
+      for _ in 0..<max(1, repeats) { times.append(try seconds { out = try model.forward(x) }) }
+      times.sort()
+      let pooled = out.pooled.flatMap { $0 }
+      try pooled.withUnsafeBufferPointer { Data(buffer: $0) }.write(to: URL(fileURLWithPath: args[5] + "/\(i).f32"))
+      let flops = model.config.flops(samples: x.count)
+      print("{\"file\": \"\(file)\", \"samples\": \(x.count), \"frames\": \(out.frames), \"best_seconds\": \(times[0]), \"median_seconds\": \(times[times.count / 2]), \"gflops\": \(flops / 1e9), \"gflop_per_second\": \(flops / 1e9 / times[0]), \"peak_rss_mb\": \(status("VmHWM")), \"load_peak_rss_mb\": \(loadPeak), \"load_seconds\": \(load), \"weight_mb\": \(Double(weightBytes) / 1048576)}")
+    }
+
+  case "sgemm" where args.count >= 3:
+    guard let threads = Int(args[2]) else { usage() }
+    Linalg.setBLASThreads(threads)
+    var results: [String] = []
+    for (label, m, n, k) in [("square2048", 2048, 2048, 2048), ("ffn_10s", 499, 3072, 768)] {
+      let a = [Float](repeating: 0.5, count: m * k), b = [Float](repeating: 0.25, count: n * k)
+      var c = [Float](repeating: 0, count: m * n)
+      var best = Double.infinity
+      for _ in 0..<5 {
+        best = min(best, seconds {
+          a.withUnsafeBufferPointer { ap in b.withUnsafeBufferPointer { bp in c.withUnsafeMutableBufferPointer { cp in
+            Float.gemm(transA: false, transB: true, m: m, n: n, k: k, alpha: 1, a: ap.baseAddress!, lda: k, b: bp.baseAddress!, ldb: k, beta: 0, c: cp.baseAddress!, ldc: n)
+          } } }
+        })
+      }
+      results.append("\"\(label)\": \(2 * Double(m * n * k) / best / 1e9)")
+    }
+    print("{\"threads\": \(threads), \(results.joined(separator: ", "))}")
+
+  default:
+    usage()
+  }
+} catch {
+  FileHandle.standardError.write(Data("probedb-bench: \(error)\n".utf8))
+  exit(1)
+}

@@ -177,7 +177,7 @@ final class ImportTests: XCTestCase {
     try assertFailsCleanly("IMPORT CORPUS x FROM 'unterminated", "unterminated string")
     try assertFailsCleanly("SELECT nosuch FROM utterances", "no such column: nosuch")
     try assertFailsCleanly("WITH t AS (SELECT 1) DELETE FROM utterances", "would change the database")
-    try assertFailsCleanly("EXTRACT wavlm FROM good USING MODEL '/no/model'", "EXTRACT wavlm is not available yet")
+    try assertFailsCleanly("EXTRACT wavlm FROM good USING MODEL '/no/model'", "model folder '/no/model' does not exist")
   }
 
   func testCancelledImportStoresNothing() throws {

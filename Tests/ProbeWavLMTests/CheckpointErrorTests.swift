@@ -1,0 +1,121 @@
+import Foundation
+import ProbeTestSupport
+import XCTest
+
+@testable import ProbeWavLM
+
+/// Bad model folders and files: every case is a thrown error that names the file and the problem,
+/// never a crash; the restricted unpickler refuses anything but a plain state dict.
+final class CheckpointErrorTests: XCTestCase {
+  static let base = TestSupport.fixture("wavlm/base")
+
+  /// A copy of the base fixture folder with `edit` applied.
+  func folder(_ label: String, _ edit: (String) throws -> Void) throws -> String {
+    let dir = TestSupport.temporaryDirectory("wavlm-" + label)
+    for f in ["config.json", "preprocessor_config.json", "model.safetensors", "pytorch_model.bin"] {
+      try FileManager.default.copyItem(atPath: Self.base + "/" + f, toPath: dir + "/" + f)
+    }
+    try edit(dir)
+    return dir
+  }
+
+  func assertLoadError(_ dir: String, weights: String? = nil, contains: [String], file: StaticString = #filePath, line: UInt = #line) {
+    XCTAssertThrowsError(try WavLMModel.load(folder: dir, weights: weights), file: file, line: line) { e in
+      let text = "\(e)"
+      for c in contains { XCTAssertTrue(text.contains(c), "'\(text)' lacks '\(c)'", file: file, line: line) }
+    }
+  }
+
+  func testMissingFolderConfigAndWeights() throws {
+    assertLoadError("/nonexistent/wavlm", contains: ["'/nonexistent/wavlm'", "config.json"])
+    let noConfig = try folder("noconfig") { try FileManager.default.removeItem(atPath: $0 + "/config.json") }
+    assertLoadError(noConfig, contains: ["has no config.json"])
+    let noWeights = try folder("noweights") { d in
+      try FileManager.default.removeItem(atPath: d + "/model.safetensors")
+      try FileManager.default.removeItem(atPath: d + "/pytorch_model.bin")
+    }
+    assertLoadError(noWeights, contains: ["has no weights", "model.safetensors", "pytorch_model.bin"])
+  }
+
+  func testUnsupportedArchitectureAndShapeMismatch() throws {
+    func rewrite(_ d: String, _ from: String, _ to: String) throws {
+      let p = d + "/config.json"
+      try String(contentsOfFile: p, encoding: .utf8).replacingOccurrences(of: from, with: to).write(toFile: p, atomically: true, encoding: .utf8)
+    }
+    let hubert = try folder("hubert") { try rewrite($0, "\"model_type\": \"wavlm\"", "\"model_type\": \"hubert\"") }
+    assertLoadError(hubert, contains: ["model_type is 'hubert'", "WavLM"])
+    let wide = try folder("wide") { try rewrite($0, "\"intermediate_size\": 64", "\"intermediate_size\": 96") }
+    assertLoadError(wide, contains: ["model.safetensors", "encoder.layers.0.feed_forward.intermediate_dense.weight", "[64, 32]", "[96, 32]"])
+    let tanh = try folder("tanh") { try rewrite($0, "\"hidden_act\": \"gelu\"", "\"hidden_act\": \"gelu_new\"") }
+    assertLoadError(tanh, contains: ["hidden_act 'gelu_new'"])
+    let notJSON = try folder("notjson") { try "{ not json".write(toFile: $0 + "/config.json", atomically: true, encoding: .utf8) }
+    assertLoadError(notJSON, contains: ["config.json", "not a JSON object"])
+  }
+
+  /// Truncation at many points, and corrupted bytes, in both formats: errors, never crashes.
+  func testTruncatedAndCorruptWeightFiles() throws {
+    for name in ["model.safetensors", "pytorch_model.bin"] {
+      let whole = try Data(contentsOf: URL(fileURLWithPath: Self.base + "/" + name))
+      let dir = try folder("trunc") { _ in }
+      var cuts = [0, 1, 7, 8, 9, 100, whole.count / 3, whole.count / 2, whole.count - 200, whole.count - 23, whole.count - 1]
+      cuts += (1...12).map { whole.count * $0 / 13 }
+      for cut in cuts {
+        try whole.prefix(cut).write(to: URL(fileURLWithPath: dir + "/" + name))
+        XCTAssertThrowsError(try WavLMModel.load(folder: dir, weights: name), "\(name) cut at \(cut)") { e in
+          XCTAssertTrue("\(e)".contains(name), "\(name) cut at \(cut): '\(e)' does not name the file")
+        }
+      }
+      // Flip bytes throughout: either a clean error or (if only tensor values changed) a model.
+      var rng = SplitMix(seed: 7)
+      for trial in 0..<200 {
+        var bytes = [UInt8](whole)
+        for _ in 0..<4 { bytes[Int(rng.next() % UInt64(bytes.count))] ^= UInt8(truncatingIfNeeded: rng.next() | 1) }
+        try Data(bytes).write(to: URL(fileURLWithPath: dir + "/" + name))
+        do { _ = try WavLMModel.load(folder: dir, weights: name) } catch let e as CheckpointError {
+          XCTAssertFalse(e.description.isEmpty, "trial \(trial)")
+        }
+      }
+    }
+  }
+
+  /// A pickle that would run `os.system` under Python's unpickler is refused by name.
+  func testUnpicklerRefusesForeignGlobals() throws {
+    var evil: [UInt8] = [0x80, 0x02]
+    evil += Array("cos\nsystem\n".utf8)
+    evil += [0x58] + [4, 0, 0, 0] + Array("echo".utf8) + [0x85, 0x52, 0x2e]
+    var u = Unpickler(bytes: evil, name: "evil.pkl")
+    XCTAssertThrowsError(try u.run()) { e in XCTAssertTrue("\(e)".contains("refused global 'os.system'"), "\(e)") }
+    // An integer storage type is refused too (only float tensors are read).
+    var ints: [UInt8] = [0x80, 0x02]
+    ints += Array("ctorch\nLongStorage\n".utf8) + [0x2e]
+    var v = Unpickler(bytes: ints, name: "ints.pkl")
+    XCTAssertThrowsError(try v.run()) { e in XCTAssertTrue("\(e)".contains("torch.LongStorage"), "\(e)") }
+  }
+
+  func testShortAndNonFiniteAudio() throws {
+    let model = try WavLMModel.load(folder: Self.base)
+    XCTAssertEqual(model.config.receptiveField, 400)
+    XCTAssertEqual(model.config.hop, 320)
+    XCTAssertThrowsError(try model.forward([Float](repeating: 0.1, count: 399))) { e in
+      XCTAssertTrue("\(e)".contains("shorter than WavLM's receptive field of 400 samples"), "\(e)")
+    }
+    XCTAssertEqual(try model.forward((0..<400).map { Float($0 % 7) / 10 }).frames, 1)
+    var x = [Float](repeating: 0.1, count: 1000)
+    x[321] = .nan
+    XCTAssertThrowsError(try model.forward(x)) { e in XCTAssertTrue("\(e)".contains("sample 321"), "\(e)") }
+    // The frame count formula of the spec.
+    for (n, t) in [(16000, 49), (64000, 199), (160_000, 499), (24123, 75)] { XCTAssertEqual(model.config.frames(samples: n), t) }
+  }
+}
+
+struct SplitMix {
+  var state: UInt64
+  init(seed: UInt64) { state = seed }
+  mutating func next() -> UInt64 {
+    state &+= 0x9e37_79b9_7f4a_7c15
+    var z = state
+    z = (z ^ (z >> 30)) &* 0xbf58_476d_1ce4_e5b9
+    z = (z ^ (z >> 27)) &* 0x94d0_49bb_1331_11eb
+    return z ^ (z >> 31)
+  }
+}
