@@ -115,7 +115,7 @@ def main():
         print(f"{s:>5g}s {tb:>10.3f} {tm:>8.3f} {mine['best_seconds']:>12.3f} {mine['median_seconds']:>8.3f} "
               f"{mine['best_seconds'] / tb:>6.2f} {mine['gflop_per_second']:>8.1f} {mine['gflop_per_second'] / sgemm['square2048']:>8.2f} "
               f"{mine['peak_rss_mb']:>8.0f} {np.abs(got - pooled).max():>9.2e} {cos:>10.8f}")
-    print(f"weights {ours[0]['weight_mb']:.0f} MB; load {ours[0]['load_seconds']:.2f} s, peak RSS while loading {ours[0]['load_peak_rss_mb']:.0f} MB; "
+    print(f"weights {ours[0]['weight_mb']:.0f} MB; load {ours[0]['load_seconds']:.2f} s, peak RSS while loading {ours[0]['load_peak_rss_mb']:.0f} MB, RSS after loading {ours[0]['rss_after_load_mb']:.0f} MB; "
           "peak RSS columns are the whole probedb-bench process during the forward passes (weights included)")
 
 

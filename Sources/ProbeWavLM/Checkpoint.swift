@@ -23,7 +23,7 @@ public struct CheckpointError: Error, CustomStringConvertible, Sendable {
 public enum SafeTensors {
   public static func read(path: String) throws -> [String: Tensor] {
     let name = (path as NSString).lastPathComponent
-    guard let data = FileManager.default.contents(atPath: path) else {
+    guard let data = try? Data(contentsOf: URL(fileURLWithPath: path), options: .alwaysMapped) else {
       throw CheckpointError("cannot read '\(path)'")
     }
     return try parse(data, name: name)

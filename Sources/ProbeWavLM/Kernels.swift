@@ -20,29 +20,62 @@ enum Kernels {
 
   static func addBias(_ y: UnsafeMutablePointer<Float>, rows m: Int, cols n: Int, ld: Int, bias: [Float]) {
     bias.withUnsafeBufferPointer { b in
-      parallelRows(m) { r in
+      for r in 0..<m {
         let row = y + r * ld
         for j in 0..<n { row[j] += b[j] }
       }
     }
   }
 
-  /// Exact GELU `0.5·x·(1 + erf(x/√2))` (transformers' "gelu"), in place.
-  static func gelu(_ y: UnsafeMutablePointer<Float>, count: Int) {
-    let blocks = max(1, min(ProcessInfo.processInfo.activeProcessorCount, count / 16384))
-    let per = (count + blocks - 1) / blocks
-    DispatchQueue.concurrentPerform(iterations: blocks) { b in
-      let lo = b * per, hi = min(count, lo + per)
-      if lo < hi { for i in lo..<hi { let x = y[i]; y[i] = 0.5 * x * (1 + erff(x * 0.70710678118654752)) } }
-    }
+  /// `e^x` in Float32 without a library call, so loops over it vectorise: x = n·ln2 + r with
+  /// |r| ≤ ln2/2 (ln2 split in two for exactness), a degree-6 polynomial for e^r, 2^n from the
+  /// exponent bits. Relative error ≤ 2 ulp on [-87, 88]; below −87 it returns 0 (as expf
+  /// underflows there, up to denormals).
+  @inline(__always) static func exp(_ x: Float) -> Float {
+    let c = min(max(x, -87.3), 88.3)
+    // Round to nearest with the 1.5·2^23 trick: the integer lands in the low mantissa bits, so no
+    // float→int conversion (which would trap, and stop the loop from vectorising).
+    let shifted = c * 1.44269504088896341 + 12582912
+    let n = shifted - 12582912
+    let r = (c - n * 0.693359375) + n * 2.12194440e-4
+    var p: Float = 1.9875691500e-4
+    p = p * r + 1.3981999507e-3
+    p = p * r + 8.3334519073e-3
+    p = p * r + 4.1665795894e-2
+    p = p * r + 1.6666665459e-1
+    p = p * r + 5.0000001201e-1
+    let e = (p * r * r + r) + 1
+    let scale = Float(bitPattern: (shifted.bitPattern &- 0x4B40_0000 &+ 127) &<< 23)
+    return x < -87.3 ? 0 : e * scale
   }
 
-  /// Bias then exact GELU, one pass over the rows.
+  /// The exact-erf GELU `0.5·x·(1 + erf(x/√2))` (transformers' "gelu", not the tanh form), with
+  /// erf from Abramowitz & Stegun 7.1.26 (absolute error ≤ 1.5e-7; GELU needs erf only to absolute
+  /// accuracy, being x·erf) and the vectorisable `exp` above.
+  @inline(__always) static func gelu(_ x: Float) -> Float {
+    let z = abs(x) * 0.70710678118654752
+    let t = 1 / (1 + 0.3275911 * z)
+    var p: Float = 1.061405429
+    p = p * t - 1.453152027
+    p = p * t + 1.421413741
+    p = p * t - 0.284496736
+    p = p * t + 0.254829592
+    let erfAbs = 1 - p * t * exp(-z * z)
+    let erf = x < 0 ? -erfAbs : erfAbs
+    return 0.5 * x * (1 + erf)
+  }
+
+  /// GELU in place.
+  static func gelu(_ y: UnsafeMutablePointer<Float>, count: Int) {
+    for i in 0..<count { y[i] = gelu(y[i]) }
+  }
+
+  /// Bias then GELU, one pass over the rows.
   static func biasGELU(_ y: UnsafeMutablePointer<Float>, rows m: Int, cols n: Int, bias: [Float]) {
     bias.withUnsafeBufferPointer { b in
-      parallelRows(m) { r in
+      for r in 0..<m {
         let row = y + r * n
-        for j in 0..<n { let x = row[j] + b[j]; row[j] = 0.5 * x * (1 + erff(x * 0.70710678118654752)) }
+        for j in 0..<n { row[j] = gelu(row[j] + b[j]) }
       }
     }
   }
@@ -53,7 +86,7 @@ enum Kernels {
                         weight: [Float], bias: [Float], eps: Float) {
     weight.withUnsafeBufferPointer { g in
       bias.withUnsafeBufferPointer { b in
-        parallelRows(m) { r in
+        for r in 0..<m {
           let xi = x + r * n, yi = y + r * n
           var s = 0.0
           for j in 0..<n { s += Double(xi[j]) }
@@ -68,19 +101,23 @@ enum Kernels {
     }
   }
 
-  /// Run `body(row)` for rows 0..<m, split over the cores when the work is large enough.
-  static func parallelRows(_ m: Int, _ body: (Int) -> Void) {
-    let cores = ProcessInfo.processInfo.activeProcessorCount
-    if m < 64 || cores == 1 {
-      for r in 0..<m { body(r) }
+  /// Workers for the forward pass: one per core. Each runs whole row ranges (or heads, or conv
+  /// chunks) with single-threaded BLAS, so elementwise work is fused with its GEMM and no thread
+  /// spins waiting for another between calls.
+  static var workers: Int { max(1, ProcessInfo.processInfo.activeProcessorCount) }
+
+  /// `body(i)` for i in 0..<n, concurrently when n > 1.
+  static func parallel(_ n: Int, _ body: (Int) -> Void) {
+    if n <= 1 {
+      for i in 0..<n { body(i) }
       return
     }
-    let per = (m + cores - 1) / cores
-    withoutActuallyEscaping(body) { body in
-      DispatchQueue.concurrentPerform(iterations: cores) { c in
-        let lo = c * per, hi = min(m, lo + per)
-        if lo < hi { for r in lo..<hi { body(r) } }
-      }
-    }
+    withoutActuallyEscaping(body) { body in DispatchQueue.concurrentPerform(iterations: n, execute: body) }
+  }
+
+  /// `body(lo, hi)` over `parts` near-equal ranges covering 0..<m, concurrently.
+  static func parallelRanges(_ m: Int, parts: Int = workers, _ body: (Int, Int) -> Void) {
+    let p = max(1, min(parts, m))
+    parallel(p) { i in body(m * i / p, m * (i + 1) / p) }
   }
 }

@@ -1,5 +1,9 @@
 import Foundation
 
+#if canImport(Glibc)
+  import Glibc
+#endif
+
 extension WavLMModel {
   /// Weight files looked for in a model folder, in order of preference.
   public static let weightFiles = ["model.safetensors", "pytorch_model.bin"]
@@ -29,6 +33,14 @@ extension WavLMModel {
     } else {
       tensors = try SafeTensors.read(path: path)
     }
-    return WavLMModel(config: config, weights: try WavLMWeights(tensors: tensors, config: config, file: name))
+    let weights = try WavLMWeights(tensors: tensors, config: config, file: name)
+    #if canImport(Glibc)
+      // The checkpoint's tensors were freed after rearranging: hand their pages back to the OS.
+      // (glibc's malloc_trim, looked up at run time: <malloc.h> is not in the Glibc module.)
+      if let sym = dlsym(nil, "malloc_trim") {
+        _ = unsafeBitCast(sym, to: (@convention(c) (Int) -> Int32).self)(0)
+      }
+    #endif
+    return WavLMModel(config: config, weights: weights)
   }
 }

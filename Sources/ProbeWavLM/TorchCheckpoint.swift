@@ -12,12 +12,13 @@ import Foundation
 public enum TorchCheckpoint {
   public static func read(path: String) throws -> [String: Tensor] {
     let name = (path as NSString).lastPathComponent
-    guard let data = FileManager.default.contents(atPath: path) else { throw CheckpointError("cannot read '\(path)'") }
+    // Memory-mapped: the archive's bytes stay in the page cache instead of a private copy.
+    guard let data = try? Data(contentsOf: URL(fileURLWithPath: path), options: .alwaysMapped) else { throw CheckpointError("cannot read '\(path)'") }
     return try parse(data, name: name)
   }
 
   public static func parse(_ data: Data, name: String) throws -> [String: Tensor] {
-    let bytes = [UInt8](data)
+    let bytes = data.startIndex == 0 ? data : Data(data)
     if bytes.count >= 2, bytes[0] == 0x80, bytes[1] <= 5 {
       throw CheckpointError("'\(name)' is in the legacy (pre-1.6) torch.save format; re-save it with a current PyTorch or convert it to model.safetensors")
     }
@@ -33,20 +34,13 @@ public enum TorchCheckpoint {
     let root = try machine.run()
     guard case .dict(let items) = root else { throw CheckpointError("'\(name)': data.pkl does not hold a state dict (a dict of tensors)") }
     var out: [String: Tensor] = [:]
-    var storages: [String: [UInt8]] = [:]
     for (k, v) in items {
       guard case .string(let key) = k else { continue }
       guard case .tensor(let ref) = v else { continue }  // non-tensor entries (e.g. step counters) are ignored
-      let raw: [UInt8]
-      if let s = storages[ref.storageKey] {
-        raw = s
-      } else {
-        guard let entry = zip.entries[prefix + "data/" + ref.storageKey] else {
-          throw CheckpointError("'\(name)': tensor '\(key)' refers to storage '\(ref.storageKey)', which the archive does not hold")
-        }
-        raw = try zip.contents(entry)
-        storages[ref.storageKey] = raw
+      guard let entry = zip.entries[prefix + "data/" + ref.storageKey] else {
+        throw CheckpointError("'\(name)': tensor '\(key)' refers to storage '\(ref.storageKey)', which the archive does not hold")
       }
+      let raw = try zip.contents(entry)
       out[key] = try ref.materialize(raw, file: name, key: key)
     }
     return out
@@ -57,11 +51,11 @@ public enum TorchCheckpoint {
 
 struct ZipArchive {
   struct Entry { var offset: Int, size: Int, method: UInt16, name: String }
-  let bytes: [UInt8]
+  let bytes: Data  // indices start at 0
   let name: String
   var entries: [String: Entry] = [:]
 
-  init(_ bytes: [UInt8], name: String) throws {
+  init(_ bytes: Data, name: String) throws {
     self.bytes = bytes
     self.name = name
     guard bytes.count >= 22, bytes[0] == 0x50, bytes[1] == 0x4b else {

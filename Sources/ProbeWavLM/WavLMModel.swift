@@ -44,7 +44,7 @@ public final class WavLMModel: Sendable {
   public let config: WavLMConfig
   let weights: WavLMWeights
   /// Output frames per front-end chunk and query rows per attention block.
-  static let frontEndChunk = 128
+  static let frontEndChunk = 64
   static let queryBlock = 256
 
   public init(config: WavLMConfig, weights: WavLMWeights) {
@@ -108,35 +108,45 @@ public final class WavLMModel: Sendable {
     let c = config
     let t = c.frames(samples: x.count)
     guard t > 0 else { throw WavLMError.tooShort(samples: x.count, needed: c.receptiveField) }
+    // Workers run with single-threaded BLAS for the whole pass.
+    let blasThreads = Linalg.blasThreads
+    Linalg.setBLASThreads(1)
+    defer { Linalg.setBLASThreads(blasThreads) }
     let h = c.hiddenSize
     let convOut = featureEncoder(x, frames: t)
     let last = c.convDim.last!
 
-    // Feature projection.
+    // Feature projection: e = LN(conv) · Wpᵀ + bp.
     var extract = [Float](repeating: 0, count: t * last)
     var e = [Float](repeating: 0, count: t * h)
     convOut.withUnsafeBufferPointer { src in
-      extract.withUnsafeMutableBufferPointer { dst in
-        Kernels.layerNorm(src.baseAddress!, dst.baseAddress!, rows: t, cols: last, weight: weights.projectionNormWeight,
-                          bias: weights.projectionNormBias, eps: c.layerNormEps)
-      }
-    }
-    extract.withUnsafeBufferPointer { src in
-      e.withUnsafeMutableBufferPointer { dst in
-        Kernels.linear(src.baseAddress!, rows: t, in: last, weight: weights.projectionWeight, bias: weights.projectionBias, out: h, into: dst.baseAddress!)
+      extract.withUnsafeMutableBufferPointer { ex in
+        e.withUnsafeMutableBufferPointer { dst in
+          let (s0, x0, d0) = (src.baseAddress!, ex.baseAddress!, dst.baseAddress!)
+          Kernels.parallelRanges(t) { lo, hi in
+            Kernels.layerNorm(s0 + lo * last, x0 + lo * last, rows: hi - lo, cols: last, weight: weights.projectionNormWeight,
+                              bias: weights.projectionNormBias, eps: c.layerNormEps)
+            Kernels.linear(x0 + lo * last, rows: hi - lo, in: last, weight: weights.projectionWeight, bias: weights.projectionBias, out: h, into: d0 + lo * h)
+          }
+        }
       }
     }
 
-    // Positional conv embedding (residual).
+    // Positional conv embedding (residual), then encoder.layer_norm for post-LN models.
     let pos = positionalConv(e, frames: t)
-    for i in 0..<(t * h) { e[i] += pos[i] }
-    var states: [[Float]] = []
-    var pooled: [[Float]] = []
-    if !c.stableLayerNorm {
-      e.withUnsafeMutableBufferPointer { p in
-        Kernels.layerNorm(p.baseAddress!, p.baseAddress!, rows: t, cols: h, weight: weights.encoderNormWeight, bias: weights.encoderNormBias, eps: c.layerNormEps)
+    e.withUnsafeMutableBufferPointer { ep in
+      pos.withUnsafeBufferPointer { pp in
+        let (e0, p0) = (ep.baseAddress!, pp.baseAddress!)
+        Kernels.parallelRanges(t) { lo, hi in
+          for i in (lo * h)..<(hi * h) { e0[i] += p0[i] }
+          if !c.stableLayerNorm {
+            Kernels.layerNorm(e0 + lo * h, e0 + lo * h, rows: hi - lo, cols: h, weight: weights.encoderNormWeight, bias: weights.encoderNormBias, eps: c.layerNormEps)
+          }
+        }
       }
     }
+    var states: [[Float]] = []
+    var pooled: [[Float]] = []
     if keepStates { states.append(e) }
     pooled.append(Self.meanRows(e, rows: t))
     let bias = relativeBias(frames: t)
@@ -169,39 +179,51 @@ public final class WavLMModel: Sendable {
 
   // MARK: Feature encoder
 
-  /// Conv stack → `[T, C_last]`, computed in chunks of output frames.
+  /// Conv stack → `[T, C_last]`, computed in chunks of output frames, chunks spread over the workers.
   func featureEncoder(_ x: [Float], frames t: Int, chunk: Int = frontEndChunk) -> [Float] {
     let c = config
     let hop = c.hop, rf = c.receptiveField
     let last = c.convDim.last!
-    // GroupNorm (group mode): per-channel statistics of conv 0 over the whole utterance.
+    // GroupNorm (group mode): per-channel statistics of conv 0 over the whole utterance, summed
+    // in Double per block and combined in block order (deterministic).
     var groupStats: (mean: [Float], inv: [Float])?
     if !c.layerNormFrontEnd {
       let l0 = weights.conv[0]
       let n0 = (x.count - l0.kernel) / l0.stride + 1
-      var sum = [Double](repeating: 0, count: l0.cout), sq = sum
-      let step = 8192
-      var f0 = 0
-      while f0 < n0 {
-        let f1 = min(n0, f0 + step)
-        let y = conv0(x, from: f0 * l0.stride, frames: f1 - f0)
-        for r in 0..<(f1 - f0) { for ch in 0..<l0.cout { let v = Double(y[r * l0.cout + ch]); sum[ch] += v; sq[ch] += v * v } }
-        f0 = f1
+      let step = 4096
+      let blocks = (n0 + step - 1) / step
+      var partial = [[Double]](repeating: [], count: blocks)
+      partial.withUnsafeMutableBufferPointer { pp in
+        let p0 = pp.baseAddress!
+        Kernels.parallelRanges(blocks) { lo, hi in
+          for b in lo..<hi {
+            let f0 = b * step, f1 = min(n0, f0 + step)
+            let y = conv0(x, from: f0 * l0.stride, frames: f1 - f0)
+            var acc = [Double](repeating: 0, count: 2 * l0.cout)
+            for r in 0..<(f1 - f0) { for ch in 0..<l0.cout { let v = Double(y[r * l0.cout + ch]); acc[ch] += v; acc[l0.cout + ch] += v * v } }
+            (p0 + b).initialize(to: acc)
+          }
+        }
       }
-      let mean = sum.map { $0 / Double(n0) }
-      let inv = (0..<l0.cout).map { Float(1 / (max(0, sq[$0] / Double(n0) - mean[$0] * mean[$0]) + 1e-5).squareRoot()) }
+      var sum = [Double](repeating: 0, count: 2 * l0.cout)
+      for p in partial { for i in 0..<sum.count { sum[i] += p[i] } }
+      let mean = (0..<l0.cout).map { sum[$0] / Double(n0) }
+      let inv = (0..<l0.cout).map { Float(1 / (max(0, sum[l0.cout + $0] / Double(n0) - mean[$0] * mean[$0]) + 1e-5).squareRoot()) }
       groupStats = (mean.map { Float($0) }, inv)
     }
     var out = [Float](repeating: 0, count: t * last)
-    var t0 = 0
-    while t0 < t {
-      let t1 = min(t, t0 + chunk)
-      let start = t0 * hop
-      let length = (t1 - t0 - 1) * hop + rf
-      let y = convChunk(x, start: start, length: length, groupStats: groupStats)
-      precondition(y.count == (t1 - t0) * last, "front-end chunk produced \(y.count / last) frames, expected \(t1 - t0)")
-      out.replaceSubrange((t0 * last)..<(t1 * last), with: y)
-      t0 = t1
+    let size = max(1, min(chunk, (t + Kernels.workers - 1) / Kernels.workers))
+    let chunks = (t + size - 1) / size
+    out.withUnsafeMutableBufferPointer { op in
+      let o0 = op.baseAddress!
+      Kernels.parallelRanges(chunks) { lo, hi in
+        for k in lo..<hi {
+          let t0 = k * size, t1 = min(t, t0 + size)
+          let y = convChunk(x, start: t0 * hop, length: (t1 - t0 - 1) * hop + rf, groupStats: groupStats)
+          precondition(y.count == (t1 - t0) * last, "front-end chunk produced \(y.count / last) frames, expected \(t1 - t0)")
+          y.withUnsafeBufferPointer { (o0 + t0 * last).update(from: $0.baseAddress!, count: y.count) }
+        }
+      }
     }
     return out
   }
@@ -212,40 +234,38 @@ public final class WavLMModel: Sendable {
     // im2col: row f = x[from + f·s ..< from + f·s + k], then one GEMM with the `[C0, k]` weight.
     var cols = [Float](repeating: 0, count: n * l0.kernel)
     for f in 0..<n { for k in 0..<l0.kernel { cols[f * l0.kernel + k] = x[from + f * l0.stride + k] } }
-    var w = [Float](repeating: 0, count: l0.cout * l0.kernel)
-    for k in 0..<l0.kernel { for o in 0..<l0.cout { w[o * l0.kernel + k] = l0.taps[k][o] } }
     var y = [Float](repeating: 0, count: n * l0.cout)
     cols.withUnsafeBufferPointer { a in
       y.withUnsafeMutableBufferPointer { out in
-        Kernels.linear(a.baseAddress!, rows: n, in: l0.kernel, weight: w, bias: l0.bias, out: l0.cout, into: out.baseAddress!)
+        Kernels.linear(a.baseAddress!, rows: n, in: l0.kernel, weight: l0.flat, bias: l0.bias, out: l0.cout, into: out.baseAddress!)
       }
     }
     return y
   }
 
-  /// The whole conv stack on `x[start ..< start + length]`, time-major.
+  /// The whole conv stack on `x[start ..< start + length]`, time-major (one worker).
   func convChunk(_ x: [Float], start: Int, length: Int, groupStats: (mean: [Float], inv: [Float])?) -> [Float] {
-    let c = config
     var layers = weights.conv[...]
     let l0 = layers.removeFirst()
     var rows = (length - l0.kernel) / l0.stride + 1
     var cur = conv0(x, from: start, frames: rows)
-    finishConv(&cur, rows: rows, conv: l0, groupStats: groupStats, eps: c.layerNormEps)
+    finishConv(&cur, rows: rows, conv: l0, groupStats: groupStats)
     for l in layers {
       let outRows = (rows - l.kernel) / l.stride + 1
       var y = [Float](repeating: 0, count: outRows * l.cout)
       cur.withUnsafeBufferPointer { xin in
         y.withUnsafeMutableBufferPointer { yout in
-          for (tap, w) in l.taps.enumerated() {
-            w.withUnsafeBufferPointer { wp in
-              Float.gemm(transA: false, transB: true, m: outRows, n: l.cout, k: l.cin, alpha: 1, a: xin.baseAddress! + tap * l.cin,
-                         lda: l.stride * l.cin, b: wp.baseAddress!, ldb: l.cin, beta: tap == 0 ? 0 : 1, c: yout.baseAddress!, ldc: l.cout)
+          // out[t] = Σ_panels x[t·s + first ..< t·s + first + count] · panelᵀ (rows contiguous, lda = s·cin)
+          for (p, panel) in l.panels.enumerated() {
+            panel.weight.withUnsafeBufferPointer { wp in
+              Float.gemm(transA: false, transB: true, m: outRows, n: l.cout, k: panel.count * l.cin, alpha: 1, a: xin.baseAddress! + panel.first * l.cin,
+                         lda: l.stride * l.cin, b: wp.baseAddress!, ldb: panel.count * l.cin, beta: p == 0 ? 0 : 1, c: yout.baseAddress!, ldc: l.cout)
             }
           }
           if let b = l.bias { Kernels.addBias(yout.baseAddress!, rows: outRows, cols: l.cout, ld: l.cout, bias: b) }
         }
       }
-      finishConv(&y, rows: outRows, conv: l, groupStats: nil, eps: c.layerNormEps)
+      finishConv(&y, rows: outRows, conv: l, groupStats: nil)
       cur = y
       rows = outRows
     }
@@ -253,19 +273,22 @@ public final class WavLMModel: Sendable {
   }
 
   /// Norm (GroupNorm with given statistics, or LayerNorm over channels) then GELU.
-  func finishConv(_ y: inout [Float], rows: Int, conv l: WavLMWeights.Conv, groupStats: (mean: [Float], inv: [Float])?, eps: Float) {
+  func finishConv(_ y: inout [Float], rows: Int, conv l: WavLMWeights.Conv, groupStats: (mean: [Float], inv: [Float])?) {
     y.withUnsafeMutableBufferPointer { p in
       let base = p.baseAddress!
       if let g = l.normWeight, let b = l.normBias {
         if let s = groupStats {
-          Kernels.parallelRows(rows) { r in
+          // Fold the statistics and the affine part into one scale and shift per channel.
+          let scale = (0..<l.cout).map { s.inv[$0] * g[$0] }
+          let shift = (0..<l.cout).map { b[$0] - s.mean[$0] * s.inv[$0] * g[$0] }
+          for r in 0..<rows {
             let row = base + r * l.cout
-            for ch in 0..<l.cout { row[ch] = (row[ch] - s.mean[ch]) * s.inv[ch] * g[ch] + b[ch] }
+            for ch in 0..<l.cout { row[ch] = Kernels.gelu(row[ch] * scale[ch] + shift[ch]) }
           }
-        } else {
-          // LayerNorm over channels: torch's default eps 1e-5 (not the config's).
-          Kernels.layerNorm(base, base, rows: rows, cols: l.cout, weight: g, bias: b, eps: 1e-5)
+          return
         }
+        // LayerNorm over channels: torch's default eps 1e-5 (not the config's).
+        Kernels.layerNorm(base, base, rows: rows, cols: l.cout, weight: g, bias: b, eps: 1e-5)
       }
       Kernels.gelu(base, count: rows * l.cout)
     }
@@ -273,43 +296,47 @@ public final class WavLMModel: Sendable {
 
   // MARK: Positional conv
 
-  /// `GELU(grouped conv(e))`, kernel K, zero padding K/2 both sides, last frame dropped for even K.
+  /// `GELU(grouped conv(e))`, kernel K, zero padding K/2 both sides, last frame dropped for even K;
+  /// groups spread over the workers.
   func positionalConv(_ e: [Float], frames t: Int) -> [Float] {
     let c = config
     let h = c.hiddenSize, k = c.posConvKernel, g = c.posConvGroups
     let cg = h / g, pad = k / 2
     var out = [Float](repeating: 0, count: t * h)
     let block = 512
-    var cols = [Float](repeating: 0, count: min(t, block) * k * cg)
     e.withUnsafeBufferPointer { ep in
       out.withUnsafeMutableBufferPointer { op in
-        for gi in 0..<g {
-          var r0 = 0
-          while r0 < t {
-            let r1 = min(t, r0 + block)
-            cols.withUnsafeMutableBufferPointer { cp in
-              // Row f (output frame r0 + f), tap j: input frame r0 + f + j − pad, channels of group gi.
-              for f in 0..<(r1 - r0) {
-                let row = cp.baseAddress! + f * k * cg
-                for j in 0..<k {
-                  let src = r0 + f + j - pad
-                  let dst = row + j * cg
-                  if src < 0 || src >= t {
-                    dst.update(repeating: 0, count: cg)
-                  } else {
-                    dst.update(from: ep.baseAddress! + src * h + gi * cg, count: cg)
+        let (e0, o0) = (ep.baseAddress!, op.baseAddress!)
+        Kernels.parallelRanges(g) { glo, ghi in
+          var cols = [Float](repeating: 0, count: min(t, block) * k * cg)
+          for gi in glo..<ghi {
+            var r0 = 0
+            while r0 < t {
+              let r1 = min(t, r0 + block)
+              cols.withUnsafeMutableBufferPointer { cp in
+                // Row f (output frame r0 + f), tap j: input frame r0 + f + j − pad, channels of group gi.
+                for f in 0..<(r1 - r0) {
+                  let row = cp.baseAddress! + f * k * cg
+                  for j in 0..<k {
+                    let src = r0 + f + j - pad
+                    let dst = row + j * cg
+                    if src < 0 || src >= t {
+                      dst.update(repeating: 0, count: cg)
+                    } else {
+                      dst.update(from: e0 + src * h + gi * cg, count: cg)
+                    }
                   }
                 }
+                weights.posConvGroups[gi].withUnsafeBufferPointer { wp in
+                  Float.gemm(transA: false, transB: true, m: r1 - r0, n: cg, k: k * cg, alpha: 1, a: cp.baseAddress!, lda: k * cg,
+                             b: wp.baseAddress!, ldb: k * cg, beta: 0, c: o0 + r0 * h + gi * cg, ldc: h)
+                }
               }
-              weights.posConvGroups[gi].withUnsafeBufferPointer { wp in
-                Float.gemm(transA: false, transB: true, m: r1 - r0, n: cg, k: k * cg, alpha: 1, a: cp.baseAddress!, lda: k * cg,
-                           b: wp.baseAddress!, ldb: k * cg, beta: 0, c: op.baseAddress! + r0 * h + gi * cg, ldc: h)
-              }
+              r0 = r1
             }
-            r0 = r1
           }
         }
-        Kernels.biasGELU(op.baseAddress!, rows: t, cols: h, bias: weights.posConvBias)
+        Kernels.parallelRanges(t) { lo, hi in Kernels.biasGELU(o0 + lo * h, rows: hi - lo, cols: h, bias: weights.posConvBias) }
       }
     }
     return out
@@ -317,129 +344,138 @@ public final class WavLMModel: Sendable {
 
   // MARK: Encoder layer
 
+  /// One encoder layer. Row-wise work (projections, FFN, norms, residuals) runs per row range on
+  /// each worker; attention runs per head.
   func encoderLayer(_ x: [Float], frames t: Int, layer: WavLMWeights.Layer, bias: [[Float]]) -> [Float] {
     let c = config
-    let h = c.hiddenSize
-    var y = [Float](repeating: 0, count: t * h)
-    if c.stableLayerNorm {
-      // Pre-LN: h = x + Attn(LN1(x)); y = h + FFN(LN2(h)).
-      var u = x
+    let h = c.hiddenSize, m = c.intermediateSize, eps = c.layerNormEps
+    let stable = c.stableLayerNorm
+    // Attention input: x (post-LN) or LN1(x) (pre-LN).
+    var u = x
+    if stable {
       u.withUnsafeMutableBufferPointer { p in
-        Kernels.layerNorm(p.baseAddress!, p.baseAddress!, rows: t, cols: h, weight: layer.layerNormWeight, bias: layer.layerNormBias, eps: c.layerNormEps)
-      }
-      let a = attention(u, frames: t, layer: layer, bias: bias)
-      var hs = x
-      for i in 0..<(t * h) { hs[i] += a[i] }
-      var n2 = hs
-      n2.withUnsafeMutableBufferPointer { p in
-        Kernels.layerNorm(p.baseAddress!, p.baseAddress!, rows: t, cols: h, weight: layer.finalLayerNormWeight, bias: layer.finalLayerNormBias, eps: c.layerNormEps)
-      }
-      let f = feedForward(n2, frames: t, layer: layer)
-      for i in 0..<(t * h) { y[i] = hs[i] + f[i] }
-    } else {
-      // Post-LN: h = LN1(x + Attn(x)); y = LN2(h + FFN(h)).
-      let a = attention(x, frames: t, layer: layer, bias: bias)
-      var hs = x
-      for i in 0..<(t * h) { hs[i] += a[i] }
-      hs.withUnsafeMutableBufferPointer { p in
-        Kernels.layerNorm(p.baseAddress!, p.baseAddress!, rows: t, cols: h, weight: layer.layerNormWeight, bias: layer.layerNormBias, eps: c.layerNormEps)
-      }
-      let f = feedForward(hs, frames: t, layer: layer)
-      for i in 0..<(t * h) { y[i] = hs[i] + f[i] }
-      y.withUnsafeMutableBufferPointer { p in
-        Kernels.layerNorm(p.baseAddress!, p.baseAddress!, rows: t, cols: h, weight: layer.finalLayerNormWeight, bias: layer.finalLayerNormBias, eps: c.layerNormEps)
-      }
-    }
-    return y
-  }
-
-  /// `GELU(h·W1ᵀ + b1)·W2ᵀ + b2`.
-  func feedForward(_ x: [Float], frames t: Int, layer: WavLMWeights.Layer) -> [Float] {
-    let h = config.hiddenSize, m = config.intermediateSize
-    var mid = [Float](repeating: 0, count: t * m)
-    var out = [Float](repeating: 0, count: t * h)
-    x.withUnsafeBufferPointer { xp in
-      mid.withUnsafeMutableBufferPointer { mp in
-        Kernels.linear(xp.baseAddress!, rows: t, in: h, weight: layer.intermediateWeight, bias: nil, out: m, into: mp.baseAddress!)
-        Kernels.biasGELU(mp.baseAddress!, rows: t, cols: m, bias: layer.intermediateBias)
-        out.withUnsafeMutableBufferPointer { op in
-          Kernels.linear(mp.baseAddress!, rows: t, in: m, weight: layer.outputWeight, bias: layer.outputBias, out: h, into: op.baseAddress!)
+        let u0 = p.baseAddress!
+        Kernels.parallelRanges(t) { lo, hi in
+          Kernels.layerNorm(u0 + lo * h, u0 + lo * h, rows: hi - lo, cols: h, weight: layer.layerNormWeight, bias: layer.layerNormBias, eps: eps)
         }
       }
     }
-    return out
-  }
-
-  /// Self-attention with the gated relative position bias; `x` is the attention input.
-  func attention(_ x: [Float], frames t: Int, layer: WavLMWeights.Layer, bias: [[Float]]) -> [Float] {
-    let c = config
-    let h = c.hiddenSize, nh = c.heads, hd = c.headDim
-    var qkv = [Float](repeating: 0, count: t * 3 * h)
-    var gates = [Float](repeating: 0, count: t * nh * 8)
-    var o = [Float](repeating: 0, count: t * h)
-    var out = [Float](repeating: 0, count: t * h)
-    let scale = 1 / Float(hd).squareRoot()
+    let o = attention(u, frames: t, layer: layer, bias: bias)
+    var y = [Float](repeating: 0, count: t * h)
     x.withUnsafeBufferPointer { xp in
-      qkv.withUnsafeMutableBufferPointer { qp in
-        Kernels.linear(xp.baseAddress!, rows: t, in: h, weight: layer.qkvWeight, bias: layer.qkvBias, out: 3 * h, into: qp.baseAddress!)
-        for r in 0..<t { for j in 0..<h { qp[r * 3 * h + j] *= scale } }
-      }
-      // Gate input: x split into heads, rows (t, head) of hd values — contiguous in x.
-      gates.withUnsafeMutableBufferPointer { gp in
-        Kernels.linear(xp.baseAddress!, rows: t * nh, in: hd, weight: layer.gateWeight, bias: layer.gateBias, out: 8, into: gp.baseAddress!)
-      }
-    }
-    // gate[t, h] = σ(p0+…+p3) · (σ(p4+…+p7) · c_h − 1) + 2
-    var gate = [Float](repeating: 0, count: t * nh)
-    for r in 0..<(t * nh) {
-      let p = r * 8
-      let sa = gates[p] + gates[p + 1] + gates[p + 2] + gates[p + 3]
-      let sb = gates[p + 4] + gates[p + 5] + gates[p + 6] + gates[p + 7]
-      let ga = 1 / (1 + expf(-sa)), gb = 1 / (1 + expf(-sb))
-      gate[r] = ga * (gb * layer.gateConst[r % nh] - 1) + 2
-    }
-    let block = min(t, Self.queryBlock)
-    var scores = [Float](repeating: 0, count: block * t)
-    qkv.withUnsafeBufferPointer { qp in
-      let q = qp.baseAddress!, k = q + h, v = q + 2 * h
-      o.withUnsafeMutableBufferPointer { op in
-        scores.withUnsafeMutableBufferPointer { sp in
-          let s = sp.baseAddress!
-          for head in 0..<nh {
-            let table = bias[head]
-            var i0 = 0
-            while i0 < t {
-              let i1 = min(t, i0 + block)
-              let rows = i1 - i0
-              Float.gemm(transA: false, transB: true, m: rows, n: t, k: hd, alpha: 1, a: q + i0 * 3 * h + head * hd, lda: 3 * h,
-                         b: k + head * hd, ldb: 3 * h, beta: 0, c: s, ldc: t)
-              table.withUnsafeBufferPointer { tb in
-                Kernels.parallelRows(rows) { f in
-                  let i = i0 + f
-                  let row = s + f * t
-                  let g = gate[i * nh + head]
-                  let off = t - 1 - i
-                  var mx = -Float.infinity
-                  for j in 0..<t { let z = row[j] + g * tb[j + off]; row[j] = z; mx = max(mx, z) }
-                  var sum: Float = 0
-                  for j in 0..<t { let e = expf(row[j] - mx); row[j] = e; sum += e }
-                  let inv = 1 / sum
-                  for j in 0..<t { row[j] *= inv }
+      o.withUnsafeBufferPointer { op in
+        y.withUnsafeMutableBufferPointer { yp in
+          let (x0, o0, y0) = (xp.baseAddress!, op.baseAddress!, yp.baseAddress!)
+          Kernels.parallelRanges(t) { lo, hi in
+            let rows = hi - lo
+            var hs = [Float](repeating: 0, count: rows * h)
+            var mid = [Float](repeating: 0, count: rows * m)
+            hs.withUnsafeMutableBufferPointer { hp in
+              mid.withUnsafeMutableBufferPointer { mp in
+                let (h0, m0) = (hp.baseAddress!, mp.baseAddress!)
+                // hs = x + out_proj(o)
+                Kernels.linear(o0 + lo * h, rows: rows, in: h, weight: layer.outWeight, bias: layer.outBias, out: h, into: h0)
+                for i in 0..<(rows * h) { h0[i] += x0[lo * h + i] }
+                if stable {
+                  // y = hs + FFN(LN2(hs))
+                  let yr = y0 + lo * h
+                  Kernels.layerNorm(h0, yr, rows: rows, cols: h, weight: layer.finalLayerNormWeight, bias: layer.finalLayerNormBias, eps: eps)
+                  Kernels.linear(yr, rows: rows, in: h, weight: layer.intermediateWeight, bias: nil, out: m, into: m0)
+                  Kernels.biasGELU(m0, rows: rows, cols: m, bias: layer.intermediateBias)
+                  Kernels.linear(m0, rows: rows, in: m, weight: layer.outputWeight, bias: layer.outputBias, out: h, into: yr)
+                  for i in 0..<(rows * h) { yr[i] += h0[i] }
+                } else {
+                  // hs = LN1(hs); y = LN2(hs + FFN(hs))
+                  Kernels.layerNorm(h0, h0, rows: rows, cols: h, weight: layer.layerNormWeight, bias: layer.layerNormBias, eps: eps)
+                  let yr = y0 + lo * h
+                  Kernels.linear(h0, rows: rows, in: h, weight: layer.intermediateWeight, bias: nil, out: m, into: m0)
+                  Kernels.biasGELU(m0, rows: rows, cols: m, bias: layer.intermediateBias)
+                  Kernels.linear(m0, rows: rows, in: m, weight: layer.outputWeight, bias: layer.outputBias, out: h, into: yr)
+                  for i in 0..<(rows * h) { yr[i] += h0[i] }
+                  Kernels.layerNorm(yr, yr, rows: rows, cols: h, weight: layer.finalLayerNormWeight, bias: layer.finalLayerNormBias, eps: eps)
                 }
               }
-              Float.gemm(transA: false, transB: false, m: rows, n: hd, k: t, alpha: 1, a: s, lda: t, b: v + head * hd, ldb: 3 * h,
-                         beta: 0, c: op.baseAddress! + i0 * h + head * hd, ldc: h)
-              i0 = i1
             }
           }
         }
       }
     }
-    o.withUnsafeBufferPointer { op in
-      out.withUnsafeMutableBufferPointer { outp in
-        Kernels.linear(op.baseAddress!, rows: t, in: h, weight: layer.outWeight, bias: layer.outBias, out: h, into: outp.baseAddress!)
+    return y
+  }
+
+  /// Self-attention with the gated relative position bias on the attention input `x`; returns the
+  /// concatenated head outputs `[T, H]` before `out_proj`.
+  func attention(_ x: [Float], frames t: Int, layer: WavLMWeights.Layer, bias: [[Float]]) -> [Float] {
+    let c = config
+    let h = c.hiddenSize, nh = c.heads, hd = c.headDim
+    var qkv = [Float](repeating: 0, count: t * 3 * h)
+    var gate = [Float](repeating: 0, count: t * nh)
+    var o = [Float](repeating: 0, count: t * h)
+    let scale = 1 / Float(hd).squareRoot()
+    x.withUnsafeBufferPointer { xp in
+      qkv.withUnsafeMutableBufferPointer { qp in
+        gate.withUnsafeMutableBufferPointer { gp in
+          let (x0, q0, g0) = (xp.baseAddress!, qp.baseAddress!, gp.baseAddress!)
+          Kernels.parallelRanges(t) { lo, hi in
+            let rows = hi - lo
+            Kernels.linear(x0 + lo * h, rows: rows, in: h, weight: layer.qkvWeight, bias: layer.qkvBias, out: 3 * h, into: q0 + lo * 3 * h)
+            for r in lo..<hi { for j in 0..<h { q0[r * 3 * h + j] *= scale } }
+            // Gate: x split into heads, rows (t, head) of hd values, contiguous in x.
+            // gate[t, h] = σ(p0+…+p3) · (σ(p4+…+p7) · c_h − 1) + 2
+            var p = [Float](repeating: 0, count: rows * nh * 8)
+            p.withUnsafeMutableBufferPointer { pp in
+              Kernels.linear(x0 + lo * h, rows: rows * nh, in: hd, weight: layer.gateWeight, bias: layer.gateBias, out: 8, into: pp.baseAddress!)
+            }
+            for rr in 0..<(rows * nh) {
+              let b = rr * 8
+              let sa = p[b] + p[b + 1] + p[b + 2] + p[b + 3]
+              let sb = p[b + 4] + p[b + 5] + p[b + 6] + p[b + 7]
+              let ga = 1 / (1 + Foundation.exp(-sa)), gb = 1 / (1 + Foundation.exp(-sb))
+              g0[lo * nh + rr] = ga * (gb * layer.gateConst[rr % nh] - 1) + 2
+            }
+          }
+        }
       }
     }
-    return out
+    let block = min(t, Self.queryBlock)
+    qkv.withUnsafeBufferPointer { qp in
+      o.withUnsafeMutableBufferPointer { op in
+        let q = qp.baseAddress!, k = q + h, v = q + 2 * h, o0 = op.baseAddress!
+        Kernels.parallelRanges(nh) { hlo, hhi in
+          var scores = [Float](repeating: 0, count: block * t)
+          scores.withUnsafeMutableBufferPointer { sp in
+            let s = sp.baseAddress!
+            for head in hlo..<hhi {
+              bias[head].withUnsafeBufferPointer { tb in
+                var i0 = 0
+                while i0 < t {
+                  let i1 = min(t, i0 + block)
+                  let rows = i1 - i0
+                  Float.gemm(transA: false, transB: true, m: rows, n: t, k: hd, alpha: 1, a: q + i0 * 3 * h + head * hd, lda: 3 * h,
+                             b: k + head * hd, ldb: 3 * h, beta: 0, c: s, ldc: t)
+                  for f in 0..<rows {
+                    let i = i0 + f
+                    let row = s + f * t
+                    let g = gate[i * nh + head]
+                    let bias = tb.baseAddress! + (t - 1 - i)
+                    var mx = -Float.infinity
+                    for j in 0..<t { let z = row[j] + g * bias[j]; row[j] = z; mx = max(mx, z) }
+                    var sum: Float = 0
+                    for j in 0..<t { row[j] = Kernels.exp(row[j] - mx) }
+                    for j in 0..<t { sum += row[j] }
+                    let inv = 1 / sum
+                    for j in 0..<t { row[j] *= inv }
+                  }
+                  Float.gemm(transA: false, transB: false, m: rows, n: hd, k: t, alpha: 1, a: s, lda: t, b: v + head * hd, ldb: 3 * h,
+                             beta: 0, c: o0 + i0 * h + head * hd, ldc: h)
+                  i0 = i1
+                }
+              }
+            }
+          }
+        }
+      }
+    }
+    return o
   }
 }

@@ -5,8 +5,12 @@ import Foundation
 public struct WavLMWeights: Sendable {
   struct Conv: Sendable {
     var cin: Int, cout: Int, kernel: Int, stride: Int
-    /// Per tap, `[cout, cin]` (the slice `weight[:, :, tap]` of the checkpoint's `[cout, cin, kernel]`).
-    var taps: [[Float]]
+    /// The kernel taps in panels of at most `stride` consecutive taps: panel `(first, count, w)` has
+    /// `w[o, (j − first)·cin + i] = weight[o, i, j]`, so that in time-major input the rows a panel
+    /// reads for one output frame are contiguous and one GEMM (lda = stride·cin) covers it.
+    var panels: [(first: Int, count: Int, weight: [Float])]
+    /// `[cout, kernel]` for a 1-channel input (conv 0), for its im2col GEMM.
+    var flat: [Float]
     var bias: [Float]?
     var normWeight: [Float]?, normBias: [Float]?
   }
@@ -56,11 +60,17 @@ public struct WavLMWeights: Sendable {
       let (cout, k) = (c.convDim[i], c.convKernel[i])
       let p = "feature_extractor.conv_layers.\(i)."
       let w = try take(p + "conv.weight", [cout, cin, k])
-      var taps = [[Float]](repeating: [Float](repeating: 0, count: cout * cin), count: k)
-      for o in 0..<cout { for j in 0..<cin { for t in 0..<k { taps[t][o * cin + j] = w[(o * cin + j) * k + t] } } }
+      let s = c.convStride[i]
+      var panels: [(first: Int, count: Int, weight: [Float])] = []
+      for first in stride(from: 0, to: k, by: s) {
+        let n = min(s, k - first)
+        var pw = [Float](repeating: 0, count: cout * n * cin)
+        for o in 0..<cout { for j in 0..<n { for ci in 0..<cin { pw[o * n * cin + j * cin + ci] = w[(o * cin + ci) * k + first + j] } } }
+        panels.append((first, n, pw))
+      }
       let bias = c.convBias ? try take(p + "conv.bias", [cout]) : nil
       let normed = c.layerNormFrontEnd || i == 0
-      conv.append(Conv(cin: cin, cout: cout, kernel: k, stride: c.convStride[i], taps: taps, bias: bias,
+      conv.append(Conv(cin: cin, cout: cout, kernel: k, stride: c.convStride[i], panels: panels, flat: cin == 1 ? w : [], bias: bias,
                        normWeight: normed ? try take(p + "layer_norm.weight", [cout]) : nil,
                        normBias: normed ? try take(p + "layer_norm.bias", [cout]) : nil))
       cin = cout

@@ -59,6 +59,7 @@ do {
     let load = try seconds { model = try WavLMModel.load(folder: args[2]) }
     let weightBytes = (try? FileManager.default.attributesOfItem(atPath: try WavLMModel.weightFile(folder: args[2]))[.size] as? Int) ?? 0
     let loadPeak = status("VmHWM")
+    let afterLoad = status("VmRSS")
     try? "5".write(toFile: "/proc/self/clear_refs", atomically: false, encoding: .utf8)  // reset VmHWM
     for (i, file) in args[6...].enumerated() {
       let x = try AudioDecoder.decode(path: file).samples
@@ -69,7 +70,7 @@ do {
       let pooled = out.pooled.flatMap { $0 }
       try pooled.withUnsafeBufferPointer { Data(buffer: $0) }.write(to: URL(fileURLWithPath: args[5] + "/\(i).f32"))
       let flops = model.config.flops(samples: x.count)
-      print("{\"file\": \"\(file)\", \"samples\": \(x.count), \"frames\": \(out.frames), \"best_seconds\": \(times[0]), \"median_seconds\": \(times[times.count / 2]), \"gflops\": \(flops / 1e9), \"gflop_per_second\": \(flops / 1e9 / times[0]), \"peak_rss_mb\": \(status("VmHWM")), \"load_peak_rss_mb\": \(loadPeak), \"load_seconds\": \(load), \"weight_mb\": \(Double(weightBytes) / 1048576)}")
+      print("{\"file\": \"\(file)\", \"samples\": \(x.count), \"frames\": \(out.frames), \"best_seconds\": \(times[0]), \"median_seconds\": \(times[times.count / 2]), \"gflops\": \(flops / 1e9), \"gflop_per_second\": \(flops / 1e9 / times[0]), \"peak_rss_mb\": \(status("VmHWM")), \"load_peak_rss_mb\": \(loadPeak), \"rss_after_load_mb\": \(afterLoad), \"load_seconds\": \(load), \"weight_mb\": \(Double(weightBytes) / 1048576)}")
     }
 
   case "sgemm" where args.count >= 3:
