@@ -65,6 +65,35 @@ enum Kernels {
     return 0.5 * x * (1 + erf)
   }
 
+  /// Largest of `x[0..<n]`, eight lanes at a time.
+  static func maximum(_ x: UnsafePointer<Float>, count n: Int) -> Float {
+    var m8 = SIMD8<Float>(repeating: -.infinity)
+    var j = 0
+    let raw = UnsafeRawPointer(x)
+    while j + 8 <= n {
+      let v = raw.loadUnaligned(fromByteOffset: 4 * j, as: SIMD8<Float>.self)
+      m8.replace(with: v, where: v .> m8)
+      j += 8
+    }
+    var m = m8.max()
+    while j < n { m = max(m, x[j]); j += 1 }
+    return m
+  }
+
+  /// Sum of `x[0..<n]` in eight lanes (then the lanes), so it vectorises.
+  static func sum(_ x: UnsafePointer<Float>, count n: Int) -> Float {
+    var s8 = SIMD8<Float>(repeating: 0)
+    var j = 0
+    let raw = UnsafeRawPointer(x)
+    while j + 8 <= n {
+      s8 += raw.loadUnaligned(fromByteOffset: 4 * j, as: SIMD8<Float>.self)
+      j += 8
+    }
+    var s = s8.sum()
+    while j < n { s += x[j]; j += 1 }
+    return s
+  }
+
   /// GELU in place.
   static func gelu(_ y: UnsafeMutablePointer<Float>, count: Int) {
     for i in 0..<count { y[i] = gelu(y[i]) }

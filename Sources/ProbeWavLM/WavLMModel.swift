@@ -458,12 +458,10 @@ public final class WavLMModel: Sendable {
                     let row = s + f * t
                     let g = gate[i * nh + head]
                     let bias = tb.baseAddress! + (t - 1 - i)
-                    var mx = -Float.infinity
-                    for j in 0..<t { let z = row[j] + g * bias[j]; row[j] = z; mx = max(mx, z) }
-                    var sum: Float = 0
+                    for j in 0..<t { row[j] += g * bias[j] }
+                    let mx = Kernels.maximum(row, count: t)
                     for j in 0..<t { row[j] = Kernels.exp(row[j] - mx) }
-                    for j in 0..<t { sum += row[j] }
-                    let inv = 1 / sum
+                    let inv = 1 / Kernels.sum(row, count: t)
                     for j in 0..<t { row[j] *= inv }
                   }
                   Float.gemm(transA: false, transB: false, m: rows, n: hd, k: t, alpha: 1, a: s, lda: t, b: v + head * hd, ldb: 3 * h,
