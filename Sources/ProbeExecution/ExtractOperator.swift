@@ -190,12 +190,12 @@ struct ExtractOperator {
       notices: notices)
   }
 
-  /// `sha256:` of config.json, preprocessor_config.json (when present) and the weight file, each
+  /// `sha256:` of config.json, preprocessor_config.json (when present) and the weight file(s), each
   /// preceded by its name and length, so a changed file changes the fingerprint.
   static func modelFingerprint(folder: String) throws -> String {
-    let weights = try WavLMModel.weightFile(folder: folder)
+    let weights = try WavLMModel.weightPaths(folder: folder)
     var sha = SHA256()
-    for path in [(folder as NSString).appendingPathComponent("config.json"), (folder as NSString).appendingPathComponent("preprocessor_config.json"), weights] {
+    for path in [(folder as NSString).appendingPathComponent("config.json"), (folder as NSString).appendingPathComponent("preprocessor_config.json")] + weights {
       guard let h = FileHandle(forReadingAtPath: path) else { continue }
       defer { try? h.close() }
       sha.update(Array(((path as NSString).lastPathComponent + "\n").utf8))

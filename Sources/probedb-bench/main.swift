@@ -57,7 +57,7 @@ do {
     Linalg.setBLASThreads(threads)
     var model: WavLMModel!
     let load = try seconds { model = try WavLMModel.load(folder: args[2]) }
-    let weightBytes = (try? FileManager.default.attributesOfItem(atPath: try WavLMModel.weightFile(folder: args[2]))[.size] as? Int) ?? 0
+    let weightBytes = try WavLMModel.weightPaths(folder: args[2]).reduce(0) { $0 + ((try? FileManager.default.attributesOfItem(atPath: $1)[.size] as? Int) ?? 0) }
     let loadPeak = status("VmHWM")
     let afterLoad = status("VmRSS")
     try? "5".write(toFile: "/proc/self/clear_refs", atomically: false, encoding: .utf8)  // reset VmHWM
