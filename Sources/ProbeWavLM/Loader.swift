@@ -53,15 +53,18 @@ extension WavLMModel {
     let config = try WavLMConfig.load(folder: folder)
     let paths = try file.map { [(folder as NSString).appendingPathComponent($0)] } ?? weightPaths(folder: folder)
     let name = paths.count == 1 ? (paths[0] as NSString).lastPathComponent : "\(paths.count) shards of \((paths[0] as NSString).lastPathComponent)"
-    var tensors: [String: Tensor] = [:]
-    for p in paths {
-      for (k, v) in try readWeights(path: p) {
-        guard tensors.updateValue(v, forKey: k) == nil else {
-          throw CheckpointError("tensor '\(k)' appears in more than one shard ('\((p as NSString).lastPathComponent)' and another)")
+    // The raw tensors live only inside this closure: they are freed before the trim below.
+    let weights = try { () throws -> WavLMWeights in
+      var tensors: [String: Tensor] = [:]
+      for p in paths {
+        for (k, v) in try readWeights(path: p) {
+          guard tensors.updateValue(v, forKey: k) == nil else {
+            throw CheckpointError("tensor '\(k)' appears in more than one shard ('\((p as NSString).lastPathComponent)' and another)")
+          }
         }
       }
-    }
-    let weights = try WavLMWeights(tensors: tensors, config: config, file: name)
+      return try WavLMWeights(tensors: tensors, config: config, file: name)
+    }()
     #if canImport(Glibc)
       // The checkpoint's tensors were freed after rearranging: hand their pages back to the OS.
       // (glibc's malloc_trim, looked up at run time: <malloc.h> is not in the Glibc module.)

@@ -150,9 +150,17 @@ public final class WavLMModel: Sendable {
     if keepStates { states.append(e) }
     pooled.append(Self.meanRows(e, rows: t))
     let bias = relativeBias(frames: t)
+    // Two hidden-state buffers used in turn, and one workspace for every layer's temporaries.
     var hidden = e
+    var next = [Float](repeating: 0, count: t * h)
+    let ws = Workspace(config: c, frames: t)
     for layer in weights.layers {
-      hidden = encoderLayer(hidden, frames: t, layer: layer, bias: bias)
+      hidden.withUnsafeBufferPointer { xp in
+        next.withUnsafeMutableBufferPointer { yp in
+          encoderLayer(xp.baseAddress!, into: yp.baseAddress!, frames: t, layer: layer, bias: bias, workspace: ws)
+        }
+      }
+      swap(&hidden, &next)
       if keepStates { states.append(hidden) }
       pooled.append(Self.meanRows(hidden, rows: t))
     }
@@ -344,136 +352,140 @@ public final class WavLMModel: Sendable {
 
   // MARK: Encoder layer
 
-  /// One encoder layer. Row-wise work (projections, FFN, norms, residuals) runs per row range on
-  /// each worker; attention runs per head.
-  func encoderLayer(_ x: [Float], frames t: Int, layer: WavLMWeights.Layer, bias: [[Float]]) -> [Float] {
+  /// Temporaries of one encoder layer, allocated once per forward pass and reused by every layer
+  /// (per-worker buffers for the row-range and per-head work).
+  final class Workspace {
+    let parts: Int, partRows: Int, block: Int
+    let u, qkv, gate, o: UnsafeMutablePointer<Float>
+    /// Per part: `hs [partRows, H]`, `mid [partRows, I]`, `gates [partRows·heads, 8]`; per worker: `scores [block, T]`.
+    let hs, mid, gates, scores: [UnsafeMutablePointer<Float>]
+    private var all: [UnsafeMutablePointer<Float>] = []
+
+    init(config c: WavLMConfig, frames t: Int) {
+      let parts = max(1, min(Kernels.workers, t))
+      let partRows = (t + parts - 1) / parts
+      let block = min(t, WavLMModel.queryBlock)
+      (self.parts, self.partRows, self.block) = (parts, partRows, block)
+      var all: [UnsafeMutablePointer<Float>] = []
+      func make(_ n: Int) -> UnsafeMutablePointer<Float> {
+        let p = UnsafeMutablePointer<Float>.allocate(capacity: max(1, n))
+        all.append(p)
+        return p
+      }
+      let h = c.hiddenSize
+      u = make(t * h); qkv = make(t * 3 * h); gate = make(t * c.heads); o = make(t * h)
+      hs = (0..<parts).map { _ in make(partRows * h) }
+      mid = (0..<parts).map { _ in make(partRows * c.intermediateSize) }
+      gates = (0..<parts).map { _ in make(partRows * c.heads * 8) }
+      scores = (0..<Kernels.workers).map { _ in make(block * t) }
+      self.all = all
+    }
+
+    deinit { for p in all { p.deallocate() } }
+  }
+
+  /// One encoder layer `x → y` (both `[T, H]`). Row-wise work (projections, FFN, norms,
+  /// residuals) runs per row range on each worker; attention runs per head.
+  func encoderLayer(_ x: UnsafePointer<Float>, into y0: UnsafeMutablePointer<Float>, frames t: Int, layer: WavLMWeights.Layer,
+                    bias: [[Float]], workspace ws: Workspace) {
     let c = config
     let h = c.hiddenSize, m = c.intermediateSize, eps = c.layerNormEps
     let stable = c.stableLayerNorm
     // Attention input: x (post-LN) or LN1(x) (pre-LN).
-    var u = x
+    let u: UnsafePointer<Float>
     if stable {
-      u.withUnsafeMutableBufferPointer { p in
-        let u0 = p.baseAddress!
-        Kernels.parallelRanges(t) { lo, hi in
-          Kernels.layerNorm(u0 + lo * h, u0 + lo * h, rows: hi - lo, cols: h, weight: layer.layerNormWeight, bias: layer.layerNormBias, eps: eps)
-        }
+      Kernels.parallelRanges(t) { lo, hi in
+        Kernels.layerNorm(x + lo * h, ws.u + lo * h, rows: hi - lo, cols: h, weight: layer.layerNormWeight, bias: layer.layerNormBias, eps: eps)
+      }
+      u = UnsafePointer(ws.u)
+    } else {
+      u = x
+    }
+    attention(u, frames: t, layer: layer, bias: bias, workspace: ws)
+    let o0 = ws.o
+    Kernels.parallel(ws.parts) { part in
+      let lo = min(t, part * ws.partRows), hi = min(t, lo + ws.partRows)
+      guard lo < hi else { return }
+      let rows = hi - lo
+      let (h0, m0) = (ws.hs[part], ws.mid[part])
+      // hs = x + out_proj(o)
+      Kernels.linear(o0 + lo * h, rows: rows, in: h, weight: layer.outWeight, bias: layer.outBias, out: h, into: h0)
+      for i in 0..<(rows * h) { h0[i] += x[lo * h + i] }
+      let yr = y0 + lo * h
+      if stable {
+        // y = hs + FFN(LN2(hs))
+        Kernels.layerNorm(h0, yr, rows: rows, cols: h, weight: layer.finalLayerNormWeight, bias: layer.finalLayerNormBias, eps: eps)
+        Kernels.linear(yr, rows: rows, in: h, weight: layer.intermediateWeight, bias: nil, out: m, into: m0)
+        Kernels.biasGELU(m0, rows: rows, cols: m, bias: layer.intermediateBias)
+        Kernels.linear(m0, rows: rows, in: m, weight: layer.outputWeight, bias: layer.outputBias, out: h, into: yr)
+        for i in 0..<(rows * h) { yr[i] += h0[i] }
+      } else {
+        // hs = LN1(hs); y = LN2(hs + FFN(hs))
+        Kernels.layerNorm(h0, h0, rows: rows, cols: h, weight: layer.layerNormWeight, bias: layer.layerNormBias, eps: eps)
+        Kernels.linear(h0, rows: rows, in: h, weight: layer.intermediateWeight, bias: nil, out: m, into: m0)
+        Kernels.biasGELU(m0, rows: rows, cols: m, bias: layer.intermediateBias)
+        Kernels.linear(m0, rows: rows, in: m, weight: layer.outputWeight, bias: layer.outputBias, out: h, into: yr)
+        for i in 0..<(rows * h) { yr[i] += h0[i] }
+        Kernels.layerNorm(yr, yr, rows: rows, cols: h, weight: layer.finalLayerNormWeight, bias: layer.finalLayerNormBias, eps: eps)
       }
     }
-    let o = attention(u, frames: t, layer: layer, bias: bias)
-    var y = [Float](repeating: 0, count: t * h)
-    x.withUnsafeBufferPointer { xp in
-      o.withUnsafeBufferPointer { op in
-        y.withUnsafeMutableBufferPointer { yp in
-          let (x0, o0, y0) = (xp.baseAddress!, op.baseAddress!, yp.baseAddress!)
-          Kernels.parallelRanges(t) { lo, hi in
-            let rows = hi - lo
-            var hs = [Float](repeating: 0, count: rows * h)
-            var mid = [Float](repeating: 0, count: rows * m)
-            hs.withUnsafeMutableBufferPointer { hp in
-              mid.withUnsafeMutableBufferPointer { mp in
-                let (h0, m0) = (hp.baseAddress!, mp.baseAddress!)
-                // hs = x + out_proj(o)
-                Kernels.linear(o0 + lo * h, rows: rows, in: h, weight: layer.outWeight, bias: layer.outBias, out: h, into: h0)
-                for i in 0..<(rows * h) { h0[i] += x0[lo * h + i] }
-                if stable {
-                  // y = hs + FFN(LN2(hs))
-                  let yr = y0 + lo * h
-                  Kernels.layerNorm(h0, yr, rows: rows, cols: h, weight: layer.finalLayerNormWeight, bias: layer.finalLayerNormBias, eps: eps)
-                  Kernels.linear(yr, rows: rows, in: h, weight: layer.intermediateWeight, bias: nil, out: m, into: m0)
-                  Kernels.biasGELU(m0, rows: rows, cols: m, bias: layer.intermediateBias)
-                  Kernels.linear(m0, rows: rows, in: m, weight: layer.outputWeight, bias: layer.outputBias, out: h, into: yr)
-                  for i in 0..<(rows * h) { yr[i] += h0[i] }
-                } else {
-                  // hs = LN1(hs); y = LN2(hs + FFN(hs))
-                  Kernels.layerNorm(h0, h0, rows: rows, cols: h, weight: layer.layerNormWeight, bias: layer.layerNormBias, eps: eps)
-                  let yr = y0 + lo * h
-                  Kernels.linear(h0, rows: rows, in: h, weight: layer.intermediateWeight, bias: nil, out: m, into: m0)
-                  Kernels.biasGELU(m0, rows: rows, cols: m, bias: layer.intermediateBias)
-                  Kernels.linear(m0, rows: rows, in: m, weight: layer.outputWeight, bias: layer.outputBias, out: h, into: yr)
-                  for i in 0..<(rows * h) { yr[i] += h0[i] }
-                  Kernels.layerNorm(yr, yr, rows: rows, cols: h, weight: layer.finalLayerNormWeight, bias: layer.finalLayerNormBias, eps: eps)
-                }
-              }
-            }
-          }
-        }
-      }
-    }
-    return y
   }
 
-  /// Self-attention with the gated relative position bias on the attention input `x`; returns the
-  /// concatenated head outputs `[T, H]` before `out_proj`.
-  func attention(_ x: [Float], frames t: Int, layer: WavLMWeights.Layer, bias: [[Float]]) -> [Float] {
+  /// Self-attention with the gated relative position bias on the attention input `x`; writes the
+  /// concatenated head outputs `[T, H]` (before `out_proj`) to `workspace.o`.
+  func attention(_ x: UnsafePointer<Float>, frames t: Int, layer: WavLMWeights.Layer, bias: [[Float]], workspace ws: Workspace) {
     let c = config
     let h = c.hiddenSize, nh = c.heads, hd = c.headDim
-    var qkv = [Float](repeating: 0, count: t * 3 * h)
-    var gate = [Float](repeating: 0, count: t * nh)
-    var o = [Float](repeating: 0, count: t * h)
     let scale = 1 / Float(hd).squareRoot()
-    x.withUnsafeBufferPointer { xp in
-      qkv.withUnsafeMutableBufferPointer { qp in
-        gate.withUnsafeMutableBufferPointer { gp in
-          let (x0, q0, g0) = (xp.baseAddress!, qp.baseAddress!, gp.baseAddress!)
-          Kernels.parallelRanges(t) { lo, hi in
-            let rows = hi - lo
-            Kernels.linear(x0 + lo * h, rows: rows, in: h, weight: layer.qkvWeight, bias: layer.qkvBias, out: 3 * h, into: q0 + lo * 3 * h)
-            for r in lo..<hi { for j in 0..<h { q0[r * 3 * h + j] *= scale } }
-            // Gate: x split into heads, rows (t, head) of hd values, contiguous in x.
-            // gate[t, h] = σ(p0+…+p3) · (σ(p4+…+p7) · c_h − 1) + 2
-            var p = [Float](repeating: 0, count: rows * nh * 8)
-            p.withUnsafeMutableBufferPointer { pp in
-              Kernels.linear(x0 + lo * h, rows: rows * nh, in: hd, weight: layer.gateWeight, bias: layer.gateBias, out: 8, into: pp.baseAddress!)
+    let (q0, g0) = (ws.qkv, ws.gate)
+    Kernels.parallel(ws.parts) { part in
+      let lo = min(t, part * ws.partRows), hi = min(t, lo + ws.partRows)
+      guard lo < hi else { return }
+      let rows = hi - lo
+      Kernels.linear(x + lo * h, rows: rows, in: h, weight: layer.qkvWeight, bias: layer.qkvBias, out: 3 * h, into: q0 + lo * 3 * h)
+      for r in lo..<hi { for j in 0..<h { q0[r * 3 * h + j] *= scale } }
+      // Gate: x split into heads, rows (t, head) of hd values, contiguous in x.
+      // gate[t, h] = σ(p0+…+p3) · (σ(p4+…+p7) · c_h − 1) + 2
+      let p = ws.gates[part]
+      Kernels.linear(x + lo * h, rows: rows * nh, in: hd, weight: layer.gateWeight, bias: layer.gateBias, out: 8, into: p)
+      for rr in 0..<(rows * nh) {
+        let b = rr * 8
+        let sa = p[b] + p[b + 1] + p[b + 2] + p[b + 3]
+        let sb = p[b + 4] + p[b + 5] + p[b + 6] + p[b + 7]
+        let ga = 1 / (1 + Foundation.exp(-sa)), gb = 1 / (1 + Foundation.exp(-sb))
+        g0[lo * nh + rr] = ga * (gb * layer.gateConst[rr % nh] - 1) + 2
+      }
+    }
+    let block = ws.block
+    let q = UnsafePointer(ws.qkv), k = q + h, v = q + 2 * h, o0 = ws.o
+    let workers = ws.scores.count
+    Kernels.parallel(min(workers, nh)) { w in
+      let s = ws.scores[w]
+      for head in stride(from: w, to: nh, by: min(workers, nh)) {
+        bias[head].withUnsafeBufferPointer { tb in
+          var i0 = 0
+          while i0 < t {
+            let i1 = min(t, i0 + block)
+            let rows = i1 - i0
+            Float.gemm(transA: false, transB: true, m: rows, n: t, k: hd, alpha: 1, a: q + i0 * 3 * h + head * hd, lda: 3 * h,
+                       b: k + head * hd, ldb: 3 * h, beta: 0, c: s, ldc: t)
+            for f in 0..<rows {
+              let i = i0 + f
+              let row = s + f * t
+              let g = g0[i * nh + head]
+              let bias = tb.baseAddress! + (t - 1 - i)
+              for j in 0..<t { row[j] += g * bias[j] }
+              let mx = Kernels.maximum(row, count: t)
+              for j in 0..<t { row[j] = Kernels.exp(row[j] - mx) }
+              let inv = 1 / Kernels.sum(row, count: t)
+              for j in 0..<t { row[j] *= inv }
             }
-            for rr in 0..<(rows * nh) {
-              let b = rr * 8
-              let sa = p[b] + p[b + 1] + p[b + 2] + p[b + 3]
-              let sb = p[b + 4] + p[b + 5] + p[b + 6] + p[b + 7]
-              let ga = 1 / (1 + Foundation.exp(-sa)), gb = 1 / (1 + Foundation.exp(-sb))
-              g0[lo * nh + rr] = ga * (gb * layer.gateConst[rr % nh] - 1) + 2
-            }
+            Float.gemm(transA: false, transB: false, m: rows, n: hd, k: t, alpha: 1, a: s, lda: t, b: v + head * hd, ldb: 3 * h,
+                       beta: 0, c: o0 + i0 * h + head * hd, ldc: h)
+            i0 = i1
           }
         }
       }
     }
-    let block = min(t, Self.queryBlock)
-    qkv.withUnsafeBufferPointer { qp in
-      o.withUnsafeMutableBufferPointer { op in
-        let q = qp.baseAddress!, k = q + h, v = q + 2 * h, o0 = op.baseAddress!
-        Kernels.parallelRanges(nh) { hlo, hhi in
-          var scores = [Float](repeating: 0, count: block * t)
-          scores.withUnsafeMutableBufferPointer { sp in
-            let s = sp.baseAddress!
-            for head in hlo..<hhi {
-              bias[head].withUnsafeBufferPointer { tb in
-                var i0 = 0
-                while i0 < t {
-                  let i1 = min(t, i0 + block)
-                  let rows = i1 - i0
-                  Float.gemm(transA: false, transB: true, m: rows, n: t, k: hd, alpha: 1, a: q + i0 * 3 * h + head * hd, lda: 3 * h,
-                             b: k + head * hd, ldb: 3 * h, beta: 0, c: s, ldc: t)
-                  for f in 0..<rows {
-                    let i = i0 + f
-                    let row = s + f * t
-                    let g = gate[i * nh + head]
-                    let bias = tb.baseAddress! + (t - 1 - i)
-                    for j in 0..<t { row[j] += g * bias[j] }
-                    let mx = Kernels.maximum(row, count: t)
-                    for j in 0..<t { row[j] = Kernels.exp(row[j] - mx) }
-                    let inv = 1 / Kernels.sum(row, count: t)
-                    for j in 0..<t { row[j] *= inv }
-                  }
-                  Float.gemm(transA: false, transB: false, m: rows, n: hd, k: t, alpha: 1, a: s, lda: t, b: v + head * hd, ldb: 3 * h,
-                             beta: 0, c: o0 + i0 * h + head * hd, ldc: h)
-                  i0 = i1
-                }
-              }
-            }
-          }
-        }
-      }
-    }
-    return o
   }
 }
