@@ -7,7 +7,8 @@ with save_pretrained (model.safetensors); it is cached in --model-dir. Speech-li
 4 s and 10 s is cut from the bundled corpus (examples/mini-corpus, concatenated). Both engines
 run a forward pass with every hidden state, with the same thread count; best and median of
 --repeats runs are reported after one warm-up, with the ratio ProbeDB/PyTorch, ProbeDB's
-GFLOP/s against OpenBLAS sgemm measured in the same run, its peak RSS during the forward passes,
+GFLOP/s against OpenBLAS sgemm measured in the same run, its peak RSS during the forward passes
+(keeping every hidden state, and keeping only the pooled vectors as EXTRACT does),
 and the agreement of the pooled vectors (max |a-b|, min cosine over layers).
 
 Run in a throwaway venv with torch + transformers (+ numpy, soundfile not needed):
@@ -95,11 +96,15 @@ def main():
     if out.returncode != 0:
         raise SystemExit(out.stderr)
     ours = [json.loads(line) for line in out.stdout.splitlines()]
+    # The same passes keeping no hidden states (EXTRACT's mode): its peak memory.
+    pooled_only = subprocess.run([a.bench, "wavlm", a.model_dir, str(a.threads), "2", work] + [p for _, p, _ in files],
+                                 capture_output=True, text=True, env=dict(os.environ, PROBEDB_BENCH_POOLED="1"), check=True)
+    lean = [json.loads(line) for line in pooled_only.stdout.splitlines()]
 
     print(f"torch {torch.__version__}, transformers {transformers.__version__}, threads {a.threads}, repeats {a.repeats}")
     print(f"OpenBLAS sgemm: {sgemm['square2048']:.1f} GFLOP/s (2048^3), {sgemm['ffn_10s']:.1f} GFLOP/s (499x3072x768)")
-    print(f"{'audio':>6} {'torch best':>10} {'median':>8} {'probedb best':>12} {'median':>8} {'ratio':>6} {'GFLOP/s':>8} {'of sgemm':>8} {'peak MB':>8} {'max|d|':>9} {'min cos':>10}")
-    for (s, p, x), mine in zip(files, ours):
+    print(f"{'audio':>6} {'torch best':>10} {'median':>8} {'probedb best':>12} {'median':>8} {'ratio':>6} {'GFLOP/s':>8} {'of sgemm':>8} {'peak MB':>8} {'pooled-only MB':>14} {'max|d|':>9} {'min cos':>10}")
+    for (s, p, x), mine, thin in zip(files, ours, lean):
         with torch.no_grad():
             inp = torch.from_numpy(x)[None]
             model(inp, output_hidden_states=True)  # warm-up
@@ -114,9 +119,10 @@ def main():
         tb, tm = min(times), statistics.median(times)
         print(f"{s:>5g}s {tb:>10.3f} {tm:>8.3f} {mine['best_seconds']:>12.3f} {mine['median_seconds']:>8.3f} "
               f"{mine['best_seconds'] / tb:>6.2f} {mine['gflop_per_second']:>8.1f} {mine['gflop_per_second'] / sgemm['square2048']:>8.2f} "
-              f"{mine['peak_rss_mb']:>8.0f} {np.abs(got - pooled).max():>9.2e} {cos:>10.8f}")
+              f"{mine['peak_rss_mb']:>8.0f} {thin['peak_rss_mb']:>14.0f} {np.abs(got - pooled).max():>9.2e} {cos:>10.8f}")
     print(f"weights {ours[0]['weight_mb']:.0f} MB; load {ours[0]['load_seconds']:.2f} s, peak RSS while loading {ours[0]['load_peak_rss_mb']:.0f} MB, RSS after loading {ours[0]['rss_after_load_mb']:.0f} MB; "
-          "peak RSS columns are the whole probedb-bench process during the forward passes (weights included)")
+          "peak RSS columns are the whole probedb-bench process during the forward passes (weights included): "
+          "'peak MB' keeping every hidden state as the timed runs do, 'pooled-only MB' keeping only the pooled vectors as EXTRACT does")
 
 
 if __name__ == "__main__":

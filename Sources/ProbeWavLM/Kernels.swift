@@ -130,6 +130,20 @@ enum Kernels {
     }
   }
 
+  /// `count` floats in fresh anonymous pages (mmap), for the large per-pass buffers: they go back
+  /// to the OS at `freePages`, whatever malloc's thresholds and arenas would have kept.
+  static func allocatePages(_ count: Int) -> UnsafeMutablePointer<Float> {
+    let bytes = max(1, count) * MemoryLayout<Float>.stride
+    guard let p = mmap(nil, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0), p != MAP_FAILED else {
+      fatalError("WavLM: cannot map \(bytes) bytes for activations")
+    }
+    return p.bindMemory(to: Float.self, capacity: max(1, count))
+  }
+
+  static func freePages(_ p: UnsafeMutablePointer<Float>, _ count: Int) {
+    munmap(UnsafeMutableRawPointer(p), max(1, count) * MemoryLayout<Float>.stride)
+  }
+
   /// Workers for the forward pass: one per core. Each runs whole row ranges (or heads, or conv
   /// chunks) with single-threaded BLAS, so elementwise work is fused with its GEMM and no thread
   /// spins waiting for another between calls.
@@ -146,7 +160,12 @@ enum Kernels {
 
   /// `body(lo, hi)` over `parts` near-equal ranges covering 0..<m, concurrently.
   static func parallelRanges(_ m: Int, parts: Int = workers, _ body: (Int, Int) -> Void) {
+    parallelParts(m, parts: parts) { _, lo, hi in body(lo, hi) }
+  }
+
+  /// `body(part, lo, hi)` over at most `parts` near-equal ranges covering 0..<m, concurrently.
+  static func parallelParts(_ m: Int, parts: Int = workers, _ body: (Int, Int, Int) -> Void) {
     let p = max(1, min(parts, m))
-    parallel(p) { i in body(m * i / p, m * (i + 1) / p) }
+    parallel(p) { i in body(i, m * i / p, m * (i + 1) / p) }
   }
 }

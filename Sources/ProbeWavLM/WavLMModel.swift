@@ -187,27 +187,50 @@ public final class WavLMModel: Sendable {
 
   // MARK: Feature encoder
 
-  /// Conv stack → `[T, C_last]`, computed in chunks of output frames, chunks spread over the workers.
+  /// Conv stack → `[T, C_last]`, computed in chunks of output frames, chunks spread over the
+  /// workers; each worker reuses two buffers sized for one chunk's largest layer.
   func featureEncoder(_ x: [Float], frames t: Int, chunk: Int = frontEndChunk) -> [Float] {
     let c = config
     let hop = c.hop, rf = c.receptiveField
     let last = c.convDim.last!
+    let l0 = weights.conv[0]
+    let size = max(1, min(chunk, (t + Kernels.workers - 1) / Kernels.workers))
+    let step = 4096  // conv-0 frames per block of the GroupNorm statistics pass
+    // Per worker: ping-pong buffers for the largest layer output of a chunk, and conv 0's im2col.
+    var capacity = step * l0.cout
+    var rows = ((size - 1) * hop + rf - l0.kernel) / l0.stride + 1
+    capacity = max(capacity, rows * l0.cout)
+    for l in weights.conv.dropFirst() {
+      rows = (rows - l.kernel) / l.stride + 1
+      capacity = max(capacity, rows * l.cout)
+    }
+    let colsCapacity = max(step, ((size - 1) * hop + rf - l0.kernel) / l0.stride + 1) * l0.kernel
+    let workers = Kernels.workers
+    let buffers = (0..<workers).map { _ in
+      (a: Kernels.allocatePages(capacity), b: Kernels.allocatePages(capacity), cols: Kernels.allocatePages(colsCapacity))
+    }
+    defer {
+      for b in buffers {
+        Kernels.freePages(b.a, capacity); Kernels.freePages(b.b, capacity); Kernels.freePages(b.cols, colsCapacity)
+      }
+    }
+
     // GroupNorm (group mode): per-channel statistics of conv 0 over the whole utterance, summed
     // in Double per block and combined in block order (deterministic).
     var groupStats: (mean: [Float], inv: [Float])?
     if !c.layerNormFrontEnd {
-      let l0 = weights.conv[0]
       let n0 = (x.count - l0.kernel) / l0.stride + 1
-      let step = 4096
       let blocks = (n0 + step - 1) / step
       var partial = [[Double]](repeating: [], count: blocks)
       partial.withUnsafeMutableBufferPointer { pp in
         let p0 = pp.baseAddress!
-        Kernels.parallelRanges(blocks) { lo, hi in
+        Kernels.parallelParts(blocks, parts: workers) { part, lo, hi in
+          let buf = buffers[part]
           for b in lo..<hi {
             let f0 = b * step, f1 = min(n0, f0 + step)
-            let y = conv0(x, from: f0 * l0.stride, frames: f1 - f0)
+            conv0(x, from: f0 * l0.stride, frames: f1 - f0, cols: buf.cols, into: buf.a)
             var acc = [Double](repeating: 0, count: 2 * l0.cout)
+            let y = buf.a
             for r in 0..<(f1 - f0) { for ch in 0..<l0.cout { let v = Double(y[r * l0.cout + ch]); acc[ch] += v; acc[l0.cout + ch] += v * v } }
             (p0 + b).initialize(to: acc)
           }
@@ -220,70 +243,61 @@ public final class WavLMModel: Sendable {
       groupStats = (mean.map { Float($0) }, inv)
     }
     var out = [Float](repeating: 0, count: t * last)
-    let size = max(1, min(chunk, (t + Kernels.workers - 1) / Kernels.workers))
     let chunks = (t + size - 1) / size
     out.withUnsafeMutableBufferPointer { op in
       let o0 = op.baseAddress!
-      Kernels.parallelRanges(chunks) { lo, hi in
+      Kernels.parallelParts(chunks, parts: workers) { part, lo, hi in
         for k in lo..<hi {
           let t0 = k * size, t1 = min(t, t0 + size)
-          let y = convChunk(x, start: t0 * hop, length: (t1 - t0 - 1) * hop + rf, groupStats: groupStats)
-          precondition(y.count == (t1 - t0) * last, "front-end chunk produced \(y.count / last) frames, expected \(t1 - t0)")
-          y.withUnsafeBufferPointer { (o0 + t0 * last).update(from: $0.baseAddress!, count: y.count) }
+          let (y, frames) = convChunk(x, start: t0 * hop, length: (t1 - t0 - 1) * hop + rf, groupStats: groupStats, buffers: buffers[part])
+          precondition(frames == t1 - t0, "front-end chunk produced \(frames) frames, expected \(t1 - t0)")
+          (o0 + t0 * last).update(from: y, count: frames * last)
         }
       }
     }
     return out
   }
 
-  /// Conv 0 (1 input channel) on `frames` output frames starting at sample `from`: `[frames, C0]`.
-  func conv0(_ x: [Float], from: Int, frames n: Int) -> [Float] {
+  /// Conv 0 (1 input channel) on `frames` output frames starting at sample `from`, into `y`
+  /// `[frames, C0]`: im2col rows `x[from + f·s ..< from + f·s + k]`, then one GEMM with `[C0, k]`.
+  func conv0(_ x: [Float], from: Int, frames n: Int, cols: UnsafeMutablePointer<Float>, into y: UnsafeMutablePointer<Float>) {
     let l0 = weights.conv[0]
-    // im2col: row f = x[from + f·s ..< from + f·s + k], then one GEMM with the `[C0, k]` weight.
-    var cols = [Float](repeating: 0, count: n * l0.kernel)
-    for f in 0..<n { for k in 0..<l0.kernel { cols[f * l0.kernel + k] = x[from + f * l0.stride + k] } }
-    var y = [Float](repeating: 0, count: n * l0.cout)
-    cols.withUnsafeBufferPointer { a in
-      y.withUnsafeMutableBufferPointer { out in
-        Kernels.linear(a.baseAddress!, rows: n, in: l0.kernel, weight: l0.flat, bias: l0.bias, out: l0.cout, into: out.baseAddress!)
-      }
+    x.withUnsafeBufferPointer { xp in
+      for f in 0..<n { (cols + f * l0.kernel).update(from: xp.baseAddress! + from + f * l0.stride, count: l0.kernel) }
     }
-    return y
+    Kernels.linear(cols, rows: n, in: l0.kernel, weight: l0.flat, bias: l0.bias, out: l0.cout, into: y)
   }
 
-  /// The whole conv stack on `x[start ..< start + length]`, time-major (one worker).
-  func convChunk(_ x: [Float], start: Int, length: Int, groupStats: (mean: [Float], inv: [Float])?) -> [Float] {
+  /// The whole conv stack on `x[start ..< start + length]`, time-major (one worker, its buffers);
+  /// returns the buffer holding the output and its frame count.
+  func convChunk(_ x: [Float], start: Int, length: Int, groupStats: (mean: [Float], inv: [Float])?,
+                 buffers: (a: UnsafeMutablePointer<Float>, b: UnsafeMutablePointer<Float>, cols: UnsafeMutablePointer<Float>)) -> (UnsafeMutablePointer<Float>, Int) {
     var layers = weights.conv[...]
     let l0 = layers.removeFirst()
     var rows = (length - l0.kernel) / l0.stride + 1
-    var cur = conv0(x, from: start, frames: rows)
-    finishConv(&cur, rows: rows, conv: l0, groupStats: groupStats)
+    var cur = buffers.a, next = buffers.b
+    conv0(x, from: start, frames: rows, cols: buffers.cols, into: cur)
+    finishConv(cur, rows: rows, conv: l0, groupStats: groupStats)
     for l in layers {
       let outRows = (rows - l.kernel) / l.stride + 1
-      var y = [Float](repeating: 0, count: outRows * l.cout)
-      cur.withUnsafeBufferPointer { xin in
-        y.withUnsafeMutableBufferPointer { yout in
-          // out[t] = Σ_panels x[t·s + first ..< t·s + first + count] · panelᵀ (rows contiguous, lda = s·cin)
-          for (p, panel) in l.panels.enumerated() {
-            panel.weight.withUnsafeBufferPointer { wp in
-              Float.gemm(transA: false, transB: true, m: outRows, n: l.cout, k: panel.count * l.cin, alpha: 1, a: xin.baseAddress! + panel.first * l.cin,
-                         lda: l.stride * l.cin, b: wp.baseAddress!, ldb: panel.count * l.cin, beta: p == 0 ? 0 : 1, c: yout.baseAddress!, ldc: l.cout)
-            }
-          }
-          if let b = l.bias { Kernels.addBias(yout.baseAddress!, rows: outRows, cols: l.cout, ld: l.cout, bias: b) }
+      // out[t] = Σ_panels x[t·s + first ..< t·s + first + count] · panelᵀ (rows contiguous, lda = s·cin)
+      for (p, panel) in l.panels.enumerated() {
+        panel.weight.withUnsafeBufferPointer { wp in
+          Float.gemm(transA: false, transB: true, m: outRows, n: l.cout, k: panel.count * l.cin, alpha: 1, a: cur + panel.first * l.cin,
+                     lda: l.stride * l.cin, b: wp.baseAddress!, ldb: panel.count * l.cin, beta: p == 0 ? 0 : 1, c: next, ldc: l.cout)
         }
       }
-      finishConv(&y, rows: outRows, conv: l, groupStats: nil)
-      cur = y
+      if let b = l.bias { Kernels.addBias(next, rows: outRows, cols: l.cout, ld: l.cout, bias: b) }
+      finishConv(next, rows: outRows, conv: l, groupStats: nil)
+      swap(&cur, &next)
       rows = outRows
     }
-    return cur
+    return (cur, rows)
   }
 
   /// Norm (GroupNorm with given statistics, or LayerNorm over channels) then GELU.
-  func finishConv(_ y: inout [Float], rows: Int, conv l: WavLMWeights.Conv, groupStats: (mean: [Float], inv: [Float])?) {
-    y.withUnsafeMutableBufferPointer { p in
-      let base = p.baseAddress!
+  func finishConv(_ base: UnsafeMutablePointer<Float>, rows: Int, conv l: WavLMWeights.Conv, groupStats: (mean: [Float], inv: [Float])?) {
+    do {
       if let g = l.normWeight, let b = l.normBias {
         if let s = groupStats {
           // Fold the statistics and the affine part into one scale and shift per channel.
@@ -311,7 +325,7 @@ public final class WavLMModel: Sendable {
     let h = c.hiddenSize, k = c.posConvKernel, g = c.posConvGroups
     let cg = h / g, pad = k / 2
     var out = [Float](repeating: 0, count: t * h)
-    let block = 512
+    let block = 128
     e.withUnsafeBufferPointer { ep in
       out.withUnsafeMutableBufferPointer { op in
         let (e0, o0) = (ep.baseAddress!, op.baseAddress!)
@@ -359,17 +373,17 @@ public final class WavLMModel: Sendable {
     let u, qkv, gate, o: UnsafeMutablePointer<Float>
     /// Per part: `hs [partRows, H]`, `mid [partRows, I]`, `gates [partRows·heads, 8]`; per worker: `scores [block, T]`.
     let hs, mid, gates, scores: [UnsafeMutablePointer<Float>]
-    private var all: [UnsafeMutablePointer<Float>] = []
+    private var all: [(UnsafeMutablePointer<Float>, Int)] = []
 
     init(config c: WavLMConfig, frames t: Int) {
       let parts = max(1, min(Kernels.workers, t))
       let partRows = (t + parts - 1) / parts
       let block = min(t, WavLMModel.queryBlock)
       (self.parts, self.partRows, self.block) = (parts, partRows, block)
-      var all: [UnsafeMutablePointer<Float>] = []
+      var all: [(UnsafeMutablePointer<Float>, Int)] = []
       func make(_ n: Int) -> UnsafeMutablePointer<Float> {
-        let p = UnsafeMutablePointer<Float>.allocate(capacity: max(1, n))
-        all.append(p)
+        let p = Kernels.allocatePages(n)
+        all.append((p, n))
         return p
       }
       let h = c.hiddenSize
@@ -381,7 +395,7 @@ public final class WavLMModel: Sendable {
       self.all = all
     }
 
-    deinit { for p in all { p.deallocate() } }
+    deinit { for (p, n) in all { Kernels.freePages(p, n) } }
   }
 
   /// One encoder layer `x → y` (both `[T, H]`). Row-wise work (projections, FFN, norms,

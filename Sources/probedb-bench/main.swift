@@ -11,7 +11,8 @@ import ProbeWavLM
 //   probedb-bench wavlm MODEL_DIR THREADS REPEATS POOLED_OUT_DIR FILE.wav…
 //       WavLM forward with every hidden state per file: best/median seconds, GFLOP/s, the
 //       process's peak RSS during the forward passes (VmHWM reset after loading), weight bytes;
-//       the pooled vectors [L+1, H] of each file as raw float32 in POOLED_OUT_DIR/<i>.f32
+//       the pooled vectors [L+1, H] of each file as raw float32 in POOLED_OUT_DIR/<i>.f32;
+//       PROBEDB_BENCH_POOLED=1 keeps no hidden states (EXTRACT's mode)
 //   probedb-bench sgemm THREADS
 //       OpenBLAS sgemm GFLOP/s on a large square product and on the FFN shape of a 10 s utterance
 let args = CommandLine.arguments
@@ -65,7 +66,9 @@ do {
       let x = try AudioDecoder.decode(path: file).samples
       var times: [Double] = []
       var out: WavLMOutput!
-      for _ in 0..<max(1, repeats) { times.append(try seconds { out = try model.forward(x) }) }
+      // PROBEDB_BENCH_POOLED=1: pooled vectors only, as EXTRACT runs it (no hidden states kept).
+      let keep = ProcessInfo.processInfo.environment["PROBEDB_BENCH_POOLED"] != "1"
+      for _ in 0..<max(1, repeats) { times.append(try seconds { out = try model.forward(x, keepStates: keep) }) }
       times.sort()
       let pooled = out.pooled.flatMap { $0 }
       try pooled.withUnsafeBufferPointer { Data(buffer: $0) }.write(to: URL(fileURLWithPath: args[5] + "/\(i).f32"))
