@@ -91,7 +91,7 @@ def main():
     torch.set_num_threads(a.threads)
     model = WavLMModel.from_pretrained(a.model_dir).eval()
     sgemm = json.loads(subprocess.run([a.bench, "sgemm", str(a.threads)], capture_output=True, text=True, check=True).stdout)
-    out = subprocess.run([a.bench, "wavlm", a.model_dir, str(a.threads), str(a.repeats + 1), work] + [p for _, p, _ in files],
+    out = subprocess.run([a.bench, "wavlm", a.model_dir, str(a.threads), str(a.repeats), work] + [p for _, p, _ in files],
                          capture_output=True, text=True)
     if out.returncode != 0:
         raise SystemExit(out.stderr)

@@ -3,7 +3,7 @@
 
 The zip/pickle format of a state dict as PyTorch writes it is what ProbeDB's TorchCheckpoint
 reader parses; the values are identical to model.safetensors, so the same expected outputs apply.
-Also writes a few deliberately broken variants for the loader's error tests.
+(The loader's error tests make their broken variants themselves, by truncating and corrupting copies.)
 
 Run in a throwaway venv with torch + safetensors:
     python scripts/gen_wavlm_torch_fixtures.py [Tests/ProbeTestSupport/Fixtures/wavlm]

@@ -42,25 +42,28 @@ struct ExtractOperator {
     let kind = bound.set
     let fbank = FbankExtractor()
     var model: WavLMModel?
+    let folder = bound.model ?? ""
+    /// Checkpoint errors name the folder as the statement wrote it, and point at it.
+    func modelError(_ e: CheckpointError) -> ExecutionError {
+      let text = bound.modelText.map { e.description.replacingOccurrences(of: folder, with: $0) } ?? e.description
+      return ExecutionError(.input, text, range: bound.modelRange)
+    }
     let source: String
     let dims: Int, layers: Int
     switch kind {
     case "fbank": (source, dims, layers) = (Self.fbankSource, 2 * fbank.melBins, 1)
     case "egemaps": (source, dims, layers) = (Self.egemapsSource, EGeMAPS.names.count, 1)
     case "wavlm":
-      let folder = bound.model ?? ""
-      let m: WavLMModel
+      let cf: WavLMConfig
       let fingerprint: String
       do {
         fingerprint = try Self.modelFingerprint(folder: folder)
-        m = try WavLMModel.load(folder: folder)
+        cf = try WavLMConfig.load(folder: folder)
+        // A new set: the whole model is loaded (and checked) before anything is registered.
+        if try store.info(name: bound.set, corpus: bound.corpus) == nil { model = try WavLMModel.load(folder: folder) }
       } catch let e as CheckpointError {
-        // Name the folder as the statement wrote it, and point at it.
-        let text = bound.modelText.map { e.description.replacingOccurrences(of: folder, with: $0) } ?? e.description
-        throw ExecutionError(.input, text, range: bound.modelRange)
+        throw modelError(e)
       }
-      model = m
-      let cf = m.config
       source = "WavLM \(fingerprint) (\(cf.hiddenSize)-d, \(cf.layers) layers, \(cf.stableLayerNorm ? "stable layer norm" : "post-LN"), do_normalize \(cf.doNormalize)); hidden_states 0…\(cf.layers) as transformers 5.x, mean-pooled over time"
       (dims, layers) = (cf.hiddenSize, cf.layers + 1)
     default:
@@ -71,7 +74,7 @@ struct ExtractOperator {
     if let info = try store.info(name: bound.set, corpus: bound.corpus) {
       guard info.source == source, info.dims == dims, info.layers == layers else {
         throw ExecutionError(.input, "'\(bound.set)' of corpus '\(bound.corpus)' was stored otherwise (\(info.source ?? "imported")); it is not extracted over",
-                             notes: kind == "wavlm" ? ["this model: \(source)", "to replace it: DELETE FROM representations WHERE name = 'wavlm' AND corpus = '\(bound.corpus)'; then extract again"] : [])
+                             notes: kind == "wavlm" ? ["this model: \(source)", "to embed the corpus with another model, import it again under another name (IMPORT CORPUS \(bound.corpus)_2 FROM '…') and extract there"] : [])
       }
     } else {
       try c.transaction {
@@ -94,6 +97,10 @@ struct ExtractOperator {
     ).rows.map { ($0[0].intValue!, $0[1].stringValue!) }
     let total = Int(try c.scalar("SELECT count(*) FROM utterances WHERE corpus = ? AND present = 1", [.text(bound.corpus)])?.intValue ?? 0)
     let already = total - todo.count
+    // An existing set with the same model fingerprint: the weights are only read when there is work.
+    if kind == "wavlm", model == nil, !todo.isEmpty {
+      do { model = try WavLMModel.load(folder: folder) } catch let e as CheckpointError { throw modelError(e) }
+    }
     var skipped: [String] = []
     var extracted = 0
     var shortInputs = 0
@@ -191,7 +198,7 @@ struct ExtractOperator {
   }
 
   /// `sha256:` of config.json, preprocessor_config.json (when present) and the weight file(s), each
-  /// preceded by its name and length, so a changed file changes the fingerprint.
+  /// preceded by its name, so a changed file changes the fingerprint.
   static func modelFingerprint(folder: String) throws -> String {
     let weights = try WavLMModel.weightPaths(folder: folder)
     var sha = SHA256()

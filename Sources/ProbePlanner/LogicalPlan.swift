@@ -67,9 +67,8 @@ public enum Planner {
       let scan = LogicalPlan("ScanUtterances", ["corpus=\(e.corpus)"])
       let decode = LogicalPlan("DecodeAudio", ["rate=16000", "mono"], children: [scan])
       let op = e.set == "wavlm" ? "EmbedWavLM" : e.set == "fbank" ? "ExtractFbank" : "ExtractEGeMAPS"
-      let ready = e.set == "fbank" || e.set == "egemaps"
-      let ex = LogicalPlan(op, e.model.map { ["model='\($0)'"] } ?? [], children: [decode], available: ready)
-      return LogicalPlan("StoreSet", ["set=\(e.set)", "resumable"], children: [ex], available: ready)
+      let ex = LogicalPlan(op, e.model.map { ["model='\($0)'"] } ?? [], children: [decode])
+      return LogicalPlan("StoreSet", ["set=\(e.set)", "resumable"], children: [ex])
     case .show(let k): return LogicalPlan("Show", [k.rawValue])
     case .describeCorpus(let c): return LogicalPlan("DescribeCorpus", [c])
     case .describeTable(let t): return LogicalPlan("DescribeTable", [t])

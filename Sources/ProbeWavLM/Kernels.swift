@@ -147,7 +147,7 @@ enum Kernels {
   /// Workers for the forward pass: one per core. Each runs whole row ranges (or heads, or conv
   /// chunks) with single-threaded BLAS, so elementwise work is fused with its GEMM and no thread
   /// spins waiting for another between calls.
-  static var workers: Int { max(1, ProcessInfo.processInfo.activeProcessorCount) }
+  static var workers: Int { max(1, WavLMModel.threads ?? ProcessInfo.processInfo.activeProcessorCount) }
 
   /// `body(i)` for i in 0..<n, concurrently when n > 1.
   static func parallel(_ n: Int, _ body: (Int) -> Void) {
@@ -156,6 +156,18 @@ enum Kernels {
       return
     }
     withoutActuallyEscaping(body) { body in DispatchQueue.concurrentPerform(iterations: n, execute: body) }
+  }
+
+  /// `body(part)` for each part concurrently; a single part runs on the calling thread with
+  /// BLAS using every worker.
+  static func rowParts(_ parts: Int, _ body: (Int) -> Void) {
+    if parts == 1 && workers > 1 {
+      Linalg.setBLASThreads(workers)
+      body(0)
+      Linalg.setBLASThreads(1)
+    } else {
+      parallel(parts, body)
+    }
   }
 
   /// `body(lo, hi)` over `parts` near-equal ranges covering 0..<m, concurrently.

@@ -46,6 +46,10 @@ public final class WavLMModel: Sendable {
   /// Output frames per front-end chunk and query rows per attention block.
   static let frontEndChunk = 64
   static let queryBlock = 256
+  /// Below this many frames the encoder's row-wise work runs as one range on multi-threaded BLAS.
+  nonisolated(unsafe) static var rowSplitFrames = 300
+  /// Workers per forward pass (each with single-threaded BLAS); nil = one per core.
+  nonisolated(unsafe) public static var threads: Int? = nil
 
   public init(config: WavLMConfig, weights: WavLMWeights) {
     self.config = config
@@ -376,7 +380,9 @@ public final class WavLMModel: Sendable {
     private var all: [(UnsafeMutablePointer<Float>, Int)] = []
 
     init(config c: WavLMConfig, frames t: Int) {
-      let parts = max(1, min(Kernels.workers, t))
+      // Short utterances: one row range with multi-threaded BLAS (each worker would otherwise pack
+      // the same weight panels for a few rows); long ones: a row range per worker.
+      let parts = t < WavLMModel.rowSplitFrames ? 1 : max(1, min(Kernels.workers, t))
       let partRows = (t + parts - 1) / parts
       let block = min(t, WavLMModel.queryBlock)
       (self.parts, self.partRows, self.block) = (parts, partRows, block)
@@ -417,7 +423,7 @@ public final class WavLMModel: Sendable {
     }
     attention(u, frames: t, layer: layer, bias: bias, workspace: ws)
     let o0 = ws.o
-    Kernels.parallel(ws.parts) { part in
+    Kernels.rowParts(ws.parts) { part in
       let lo = min(t, part * ws.partRows), hi = min(t, lo + ws.partRows)
       guard lo < hi else { return }
       let rows = hi - lo
@@ -452,7 +458,7 @@ public final class WavLMModel: Sendable {
     let h = c.hiddenSize, nh = c.heads, hd = c.headDim
     let scale = 1 / Float(hd).squareRoot()
     let (q0, g0) = (ws.qkv, ws.gate)
-    Kernels.parallel(ws.parts) { part in
+    Kernels.rowParts(ws.parts) { part in
       let lo = min(t, part * ws.partRows), hi = min(t, lo + ws.partRows)
       guard lo < hi else { return }
       let rows = hi - lo

@@ -9,7 +9,8 @@ import ProbeWavLM
 //   probedb-bench egemaps FILE.wav [REPEATS]
 //       eGeMAPSv02 of one file, one thread: best total and per-stage seconds
 //   probedb-bench wavlm MODEL_DIR THREADS REPEATS POOLED_OUT_DIR FILE.wav…
-//       WavLM forward with every hidden state per file: best/median seconds, GFLOP/s, the
+//       WavLM forward with every hidden state per file (THREADS workers, one warm-up pass, then
+//       REPEATS timed passes): best/median seconds, GFLOP/s, the
 //       process's peak RSS during the forward passes (VmHWM reset after loading), weight bytes;
 //       the pooled vectors [L+1, H] of each file as raw float32 in POOLED_OUT_DIR/<i>.f32;
 //       PROBEDB_BENCH_POOLED=1 keeps no hidden states (EXTRACT's mode)
@@ -56,6 +57,7 @@ do {
   case "wavlm" where args.count >= 7:
     guard let threads = Int(args[3]), let repeats = Int(args[4]) else { usage() }
     Linalg.setBLASThreads(threads)
+    WavLMModel.threads = threads
     var model: WavLMModel!
     let load = try seconds { model = try WavLMModel.load(folder: args[2]) }
     let weightBytes = try WavLMModel.weightPaths(folder: args[2]).reduce(0) { $0 + ((try? FileManager.default.attributesOfItem(atPath: $1)[.size] as? Int) ?? 0) }
@@ -68,6 +70,7 @@ do {
       var out: WavLMOutput!
       // PROBEDB_BENCH_POOLED=1: pooled vectors only, as EXTRACT runs it (no hidden states kept).
       let keep = ProcessInfo.processInfo.environment["PROBEDB_BENCH_POOLED"] != "1"
+      out = try model.forward(x, keepStates: keep)  // warm-up, not timed
       for _ in 0..<max(1, repeats) { times.append(try seconds { out = try model.forward(x, keepStates: keep) }) }
       times.sort()
       let pooled = out.pooled.flatMap { $0 }
