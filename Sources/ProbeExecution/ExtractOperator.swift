@@ -7,7 +7,7 @@ import ProbePlanner
 import ProbeStorage
 import ProbeWavLM
 
-/// `EXTRACT egemaps | fbank FROM corpus`: decode every utterance (16 kHz mono) and store
+/// `EXTRACT egemaps | fbank | wavlm FROM corpus`: decode every utterance (16 kHz mono) and store
 ///
 /// - `egemaps`: the 88 eGeMAPSv02 functionals (ProbeEGeMAPS, openSMILE parity) in the table
 ///   `egemaps`, one column per feature under openSMILE's names; input shorter than one 60-ms frame
@@ -16,11 +16,12 @@ import ProbeWavLM
 /// - `wavlm`: every hidden state of a WavLM checkpoint (ProbeWavLM, transformers parity),
 ///   mean-pooled over time, one float32 vector per utterance and layer in `embeddings`; the set's
 ///   `source` names the model's fingerprint (sha256 of config.json, preprocessor_config.json and the
-///   weight file), so a rerun with the same model resumes or does nothing, and another model is refused.
+///   weight file or shards), so a rerun with the same model resumes or does nothing, and another model is refused.
 ///
 /// Resumable and idempotent: results are committed in batches, utterances already done are
 /// skipped, so a rerun after an interruption (even `kill -9`) completes the set without
-/// duplicates, and a rerun of a complete set does nothing. Files run in parallel on every core;
+/// duplicates, and a rerun of a complete set does nothing. Files run in parallel on every core
+/// (WavLM's one at a time, each pass spread over the cores);
 /// unreadable files (and NaN/Inf samples) are listed, noted and skipped.
 struct ExtractOperator {
   let bound: BoundExtract
@@ -89,11 +90,11 @@ struct ExtractOperator {
       throw ExecutionError(.input, "unknown corpus '\(bound.corpus)'")
     }
     let doneClause = isEmbedding
-      ? "EXISTS (SELECT 1 FROM embeddings e WHERE e.representation = '\(kind)' AND e.corpus = ?1 AND e.utterance_id = u.utterance_id)"
+      ? "EXISTS (SELECT 1 FROM embeddings e WHERE e.representation = ?2 AND e.corpus = ?1 AND e.utterance_id = u.utterance_id)"
       : "EXISTS (SELECT 1 FROM egemaps f WHERE f.utterance_id = u.utterance_id)"
     let todo = try c.query(
       "SELECT u.utterance_id, u.path FROM utterances u WHERE u.corpus = ?1 AND u.present = 1 AND NOT \(doneClause) ORDER BY u.utterance_id",
-      [.text(bound.corpus)]
+      isEmbedding ? [.text(bound.corpus), .text(kind)] : [.text(bound.corpus)]
     ).rows.map { ($0[0].intValue!, $0[1].stringValue!) }
     let total = Int(try c.scalar("SELECT count(*) FROM utterances WHERE corpus = ? AND present = 1", [.text(bound.corpus)])?.intValue ?? 0)
     let already = total - todo.count
@@ -111,7 +112,8 @@ struct ExtractOperator {
         throw ExecutionError(.cancelled, "EXTRACT \(bound.set) cancelled after \(extracted) utterances; completed batches are kept — run it again to resume")
       }
       let chunk = Array(todo[start..<min(start + Self.batch, todo.count)])
-      let results = parallelMap(chunk.count) { i -> Outcome in
+      // WavLM spreads one utterance over every core itself: its files run one at a time.
+      let results = parallelMap(chunk.count, parallel: model == nil) { i -> Outcome in
         let full = chunk[i].1.hasPrefix("/") ? chunk[i].1 : URL(fileURLWithPath: root).appendingPathComponent(chunk[i].1).path
         do {
           let audio = try AudioDecoder.decode(path: full)
@@ -137,18 +139,18 @@ struct ExtractOperator {
         }
       }
       try c.transaction {
-        let embed = try c.prepare("INSERT INTO embeddings(representation, corpus, utterance_id, layer, vector) VALUES ('\(kind)', ?, ?, ?, ?)")
+        let embed = try c.prepare("INSERT INTO embeddings(representation, corpus, utterance_id, layer, vector) VALUES (?, ?, ?, ?, ?)")
         let note = try c.prepare("INSERT OR REPLACE INTO extraction_notes(representation, corpus, utterance_id, note) VALUES (?,?,?,?)")
         var featureRows: [(utteranceID: Int64, values: [Double?])] = []
         for (i, r) in results.enumerated() {
           switch r {
           case .vector(let v):
-            try embed.bind([.text(bound.corpus), .integer(chunk[i].0), .integer(0), .blob(RepresentationStore.encode(v, dtype: "float32"))])
+            try embed.bind([.text(kind), .text(bound.corpus), .integer(chunk[i].0), .integer(0), .blob(RepresentationStore.encode(v, dtype: "float32"))])
             while try embed.step() {}
             extracted += 1
           case .layers(let ls):
             for (l, v) in ls.enumerated() {
-              try embed.bind([.text(bound.corpus), .integer(chunk[i].0), .integer(Int64(l)), .blob(RepresentationStore.encode(v.map { Double($0) }, dtype: "float32"))])
+              try embed.bind([.text(kind), .text(bound.corpus), .integer(chunk[i].0), .integer(Int64(l)), .blob(RepresentationStore.encode(v.map { Double($0) }, dtype: "float32"))])
               while try embed.step() {}
             }
             extracted += 1

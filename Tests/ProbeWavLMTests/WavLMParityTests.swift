@@ -76,6 +76,22 @@ final class WavLMParityTests: XCTestCase {
   func testBasePyTorchZip() throws { try checkFixture("base", weights: "pytorch_model.bin") }
   func testLargePyTorchZip() throws { try checkFixture("large", weights: "pytorch_model.bin") }
 
+  /// A 7-second input (349 frames) against transformers: several front-end chunks, encoder rows
+  /// split over workers, attention in several query blocks, the log branch of the buckets.
+  func testLongInputMatchesTransformers() throws {
+    let short = try Self.f32(Self.dir("input/speech_like_16k.f32"))
+    let x = (0..<112_000).map { short[$0 % short.count] }
+    for name in ["base", "large"] {
+      let model = try WavLMModel.load(folder: Self.dir(name))
+      let out = try model.forward(x)
+      XCTAssertEqual(out.frames, 349)
+      XCTAssertGreaterThanOrEqual(out.frames, WavLMModel.rowSplitFrames)
+      XCTAssertGreaterThan(out.frames, WavLMModel.queryBlock)
+      assertClose(out.hiddenStates.last!, try Self.f32(Self.dir("long/\(name)_last_hidden_state.f32")), "\(name) long: last hidden state")
+      assertClose(out.pooled.flatMap { $0 }, try Self.f32(Self.dir("long/\(name)_pooled_hidden_states.f32")), "\(name) long: pooled")
+    }
+  }
+
   /// A chunked front end must equal one pass over the whole input: an utterance long enough for
   /// several chunks, compared with the same model's output with chunking forced off.
   func testLongInputMatchesAcrossChunks() throws {
