@@ -133,15 +133,20 @@ public struct PitchAnalyzer {
       z[i] = v > 0 ? v * weights[i] : 0
     }
     // D: sub-harmonic summation.
-    var ss = [Double](repeating: 0, count: M)
-    for j in 0..<M {
-      var sum = z[j]
-      var factor = 1.0
-      for s in shifts {
-        factor *= 0.85
-        if j + s < M { sum += factor * z[j + s] }
+    // Shift by shift over all j (vectorises); per j the terms are added in the same order as a
+    // per-j loop over the shifts, so the sums are bit-identical to it.
+    var ss = z
+    var factor = 1.0
+    ss.withUnsafeMutableBufferPointer { sp in
+      z.withUnsafeBufferPointer { zp in
+        for s in shifts {
+          factor *= 0.85
+          guard s < M else { continue }
+          let f = factor
+          for j in 0..<(M - s) { sp[j] += f * zp[j + s] }
+        }
       }
-      ss[j] = max(sum / 15, 0)
+      for j in 0..<M { sp[j] = max(sp[j] / 15, 0) }
     }
     // E: up to 6 candidates, score-sorted on insertion.
     var list: [(j: Int, score: Double)] = []
