@@ -85,7 +85,9 @@ struct Formants {
     var comp = [Double](repeating: 0, count: order * order)
     for j in 0..<order { comp[j] = Double(a[j + 1]) }  // first row: −c_i = a_i
     for i in 1..<order { comp[i * order + i - 1] = 1 }
-    guard let roots = try? Linalg.eigenvalues(comp, n: order) else { return (fs, bs) }
+    // The companion matrix is already upper Hessenberg: a small QR iteration on it directly
+    // (LAPACK's dgeev on 11×11 matrices spent most of its time in overhead), LAPACK if it fails.
+    guard let roots = Linalg.hessenbergEigenvaluesQR(comp, n: order) ?? (try? Linalg.eigenvalues(comp, n: order)) else { return (fs, bs) }
     var kept: [(Double, Double)] = []
     for var z in roots {
       let mag2 = z.re * z.re + z.im * z.im
