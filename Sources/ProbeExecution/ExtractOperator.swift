@@ -141,22 +141,31 @@ struct ExtractOperator {
       try c.transaction {
         let embed = try c.prepare("INSERT INTO embeddings(representation, corpus, utterance_id, layer, vector) VALUES (?, ?, ?, ?, ?)")
         let note = try c.prepare("INSERT OR REPLACE INTO extraction_notes(representation, corpus, utterance_id, note) VALUES (?,?,?,?)")
+        // A success clears an earlier note (e.g. 'skipped: …' from a run when the file was unreadable).
+        let clear = try c.prepare("DELETE FROM extraction_notes WHERE representation = ? AND corpus = ? AND utterance_id = ?")
+        func cleared(_ id: Int64) throws {
+          try clear.bind([.text(bound.set), .text(bound.corpus), .integer(id)])
+          while try clear.step() {}
+        }
         var featureRows: [(utteranceID: Int64, values: [Double?])] = []
         for (i, r) in results.enumerated() {
           switch r {
           case .vector(let v):
             try embed.bind([.text(kind), .text(bound.corpus), .integer(chunk[i].0), .integer(0), .blob(RepresentationStore.encode(v, dtype: "float32"))])
             while try embed.step() {}
+            try cleared(chunk[i].0)
             extracted += 1
           case .layers(let ls):
             for (l, v) in ls.enumerated() {
               try embed.bind([.text(kind), .text(bound.corpus), .integer(chunk[i].0), .integer(Int64(l)), .blob(RepresentationStore.encode(v.map { Double($0) }, dtype: "float32"))])
               while try embed.step() {}
             }
+            try cleared(chunk[i].0)
             extracted += 1
           case .features(let v, let n):
             featureRows.append((chunk[i].0, v))
             extracted += 1
+            if n == nil { try cleared(chunk[i].0) }
             if let n {
               shortInputs += 1
               try note.bind([.text(bound.set), .text(bound.corpus), .integer(chunk[i].0), .text(n)])

@@ -221,13 +221,22 @@ struct TransferOperator {
       throw ExecutionError(.input, "unknown corpus '\(bound.corpus)'")
     }
     let files = try c.query("SELECT path FROM utterances WHERE corpus = ? AND present = 1 ORDER BY utterance_id", [.text(bound.corpus)]).rows.map { $0[0].stringValue! }
-    guard FileManager.default.createFile(atPath: bound.path, contents: nil), let out = FileHandle(forWritingAtPath: bound.path) else {
-      throw ExecutionError(.io, "cannot write '\(bound.path)'")
+    // Written to a temporary file beside the target and renamed at the end: an error or Ctrl-C
+    // leaves any earlier file at that path untouched and no partial CSV.
+    let partial = bound.path + ".partial-\(ProcessInfo.processInfo.processIdentifier)"
+    guard FileManager.default.createFile(atPath: partial, contents: nil), let out = FileHandle(forWritingAtPath: partial) else {
+      let dir = (bound.path as NSString).deletingLastPathComponent
+      throw ExecutionError(.io, "cannot write '\(bound.path)': " + (FileManager.default.isWritableFile(atPath: dir.isEmpty ? "." : dir) ? "cannot create the file" : "folder '\(dir.isEmpty ? "." : dir)' is missing or not writable"))
     }
-    defer { try? out.close() }
+    var finished = false
+    defer {
+      try? out.close()
+      if !finished { try? FileManager.default.removeItem(atPath: partial) }
+    }
     out.write(Data(("path,frame,time," + EGeMAPSExtractor.lldNames.joined(separator: ",") + "\n").utf8))
     var rows = 0
     var skipped: [String] = []
+    var short: [String] = []
     for (i, p) in files.enumerated() {
       try context.checkCancelled()
       context.progress?.update(task: "export egemaps LLD", done: i, total: files.count)
@@ -239,16 +248,30 @@ struct TransferOperator {
       }
       let x = audio.samples.map { Float(min(max((Double($0) * 32768).rounded(.towardZero), -32768), 32767) / 32767) }
       var text = ""
-      for (t, values) in EGeMAPSExtractor.lowLevelDescriptors(x, sampleRate: audio.sampleRate).enumerated() {
-        text += Self.csvField(p) + ",\(t),\(Value.format(Double(t) * 0.01))," + values.map { "\($0)" }.joined(separator: ",") + "\n"
+      let frames = EGeMAPSExtractor.lowLevelDescriptors(x, sampleRate: audio.sampleRate)
+      if frames.isEmpty { short.append(p) }
+      for (t, values) in frames.enumerated() {
+        // t/100 (not t·0.01): the nearest double to the frame time, printed as 0.35, not 0.35000000000000003.
+        text += Self.csvField(p) + ",\(t),\(Value.format(Double(t) / 100))," + values.map { "\($0)" }.joined(separator: ",") + "\n"
         rows += 1
       }
       out.write(Data(text.utf8))
     }
+    try? out.close()
+    if FileManager.default.fileExists(atPath: bound.path) { try? FileManager.default.removeItem(atPath: bound.path) }
+    do { try FileManager.default.moveItem(atPath: partial, toPath: bound.path) } catch {
+      throw ExecutionError(.io, "cannot write '\(bound.path)': \(error.localizedDescription)")
+    }
+    finished = true
     context.progress?.finish(task: "export egemaps LLD")
+    var notices = skipped.prefix(20).map { "skipped \($0)" }
+    if skipped.count > 20 { notices.append("… and \(skipped.count - 20) more skipped") }
+    if !short.isEmpty {
+      notices.append("\(short.count) file\(short.count == 1 ? " is" : "s are") shorter than one 60 ms frame and \(short.count == 1 ? "has" : "have") no LLD rows (e.g. '\(short[0])')")
+    }
     return ResultTable(columns: [Column("file", .text), Column("rows", .integer), Column("columns", .integer)],
                        rows: [[.text(bound.path), .integer(Int64(rows)), .integer(Int64(3 + EGeMAPSExtractor.lldNames.count))]],
-                       notices: skipped.map { "skipped \($0)" })
+                       notices: notices)
   }
 
   static func csvField(_ s: String) -> String {

@@ -167,6 +167,29 @@ final class ExtractEGeMAPSTests: XCTestCase {
       XCTAssertEqual(v[0], f)
       XCTAssertEqual(Double(v[3])!, want[t][0].double, accuracy: 1e-3 * max(abs(want[t][0].double), 1e-2))
       XCTAssertEqual(Double(v[13])!, want[t][10].double, accuracy: 1e-3 * max(abs(want[t][10].double), 1e-2))
+      XCTAssertEqual(v[2], Value.format(Double(t) / 100), "frame times print as t/100")
     }
+    XCTAssertEqual(lines[36].split(separator: ",")[2], "0.35")
+    // No partial files are left beside the target; a missing folder is named.
+    XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir).filter { $0.contains(".partial-") }, [])
+    XCTAssertThrowsError(try db.query("EXPORT egemaps LLD FROM m TO '\(dir)/no/such/lld.csv'")) { e in
+      XCTAssertTrue("\(e)".contains("is missing or not writable"), "\(e)")
+    }
+  }
+
+  /// A note about a skipped file is cleared once a later run extracts that file.
+  func testNoteOfSkippedFileClearedWhenExtractedLater() throws {
+    let dir = TestSupport.temporaryDirectory("renote")
+    try TestSupport.writeTone(dir, "spk01/a.wav", seconds: 0.5)
+    try TestSupport.writeTone(dir, "spk01/b.wav", seconds: 0.5)
+    let db = try Database()
+    try db.execute("IMPORT CORPUS n FROM '\(dir)' FORMAT files")
+    // b.wav becomes unreadable after the import.
+    try Data("not audio".utf8).write(to: URL(fileURLWithPath: dir + "/spk01/b.wav"))
+    XCTAssertEqual(try db.query("EXTRACT fbank FROM n").values("skipped"), [.integer(1)])
+    XCTAssertEqual(try db.query("SELECT count(*) FROM extraction_notes WHERE note LIKE 'skipped:%'").rows, [[.integer(1)]])
+    try TestSupport.writeTone(dir, "spk01/b.wav", seconds: 0.5)
+    XCTAssertEqual(try db.query("EXTRACT fbank FROM n").values("extracted"), [.integer(1)])
+    XCTAssertEqual(try db.query("SELECT count(*) FROM extraction_notes").rows, [[.integer(0)]])
   }
 }
