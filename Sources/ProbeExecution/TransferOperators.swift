@@ -216,6 +216,7 @@ struct TransferOperator {
   /// computed from the audio again (contours are not stored: they are ~100× the functionals).
   func exportLLD(_ context: ExecutionContext) throws -> ResultTable {
     guard bound.set.lowercased() == "egemaps" else { throw ExecutionError(.input, "LLD contours exist for egemaps only, not '\(bound.set)'") }
+    guard bound.layer == .last else { throw ExecutionError(.input, "EXPORT egemaps LLD takes no LAYER (the contours have one row per frame, not layers)") }
     let c = context.connection
     guard let root = try c.scalar("SELECT root FROM corpora WHERE name = ?", [.text(bound.corpus)])?.stringValue else {
       throw ExecutionError(.input, "unknown corpus '\(bound.corpus)'")
