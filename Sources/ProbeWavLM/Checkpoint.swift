@@ -58,8 +58,9 @@ public enum SafeTensors {
       case "F16", "BF16": width = 2
       default: throw CheckpointError("'\(name)': tensor '\(key)' has dtype \(dtype); only F32, F64, F16 and BF16 are read")
       }
-      guard count != Int.max, count * width == end - begin else {
-        throw CheckpointError("'\(name)': tensor '\(key)' of shape \(shape) and dtype \(dtype) needs \(count == Int.max ? "too many" : String(count * width)) bytes, its offsets give \(end - begin)")
+      let (needed, overflow) = count.multipliedReportingOverflow(by: width)
+      guard count != Int.max, !overflow, needed == end - begin else {
+        throw CheckpointError("'\(name)': tensor '\(key)' of shape \(shape) and dtype \(dtype) needs \(count == Int.max || overflow ? "too many" : String(needed)) bytes, its offsets give \(end - begin)")
       }
       let bytes = data.subdata(in: (headerEnd + begin)..<(headerEnd + end))
       out[key] = Tensor(shape: shape, values: decode(bytes, dtype: dtype, count: count))

@@ -87,7 +87,7 @@ public struct WavLMConfig: Equatable, Sendable {
     }
     func int(_ key: String, _ fallback: Int? = nil) throws -> Int {
       if let v = j[key] as? Int { return v }
-      if let v = j[key] as? Double, v == v.rounded() { return Int(v) }
+      if let v = j[key] as? Double, let i = Int(exactly: v) { return i }
       if let fallback { return fallback }
       throw CheckpointError("'\(name)': missing or non-integer '\(key)'")
     }
@@ -121,9 +121,23 @@ public struct WavLMConfig: Equatable, Sendable {
     guard c.posConvGroups > 0, c.hiddenSize % c.posConvGroups == 0, c.posConvKernel > 0 else {
       throw CheckpointError("'\(name)': hidden_size \(c.hiddenSize) is not a multiple of num_conv_pos_embedding_groups \(c.posConvGroups)")
     }
-    guard c.layers >= 1, c.intermediateSize > 0, c.numBuckets >= 4, c.maxBucketDistance > c.numBuckets / 4,
-      (c.convKernel + c.convStride + c.convDim).allSatisfy({ $0 > 0 })
-    else { throw CheckpointError("'\(name)': implausible sizes (layers \(c.layers), intermediate \(c.intermediateSize), buckets \(c.numBuckets)/\(c.maxBucketDistance))") }
+    // Sizes come from a file: bound them before any arithmetic or allocation uses them.
+    let sizes = [c.hiddenSize, c.intermediateSize] + c.convDim
+    guard c.layers >= 1, c.layers <= 1024, c.intermediateSize > 0, sizes.allSatisfy({ $0 > 0 && $0 <= 1 << 16 }),
+      c.convDim.count <= 32, (c.convKernel + c.convStride).allSatisfy({ $0 > 0 && $0 <= 4096 }),
+      c.posConvKernel <= 4096, c.numBuckets >= 4, c.numBuckets <= 1 << 20, c.maxBucketDistance > c.numBuckets / 4,
+      c.maxBucketDistance <= 1 << 30, c.layerNormEps > 0, c.layerNormEps.isFinite
+    else { throw CheckpointError("'\(name)': implausible sizes (layers \(c.layers), hidden \(c.hiddenSize), intermediate \(c.intermediateSize), conv \(c.convDim)/\(c.convKernel)/\(c.convStride), buckets \(c.numBuckets)/\(c.maxBucketDistance), layer_norm_eps \(c.layerNormEps))") }
+    // Total stride and receptive field, overflow-checked: at most 2^20 samples.
+    var hop = 1, field = 1
+    for (k, s) in zip(c.convKernel, c.convStride).reversed() {
+      let (h2, o1) = hop.multipliedReportingOverflow(by: s)
+      let (f2, o2) = (field - 1).multipliedReportingOverflow(by: s)
+      guard !o1, !o2, h2 <= 1 << 20, f2 + k <= 1 << 20 else {
+        throw CheckpointError("'\(name)': conv_kernel \(c.convKernel) and conv_stride \(c.convStride) give a stride or receptive field over 2^20 samples")
+      }
+      (hop, field) = (h2, f2 + k)
+    }
     guard c.samplingRate == 16000 else {
       throw CheckpointError("'\(name)': the preprocessor expects \(c.samplingRate) Hz; ProbeDB feeds WavLM 16 kHz audio")
     }

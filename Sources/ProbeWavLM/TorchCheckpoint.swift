@@ -76,7 +76,7 @@ struct ZipArchive {
       let loc = eocd - 20
       guard loc >= 0, u32(loc) == 0x0706_4b50 else { throw CheckpointError("'\(name)': malformed zip64 directory") }
       let rec = Int(truncatingIfNeeded: u64(loc + 8))
-      guard rec >= 0, rec + 56 <= bytes.count, u32(rec) == 0x0606_4b50 else { throw CheckpointError("'\(name)': malformed zip64 directory record") }
+      guard rec >= 0, rec <= bytes.count - 56, u32(rec) == 0x0606_4b50 else { throw CheckpointError("'\(name)': malformed zip64 directory record") }
       count = Int(truncatingIfNeeded: u64(rec + 32))
       dirOffset = Int(truncatingIfNeeded: u64(rec + 48))
       guard count >= 0, count < bytes.count, dirOffset >= 0, dirOffset < bytes.count else { throw CheckpointError("'\(name)': malformed zip64 directory record") }
@@ -116,7 +116,7 @@ struct ZipArchive {
   func contents(_ e: Entry) throws -> [UInt8] {
     guard e.method == 0 else { throw CheckpointError("'\(name)': entry '\(e.name)' is compressed (method \(e.method)); torch.save stores entries uncompressed") }
     guard e.offset >= 0, e.size >= 0, e.offset <= bytes.count, e.size <= bytes.count - e.offset else {
-      throw CheckpointError("'\(name)' is truncated: entry '\(e.name)' needs bytes \(e.offset)..<\(e.offset + e.size) of \(bytes.count)")
+      throw CheckpointError("'\(name)' is truncated: entry '\(e.name)' needs \(e.size) bytes from byte \(e.offset), the file has \(bytes.count)")
     }
     return Array(bytes[e.offset..<(e.offset + e.size)])
   }
@@ -190,7 +190,14 @@ struct Unpickler {
   let name: String
   var pos = 0
   var stack: [PickleValue] = []
-  var memo: [Int: PickleValue] = [:]
+  /// Nesting depth of each stack entry (containers of containers), kept beside `stack`: a value
+  /// nested deeper than `maxDepth` is refused, since freeing a deep chain recurses per level.
+  var depths: [Int] = []
+  var memo: [Int: (PickleValue, Int)] = [:]
+  /// Elements copied by container mutations; a memoised container is copied on every later
+  /// SETITEM/APPEND, so a small pickle could otherwise demand quadratic work and memory.
+  var work = 0
+  static let maxDepth = 64
 
   init(bytes: [UInt8], name: String) {
     self.bytes = bytes
@@ -224,15 +231,27 @@ struct Unpickler {
     defer { pos = nl + 1 }
     return String(decoding: bytes[pos..<nl], as: UTF8.self)
   }
-  mutating func pop() throws -> PickleValue {
-    guard let v = stack.popLast() else { throw fail("stack underflow") }
-    return v
+  mutating func push(_ v: PickleValue, depth: Int = 0) throws {
+    guard depth <= Self.maxDepth else { throw fail("values nested more than \(Self.maxDepth) deep") }
+    stack.append(v)
+    depths.append(depth)
   }
-  mutating func popMark() throws -> [PickleValue] {
+  mutating func popWithDepth() throws -> (PickleValue, Int) {
+    guard let v = stack.popLast(), let d = depths.popLast() else { throw fail("stack underflow") }
+    return (v, d)
+  }
+  mutating func pop() throws -> PickleValue { try popWithDepth().0 }
+  mutating func charge(_ n: Int) throws {
+    work += n
+    guard work <= 50_000_000 else { throw fail("too much work for a state dict (containers copied over and over)") }
+  }
+  mutating func popMark() throws -> (items: [PickleValue], depth: Int) {
     guard let m = stack.lastIndex(where: { if case .mark = $0 { return true } else { return false } }) else { throw fail("missing MARK") }
     let items = Array(stack[(m + 1)...])
+    let depth = depths[(m + 1)...].max() ?? 0
     stack.removeSubrange(m...)
-    return items
+    depths.removeSubrange(m...)
+    return (items, depth)
   }
 
   mutating func run() throws -> PickleValue {
@@ -244,78 +263,90 @@ struct Unpickler {
       case 0x95: _ = try take(8)  // FRAME
       case 0x2e:  // STOP
         return try pop()
-      case 0x28: stack.append(.mark)  // MARK
-      case 0x7d: stack.append(.dict([]))  // EMPTY_DICT
-      case 0x5d: stack.append(.list([]))  // EMPTY_LIST
-      case 0x29: stack.append(.tuple([]))  // EMPTY_TUPLE
-      case 0x4e: stack.append(.none)
-      case 0x88: stack.append(.bool(true))
-      case 0x89: stack.append(.bool(false))
-      case 0x4b: stack.append(.int(try uint(1)))  // BININT1
-      case 0x4d: stack.append(.int(try uint(2)))  // BININT2
-      case 0x4a: stack.append(.int(Int(Int32(truncatingIfNeeded: try uint(4)))))  // BININT
+      case 0x28: try push(.mark)  // MARK
+      case 0x7d: try push(.dict([]), depth: 1)  // EMPTY_DICT
+      case 0x5d: try push(.list([]), depth: 1)  // EMPTY_LIST
+      case 0x29: try push(.tuple([]), depth: 1)  // EMPTY_TUPLE
+      case 0x4e: try push(.none)
+      case 0x88: try push(.bool(true))
+      case 0x89: try push(.bool(false))
+      case 0x4b: try push(.int(try uint(1)))  // BININT1
+      case 0x4d: try push(.int(try uint(2)))  // BININT2
+      case 0x4a: try push(.int(Int(Int32(truncatingIfNeeded: try uint(4)))))  // BININT
       case 0x8a:  // LONG1
         let n = Int(try byte())
         guard n <= 8 else { throw fail("integer of \(n) bytes", at: at) }
         let raw = try take(n)
         var v = raw.enumerated().reduce(UInt64(0)) { $0 | UInt64($1.element) << (8 * UInt64($1.offset)) }
         if n > 0, n < 8, raw.last! & 0x80 != 0 { v |= ~UInt64(0) << (8 * UInt64(n)) }
-        stack.append(.int(Int(Int64(bitPattern: v))))
+        try push(.int(Int(Int64(bitPattern: v))))
       case 0x47:  // BINFLOAT (big-endian double)
         let raw = try take(8)
-        stack.append(.float(Double(bitPattern: raw.reduce(UInt64(0)) { $0 << 8 | UInt64($1) })))
+        try push(.float(Double(bitPattern: raw.reduce(UInt64(0)) { $0 << 8 | UInt64($1) })))
       case 0x58, 0x8c, 0x8d:  // BINUNICODE, SHORT_BINUNICODE, BINUNICODE8
         let n = try uint(op == 0x8c ? 1 : op == 0x58 ? 4 : 8)
-        stack.append(.string(String(decoding: try take(n), as: UTF8.self)))
+        try push(.string(String(decoding: try take(n), as: UTF8.self)))
       case 0x55, 0x54:  // SHORT_BINSTRING, BINSTRING
         let n = try uint(op == 0x55 ? 1 : 4)
-        stack.append(.string(String(decoding: try take(n), as: UTF8.self)))
+        try push(.string(String(decoding: try take(n), as: UTF8.self)))
       case 0x43, 0x42:  // SHORT_BINBYTES, BINBYTES
         let n = try uint(op == 0x43 ? 1 : 4)
-        stack.append(.bytes(Array(try take(n))))
-      case 0x71: memo[try uint(1)] = stack.last  // BINPUT
-      case 0x72: memo[try uint(4)] = stack.last  // LONG_BINPUT
-      case 0x94: memo[memo.count] = stack.last  // MEMOIZE
+        try push(.bytes(Array(try take(n))))
+      case 0x71, 0x72, 0x94:  // BINPUT, LONG_BINPUT, MEMOIZE
+        let i = op == 0x94 ? memo.count : try uint(op == 0x71 ? 1 : 4)
+        guard let v = stack.last, let d = depths.last else { throw fail("memo of an empty stack", at: at) }
+        memo[i] = (v, d)
       case 0x68, 0x6a:  // BINGET, LONG_BINGET
         let i = try uint(op == 0x68 ? 1 : 4)
-        guard let v = memo[i] else { throw fail("memo entry \(i) used before it was set", at: at) }
-        stack.append(v)
-      case 0x74: stack.append(.tuple(try popMark()))  // TUPLE
-      case 0x85: stack.append(.tuple([try pop()]))
-      case 0x86: let b = try pop(), a = try pop(); stack.append(.tuple([a, b]))
-      case 0x87: let c = try pop(), b = try pop(), a = try pop(); stack.append(.tuple([a, b, c]))
-      case 0x6c: stack.append(.list(try popMark()))  // LIST
+        guard let (v, d) = memo[i] else { throw fail("memo entry \(i) used before it was set", at: at) }
+        try push(v, depth: d)
+      case 0x74: let (items, d) = try popMark(); try push(.tuple(items), depth: d + 1)  // TUPLE
+      case 0x85: let (a, da) = try popWithDepth(); try push(.tuple([a]), depth: da + 1)
+      case 0x86: let (b, db) = try popWithDepth(), (a, da) = try popWithDepth(); try push(.tuple([a, b]), depth: max(da, db) + 1)
+      case 0x87:
+        let (c, dc) = try popWithDepth(), (b, db) = try popWithDepth(), (a, da) = try popWithDepth()
+        try push(.tuple([a, b, c]), depth: max(da, db, dc) + 1)
+      case 0x6c: let (items, d) = try popMark(); try push(.list(items), depth: d + 1)  // LIST
       case 0x61:  // APPEND
-        let v = try pop()
-        guard case .list(var l) = try pop() else { throw fail("APPEND to a non-list", at: at) }
-        l.append(v); stack.append(.list(l))
+        let (v, dv) = try popWithDepth()
+        let (target, dl) = try popWithDepth()
+        guard case .list(var l) = target else { throw fail("APPEND to a non-list", at: at) }
+        try charge(l.count + 1)
+        l.append(v); try push(.list(l), depth: max(dl, dv + 1))
       case 0x65:  // APPENDS
-        let items = try popMark()
-        guard case .list(var l) = try pop() else { throw fail("APPENDS to a non-list", at: at) }
-        l += items; stack.append(.list(l))
+        let (items, di) = try popMark()
+        let (target, dl) = try popWithDepth()
+        guard case .list(var l) = target else { throw fail("APPENDS to a non-list", at: at) }
+        try charge(l.count + items.count)
+        l += items; try push(.list(l), depth: max(dl, di + 1))
       case 0x73:  // SETITEM
-        let v = try pop(), k = try pop()
-        guard case .dict(var d) = try pop() else { throw fail("SETITEM on a non-dict", at: at) }
-        d.append((k, v)); stack.append(.dict(d))
+        let (v, dv) = try popWithDepth(), (k, dk) = try popWithDepth()
+        let (target, dd) = try popWithDepth()
+        guard case .dict(var d) = target else { throw fail("SETITEM on a non-dict", at: at) }
+        try charge(d.count + 1)
+        d.append((k, v)); try push(.dict(d), depth: max(dd, dv + 1, dk + 1))
       case 0x75:  // SETITEMS
-        let items = try popMark()
-        guard items.count % 2 == 0, case .dict(var d) = try pop() else { throw fail("SETITEMS on a non-dict", at: at) }
+        let (items, di) = try popMark()
+        let (target, dd) = try popWithDepth()
+        guard items.count % 2 == 0, case .dict(var d) = target else { throw fail("SETITEMS on a non-dict", at: at) }
+        try charge(d.count + items.count)
         for i in stride(from: 0, to: items.count, by: 2) { d.append((items[i], items[i + 1])) }
-        stack.append(.dict(d))
+        try push(.dict(d), depth: max(dd, di + 1))
       case 0x63:  // GLOBAL "module\nname\n"
         let module = try line(), n = try line()
-        stack.append(try global(module, n, at: at))
+        try push(try global(module, n, at: at))
       case 0x93:  // STACK_GLOBAL
         guard case .string(let n) = try pop(), case .string(let module) = try pop() else { throw fail("STACK_GLOBAL without names", at: at) }
-        stack.append(try global(module, n, at: at))
+        try push(try global(module, n, at: at))
       case 0x51:  // BINPERSID: ('storage', StorageType, key, location, numel)
         guard case .tuple(let t) = try pop(), t.count >= 3, case .string("storage") = t[0], case .global(_, let type) = t[1],
           case .string(let key) = t[2], let dtype = Self.storageTypes[type]
         else { throw fail("persistent id that is not a float tensor storage", at: at) }
-        stack.append(.storage(key: key, dtype: dtype))
+        try push(.storage(key: key, dtype: dtype))
       case 0x52:  // REDUCE
         let args = try pop(), callable = try pop()
-        stack.append(try reduce(callable, args, at: at))
+        let result = try reduce(callable, args, at: at)
+        if case .dict = result { try push(result, depth: 1) } else { try push(result) }
       case 0x62:  // BUILD: object state (the state dict's `_metadata`) is dropped
         _ = try pop()
       default:

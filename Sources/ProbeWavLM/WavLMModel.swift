@@ -23,11 +23,16 @@ public struct WavLMOutput: Sendable {
 
 public enum WavLMError: Error, CustomStringConvertible, Sendable {
   case tooShort(samples: Int, needed: Int)
+  case tooLong(samples: Int, limit: Int)
   case nonFinite(index: Int)
+  case nonFiniteOutput
   public var description: String {
     switch self {
     case .tooShort(let n, let needed): return "audio of \(n) samples is shorter than WavLM's receptive field of \(needed) samples (\(needed / 16) ms at 16 kHz)"
+    case .tooLong(let n, let limit):
+      return "audio of \(n) samples (\(n / 16000) s) is longer than WavLM's limit of \(limit / 16000) s in ProbeDB (activations grow with the length, attention time with its square); split it first"
     case .nonFinite(let i): return "audio sample \(i) is NaN or infinite"
+    case .nonFiniteOutput: return "the model produced NaN or infinite hidden states for this input"
     }
   }
 }
@@ -46,6 +51,9 @@ public final class WavLMModel: Sendable {
   /// Output frames per front-end chunk and query rows per attention block.
   static let frontEndChunk = 64
   static let queryBlock = 256
+  /// Longest input accepted: 10 minutes at 16 kHz (about 1.2 GB of activations for a
+  /// base-size model; attention time grows with the square of the length).
+  nonisolated(unsafe) public static var maxSamples = 600 * 16000
   /// Below this many frames the encoder's row-wise work runs as one range on multi-threaded BLAS.
   nonisolated(unsafe) static var rowSplitFrames = 300
   /// Workers per forward pass (each with single-threaded BLAS); nil = one per core.
@@ -112,6 +120,7 @@ public final class WavLMModel: Sendable {
     let c = config
     let t = c.frames(samples: x.count)
     guard t > 0 else { throw WavLMError.tooShort(samples: x.count, needed: c.receptiveField) }
+    guard x.count <= Self.maxSamples else { throw WavLMError.tooLong(samples: x.count, limit: Self.maxSamples) }
     // Workers run with single-threaded BLAS for the whole pass.
     let blasThreads = Linalg.blasThreads
     Linalg.setBLASThreads(1)
@@ -179,7 +188,9 @@ public final class WavLMModel: Sendable {
 
   /// Mean-pooled hidden states `[L + 1][H]` of one utterance.
   public func pooledHiddenStates(_ samples: [Float]) throws -> [[Float]] {
-    try forward(samples, keepStates: false).pooled
+    let pooled = try forward(samples, keepStates: false).pooled
+    guard pooled.allSatisfy({ $0.allSatisfy(\.isFinite) }) else { throw WavLMError.nonFiniteOutput }
+    return pooled
   }
 
   static func meanRows(_ x: [Float], rows t: Int) -> [Float] {
@@ -236,7 +247,7 @@ public final class WavLMModel: Sendable {
             var acc = [Double](repeating: 0, count: 2 * l0.cout)
             let y = buf.a
             for r in 0..<(f1 - f0) { for ch in 0..<l0.cout { let v = Double(y[r * l0.cout + ch]); acc[ch] += v; acc[l0.cout + ch] += v * v } }
-            (p0 + b).initialize(to: acc)
+            p0[b] = acc
           }
         }
       }

@@ -92,6 +92,35 @@ final class CheckpointErrorTests: XCTestCase {
     XCTAssertThrowsError(try v.run()) { e in XCTAssertTrue("\(e)".contains("torch.LongStorage"), "\(e)") }
   }
 
+  /// Inputs found by review that would have trapped or exhausted memory: each a clean error.
+  func testHostileInputsAreErrors() throws {
+    // 200 000 nested 1-tuples: refused by depth, never freed recursively.
+    var deep: [UInt8] = [0x80, 0x02, 0x4e] + [UInt8](repeating: 0x85, count: 200_000) + [0x2e]
+    var u = Unpickler(bytes: deep, name: "deep.pkl")
+    XCTAssertThrowsError(try u.run()) { e in XCTAssertTrue("\(e)".contains("nested more than"), "\(e)") }
+    deep = []
+    // A memoised dict grown by 100 000 SETITEMs (each a copy): refused by the work budget.
+    var grow: [UInt8] = [0x80, 0x02, 0x7d]
+    for _ in 0..<100_000 { grow += [0x94, 0x4b, 0x01, 0x4b, 0x01, 0x73] }
+    grow.append(0x2e)
+    var g = Unpickler(bytes: grow, name: "grow.pkl")
+    XCTAssertThrowsError(try g.run()) { e in XCTAssertTrue("\(e)".contains("too much work"), "\(e)") }
+    // A safetensors entry whose byte count overflows.
+    let header = Data(#"{"x":{"dtype":"F32","shape":[2305843009213693952],"data_offsets":[0,0]}}"#.utf8)
+    var st = Data()
+    withUnsafeBytes(of: UInt64(header.count).littleEndian) { st.append(contentsOf: $0) }
+    st.append(header)
+    XCTAssertThrowsError(try SafeTensors.parse(st, name: "huge.safetensors")) { e in XCTAssertTrue("\(e)".contains("too many"), "\(e)") }
+    // Config values that would overflow or ask for absurd sizes.
+    let config = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: Self.base + "/config.json"))) as! [String: Any]
+    for (key, value) in [("hidden_size", 1e20 as Any), ("conv_stride", [5, 2, 2, 2, 2, 2, 4_194_304] as Any), ("num_hidden_layers", Int.max as Any),
+                         ("layer_norm_eps", 0.0 as Any)] {
+      var c = config
+      c[key] = value
+      XCTAssertThrowsError(try WavLMConfig.parse(c, preprocessor: [:], name: "config.json"), key)
+    }
+  }
+
   func testShortAndNonFiniteAudio() throws {
     let model = try WavLMModel.load(folder: Self.base)
     XCTAssertEqual(model.config.receptiveField, 400)
@@ -105,6 +134,11 @@ final class CheckpointErrorTests: XCTestCase {
     XCTAssertThrowsError(try model.forward(x)) { e in XCTAssertTrue("\(e)".contains("sample 321"), "\(e)") }
     // The frame count formula of the spec.
     for (n, t) in [(16000, 49), (64000, 199), (160_000, 499), (24123, 75)] { XCTAssertEqual(model.config.frames(samples: n), t) }
+    // Longer than the limit: a clear error, nothing allocated for it.
+    let limit = WavLMModel.maxSamples
+    WavLMModel.maxSamples = 16000
+    defer { WavLMModel.maxSamples = limit }
+    XCTAssertThrowsError(try model.forward([Float](repeating: 0.1, count: 16001))) { e in XCTAssertTrue("\(e)".contains("longer than WavLM's limit"), "\(e)") }
   }
 }
 
