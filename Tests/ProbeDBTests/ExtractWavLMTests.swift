@@ -18,10 +18,7 @@ final class ExtractWavLMTests: XCTestCase {
     return dir
   }
 
-  static func f32(_ path: String) throws -> [Float] {
-    let d = try Data(contentsOf: URL(fileURLWithPath: path))
-    return d.withUnsafeBytes { raw in (0..<(d.count / 4)).map { Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: 4 * $0, as: UInt32.self))) } }
-  }
+  static func f32(_ path: String) throws -> [Float] { try TestSupport.readFloat32(path) }
 
   func testExtractMatchesTransformersAndIsIdempotent() throws {
     let db = try Database()

@@ -16,6 +16,12 @@ public enum TestSupport {
   public static var exampleCorpus: String { packageRoot.appendingPathComponent("examples/mini-corpus").path }
 
   /// A new empty temporary directory, removed by the caller (or left for the OS).
+  /// A raw little-endian float32 file (the WavLM fixtures' `.f32`).
+  public static func readFloat32(_ path: String) throws -> [Float] {
+    let d = try Data(contentsOf: URL(fileURLWithPath: path))
+    return d.withUnsafeBytes { raw in (0..<(d.count / 4)).map { Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: 4 * $0, as: UInt32.self))) } }
+  }
+
   public static func temporaryDirectory(_ label: String = "probedb") -> String {
     let dir = FileManager.default.temporaryDirectory.appendingPathComponent("\(label)-\(UUID().uuidString)")
     try! FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)

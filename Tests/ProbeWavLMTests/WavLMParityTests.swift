@@ -11,10 +11,7 @@ import XCTest
 final class WavLMParityTests: XCTestCase {
   static func dir(_ s: String) -> String { TestSupport.fixture("wavlm/" + s) }
 
-  static func f32(_ path: String) throws -> [Float] {
-    let d = try Data(contentsOf: URL(fileURLWithPath: path))
-    return d.withUnsafeBytes { raw in (0..<(d.count / 4)).map { Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: 4 * $0, as: UInt32.self))) } }
-  }
+  static func f32(_ path: String) throws -> [Float] { try TestSupport.readFloat32(path) }
 
   func assertClose(_ a: [Float], _ b: [Float], _ what: String, file: StaticString = #filePath, line: UInt = #line) {
     XCTAssertEqual(a.count, b.count, "\(what): sizes", file: file, line: line)
