@@ -11,6 +11,20 @@ public struct Tensor: Sendable {
   public var count: Int { shape.reduce(1, *) }
 }
 
+/// A tensor whose shape is known from the file's index and whose values are decoded only when
+/// asked for: the loader checks a tensor's name and shape against the config before it decodes
+/// it, and never decodes tensors it does not use (so a hostile index listing many overlapping
+/// tensors costs nothing, and loading holds one decoded copy of the weights, not two).
+public struct LazyTensor {
+  public let shape: [Int]
+  let decode: () throws -> [Float]
+  public init(shape: [Int], decode: @escaping () throws -> [Float]) {
+    self.shape = shape
+    self.decode = decode
+  }
+  public func values() throws -> [Float] { try decode() }
+}
+
 /// Errors from reading a model folder: always name the file and what is wrong in it.
 public struct CheckpointError: Error, CustomStringConvertible, Sendable {
   public var description: String
@@ -22,14 +36,23 @@ public struct CheckpointError: Error, CustomStringConvertible, Sendable {
 /// little-endian tensor bytes. Every offset and size is checked against the file before use.
 public enum SafeTensors {
   public static func read(path: String) throws -> [String: Tensor] {
+    try index(path: path).mapValues { Tensor(shape: $0.shape, values: try $0.values()) }
+  }
+
+  public static func parse(_ data: Data, name: String) throws -> [String: Tensor] {
+    try index(data, name: name).mapValues { Tensor(shape: $0.shape, values: try $0.values()) }
+  }
+
+  /// The tensors of a file, checked against the file's size, decoded on demand.
+  public static func index(path: String) throws -> [String: LazyTensor] {
     let name = (path as NSString).lastPathComponent
     guard let data = try? Data(contentsOf: URL(fileURLWithPath: path), options: .alwaysMapped) else {
       throw CheckpointError("cannot read '\(path)'")
     }
-    return try parse(data, name: name)
+    return try index(data, name: name)
   }
 
-  public static func parse(_ data: Data, name: String) throws -> [String: Tensor] {
+  public static func index(_ data: Data, name: String) throws -> [String: LazyTensor] {
     guard data.count >= 8 else { throw CheckpointError("'\(name)' is truncated: \(data.count) bytes, no safetensors header") }
     let headerLength = data.prefix(8).enumerated().reduce(UInt64(0)) { $0 | (UInt64($1.element) << (8 * UInt64($1.offset))) }
     guard headerLength >= 2, headerLength <= UInt64(data.count - 8), headerLength < 100_000_000 else {
@@ -40,7 +63,7 @@ public enum SafeTensors {
       throw CheckpointError("'\(name)': the safetensors header is not a JSON object")
     }
     let payload = data.count - headerEnd
-    var out: [String: Tensor] = [:]
+    var out: [String: LazyTensor] = [:]
     for (key, value) in header where key != "__metadata__" {
       guard let entry = value as? [String: Any], let dtype = entry["dtype"] as? String,
         let shape = entry["shape"] as? [Int], let offsets = entry["data_offsets"] as? [Int], offsets.count == 2
@@ -62,8 +85,8 @@ public enum SafeTensors {
       guard count != Int.max, !overflow, needed == end - begin else {
         throw CheckpointError("'\(name)': tensor '\(key)' of shape \(shape) and dtype \(dtype) needs \(count == Int.max || overflow ? "too many" : String(needed)) bytes, its offsets give \(end - begin)")
       }
-      let bytes = data.subdata(in: (headerEnd + begin)..<(headerEnd + end))
-      out[key] = Tensor(shape: shape, values: decode(bytes, dtype: dtype, count: count))
+      let range = (headerEnd + begin)..<(headerEnd + end)
+      out[key] = LazyTensor(shape: shape) { decode(data.subdata(in: range), dtype: dtype, count: count) }
     }
     return out
   }

@@ -40,10 +40,10 @@ extension WavLMModel {
   }
 
   /// Read one weight file in whichever format its name says.
-  static func readWeights(path: String) throws -> [String: Tensor] {
+  static func readWeights(path: String) throws -> [String: LazyTensor] {
     let name = (path as NSString).lastPathComponent
-    if name.hasSuffix(".bin") || name.hasSuffix(".pt") || name.hasSuffix(".pth") { return try TorchCheckpoint.read(path: path) }
-    return try SafeTensors.read(path: path)
+    if name.hasSuffix(".bin") || name.hasSuffix(".pt") || name.hasSuffix(".pth") { return try TorchCheckpoint.index(path: path) }
+    return try SafeTensors.index(path: path)
   }
 
   /// Load a Hugging Face WavLM checkpoint folder: `config.json` (+ `preprocessor_config.json`)
@@ -55,7 +55,7 @@ extension WavLMModel {
     let name = paths.count == 1 ? (paths[0] as NSString).lastPathComponent : "\(paths.count) shards of \((paths[0] as NSString).lastPathComponent)"
     // The raw tensors live only inside this closure: they are freed before the trim below.
     let weights = try { () throws -> WavLMWeights in
-      var tensors: [String: Tensor] = [:]
+      var tensors: [String: LazyTensor] = [:]
       for p in paths {
         for (k, v) in try readWeights(path: p) {
           guard tensors.updateValue(v, forKey: k) == nil else {

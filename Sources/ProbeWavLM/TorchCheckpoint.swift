@@ -11,13 +11,22 @@ import Foundation
 /// error naming it and its byte offset.
 public enum TorchCheckpoint {
   public static func read(path: String) throws -> [String: Tensor] {
-    let name = (path as NSString).lastPathComponent
-    // Memory-mapped: the archive's bytes stay in the page cache instead of a private copy.
-    guard let data = try? Data(contentsOf: URL(fileURLWithPath: path), options: .alwaysMapped) else { throw CheckpointError("cannot read '\(path)'") }
-    return try parse(data, name: name)
+    try index(path: path).mapValues { Tensor(shape: $0.shape, values: try $0.values()) }
   }
 
   public static func parse(_ data: Data, name: String) throws -> [String: Tensor] {
+    try index(data, name: name).mapValues { Tensor(shape: $0.shape, values: try $0.values()) }
+  }
+
+  /// The state dict's tensors (shapes from the pickle), each decoded from its storage on demand.
+  public static func index(path: String) throws -> [String: LazyTensor] {
+    let name = (path as NSString).lastPathComponent
+    // Memory-mapped: the archive's bytes stay in the page cache instead of a private copy.
+    guard let data = try? Data(contentsOf: URL(fileURLWithPath: path), options: .alwaysMapped) else { throw CheckpointError("cannot read '\(path)'") }
+    return try index(data, name: name)
+  }
+
+  public static func index(_ data: Data, name: String) throws -> [String: LazyTensor] {
     let bytes = data.startIndex == 0 ? data : Data(data)
     if bytes.count >= 2, bytes[0] == 0x80, bytes[1] <= 5 {
       throw CheckpointError("'\(name)' is in the legacy (pre-1.6) torch.save format; re-save it with a current PyTorch or convert it to model.safetensors")
@@ -33,15 +42,14 @@ public enum TorchCheckpoint {
     var machine = Unpickler(bytes: try zip.contents(zip.entries[pkl]!), name: name + ":" + pkl)
     let root = try machine.run()
     guard case .dict(let items) = root else { throw CheckpointError("'\(name)': data.pkl does not hold a state dict (a dict of tensors)") }
-    var out: [String: Tensor] = [:]
+    var out: [String: LazyTensor] = [:]
     for (k, v) in items {
       guard case .string(let key) = k else { continue }
       guard case .tensor(let ref) = v else { continue }  // non-tensor entries (e.g. step counters) are ignored
       guard let entry = zip.entries[prefix + "data/" + ref.storageKey] else {
         throw CheckpointError("'\(name)': tensor '\(key)' refers to storage '\(ref.storageKey)', which the archive does not hold")
       }
-      let raw = try zip.contents(entry)
-      out[key] = try ref.materialize(raw, file: name, key: key)
+      out[key] = LazyTensor(shape: ref.size) { try ref.materialize(try zip.contents(entry), file: name, key: key).values }
     }
     return out
   }

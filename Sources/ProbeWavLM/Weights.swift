@@ -38,7 +38,7 @@ public struct WavLMWeights: Sendable {
 
   /// Take the tensors a WavLMModel state dict holds; every name and shape is checked against the
   /// config. Keys may carry a `wavlm.` prefix (checkpoints saved from a WavLMFor… head model).
-  public init(tensors raw: [String: Tensor], config c: WavLMConfig, file: String) throws {
+  public init(tensors raw: [String: LazyTensor], config c: WavLMConfig, file: String) throws {
     var tensors = raw
     if tensors["feature_projection.projection.weight"] == nil, tensors["wavlm.feature_projection.projection.weight"] != nil {
       tensors = Dictionary(uniqueKeysWithValues: raw.compactMap { k, v in k.hasPrefix("wavlm.") ? (String(k.dropFirst(6)), v) : nil })
@@ -50,8 +50,10 @@ public struct WavLMWeights: Sendable {
       guard t.shape == shape else {
         throw CheckpointError("'\(file)': tensor '\(name)' has shape \(t.shape), config.json implies \(shape)")
       }
-      guard t.values.allSatisfy({ $0.isFinite }) else { throw CheckpointError("'\(file)': tensor '\(name)' holds NaN or infinite values") }
-      return t.values
+      let values = try t.values()
+      guard values.count == shape.reduce(1, *) else { throw CheckpointError("'\(file)': tensor '\(name)' decodes to \(values.count) values, not \(shape)") }
+      guard values.allSatisfy({ $0.isFinite }) else { throw CheckpointError("'\(file)': tensor '\(name)' holds NaN or infinite values") }
+      return values
     }
     let h = c.hiddenSize
     var conv: [Conv] = []
