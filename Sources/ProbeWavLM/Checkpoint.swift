@@ -1,5 +1,9 @@
 import Foundation
 
+#if canImport(Glibc)
+  import Glibc
+#endif
+
 /// A named float tensor read from a checkpoint (row-major, converted to Float32).
 public struct Tensor: Sendable {
   public var shape: [Int]
@@ -23,6 +27,20 @@ public struct LazyTensor {
     self.decode = decode
   }
   public func values() throws -> [Float] { try decode() }
+}
+
+/// Drop the pages of `range` of a memory-mapped file from the process's resident set once its
+/// bytes have been decoded (clean file pages: the kernel reloads them if they are touched again).
+func releaseMappedPages(_ data: Data, _ range: Range<Int>) {
+  #if canImport(Glibc)
+    let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+    data.withUnsafeBytes { raw in
+      guard let base = raw.baseAddress, page > 0 else { return }
+      let start = Int(bitPattern: base) + range.lowerBound, end = Int(bitPattern: base) + range.upperBound
+      let lo = (start + page - 1) / page * page, hi = end / page * page
+      if hi > lo { _ = madvise(UnsafeMutableRawPointer(bitPattern: lo), hi - lo, MADV_DONTNEED) }
+    }
+  #endif
 }
 
 /// Errors from reading a model folder: always name the file and what is wrong in it.
@@ -86,7 +104,10 @@ public enum SafeTensors {
         throw CheckpointError("'\(name)': tensor '\(key)' of shape \(shape) and dtype \(dtype) needs \(count == Int.max || overflow ? "too many" : String(needed)) bytes, its offsets give \(end - begin)")
       }
       let range = (headerEnd + begin)..<(headerEnd + end)
-      out[key] = LazyTensor(shape: shape) { decode(data.subdata(in: range), dtype: dtype, count: count) }
+      out[key] = LazyTensor(shape: shape) {
+        defer { releaseMappedPages(data, range) }
+        return decode(data.subdata(in: range), dtype: dtype, count: count)
+      }
     }
     return out
   }

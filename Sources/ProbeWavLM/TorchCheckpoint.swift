@@ -126,6 +126,7 @@ struct ZipArchive {
     guard e.offset >= 0, e.size >= 0, e.offset <= bytes.count, e.size <= bytes.count - e.offset else {
       throw CheckpointError("'\(name)' is truncated: entry '\(e.name)' needs \(e.size) bytes from byte \(e.offset), the file has \(bytes.count)")
     }
+    defer { releaseMappedPages(bytes, e.offset..<(e.offset + e.size)) }
     return Array(bytes[e.offset..<(e.offset + e.size)])
   }
 
