@@ -29,6 +29,25 @@ public struct LazyTensor {
   public func values() throws -> [Float] { try decode() }
 }
 
+/// The file mapped read-only (private, file-backed), or nil if it cannot be opened. Mapping it
+/// ourselves guarantees the bytes are file pages, which `releaseMappedPages` may drop safely
+/// (they are reloaded from the file if touched again), never anonymous memory.
+func mapFile(_ path: String) -> Data? {
+  #if canImport(Glibc)
+    let fd = open(path, O_RDONLY)
+    guard fd >= 0 else { return nil }
+    defer { close(fd) }
+    var st = stat()
+    guard fstat(fd, &st) == 0 else { return nil }
+    let size = Int(st.st_size)
+    if size == 0 { return Data() }
+    guard let p = mmap(nil, size, PROT_READ, MAP_PRIVATE, fd, 0), p != MAP_FAILED else { return nil }
+    return Data(bytesNoCopy: p, count: size, deallocator: .custom { ptr, n in munmap(ptr, n) })
+  #else
+    return try? Data(contentsOf: URL(fileURLWithPath: path), options: .alwaysMapped)
+  #endif
+}
+
 /// Drop the pages of `range` of a memory-mapped file from the process's resident set once its
 /// bytes have been decoded (clean file pages: the kernel reloads them if they are touched again).
 func releaseMappedPages(_ data: Data, _ range: Range<Int>) {
@@ -64,13 +83,12 @@ public enum SafeTensors {
   /// The tensors of a file, checked against the file's size, decoded on demand.
   public static func index(path: String) throws -> [String: LazyTensor] {
     let name = (path as NSString).lastPathComponent
-    guard let data = try? Data(contentsOf: URL(fileURLWithPath: path), options: .alwaysMapped) else {
-      throw CheckpointError("cannot read '\(path)'")
-    }
-    return try index(data, name: name)
+    guard let data = mapFile(path) else { throw CheckpointError("cannot read '\(path)'") }
+    return try index(data, name: name, mapped: true)
   }
 
-  public static func index(_ data: Data, name: String) throws -> [String: LazyTensor] {
+  /// `mapped`: `data` is a file mapping made by `mapFile`, whose decoded ranges may be released.
+  public static func index(_ data: Data, name: String, mapped: Bool = false) throws -> [String: LazyTensor] {
     guard data.count >= 8 else { throw CheckpointError("'\(name)' is truncated: \(data.count) bytes, no safetensors header") }
     let headerLength = data.prefix(8).enumerated().reduce(UInt64(0)) { $0 | (UInt64($1.element) << (8 * UInt64($1.offset))) }
     guard headerLength >= 2, headerLength <= UInt64(data.count - 8), headerLength < 100_000_000 else {
@@ -105,7 +123,7 @@ public enum SafeTensors {
       }
       let range = (headerEnd + begin)..<(headerEnd + end)
       out[key] = LazyTensor(shape: shape) {
-        defer { releaseMappedPages(data, range) }
+        defer { if mapped { releaseMappedPages(data, range) } }
         return decode(data.subdata(in: range), dtype: dtype, count: count)
       }
     }

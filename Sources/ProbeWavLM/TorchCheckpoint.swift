@@ -22,16 +22,18 @@ public enum TorchCheckpoint {
   public static func index(path: String) throws -> [String: LazyTensor] {
     let name = (path as NSString).lastPathComponent
     // Memory-mapped: the archive's bytes stay in the page cache instead of a private copy.
-    guard let data = try? Data(contentsOf: URL(fileURLWithPath: path), options: .alwaysMapped) else { throw CheckpointError("cannot read '\(path)'") }
-    return try index(data, name: name)
+    guard let data = mapFile(path) else { throw CheckpointError("cannot read '\(path)'") }
+    return try index(data, name: name, mapped: true)
   }
 
-  public static func index(_ data: Data, name: String) throws -> [String: LazyTensor] {
+  /// `mapped`: `data` is a file mapping made by `mapFile`, whose copied ranges may be released.
+  public static func index(_ data: Data, name: String, mapped: Bool = false) throws -> [String: LazyTensor] {
     let bytes = data.startIndex == 0 ? data : Data(data)
     if bytes.count >= 2, bytes[0] == 0x80, bytes[1] <= 5 {
       throw CheckpointError("'\(name)' is in the legacy (pre-1.6) torch.save format; re-save it with a current PyTorch or convert it to model.safetensors")
     }
-    let zip = try ZipArchive(bytes, name: name)
+    var zip = try ZipArchive(bytes, name: name)
+    zip.mapped = mapped && data.startIndex == 0
     guard let pkl = zip.entries.keys.filter({ $0.hasSuffix("data.pkl") }).min(by: { $0.count < $1.count }) else {
       throw CheckpointError("'\(name)' is not a PyTorch checkpoint: no data.pkl in the archive")
     }
@@ -61,6 +63,8 @@ struct ZipArchive {
   struct Entry { var offset: Int, size: Int, method: UInt16, name: String }
   let bytes: Data  // indices start at 0
   let name: String
+  /// The bytes are a file mapping: ranges copied out may be dropped from the resident set.
+  var mapped = false
   var entries: [String: Entry] = [:]
 
   init(_ bytes: Data, name: String) throws {
@@ -126,7 +130,7 @@ struct ZipArchive {
     guard e.offset >= 0, e.size >= 0, e.offset <= bytes.count, e.size <= bytes.count - e.offset else {
       throw CheckpointError("'\(name)' is truncated: entry '\(e.name)' needs \(e.size) bytes from byte \(e.offset), the file has \(bytes.count)")
     }
-    defer { releaseMappedPages(bytes, e.offset..<(e.offset + e.size)) }
+    defer { if mapped { releaseMappedPages(bytes, e.offset..<(e.offset + e.size)) } }
     return Array(bytes[e.offset..<(e.offset + e.size)])
   }
 
