@@ -25,6 +25,24 @@ final class ShardedCheckpointTests: XCTestCase {
     try out.write(to: URL(fileURLWithPath: path))
   }
 
+  /// Two names over the same bytes: the second decode, after the first released its pages of the
+  /// mapped file, still reads the file's values.
+  func testOverlappingTensorsReadAfterRelease() throws {
+    let n = 8192
+    let values = (0..<n).map { Float($0) * 0.5 + 1 }
+    let header = #"{"a":{"dtype":"F32","shape":[\#(n)],"data_offsets":[0,\#(4 * n)]},"b":{"dtype":"F32","shape":[\#(n)],"data_offsets":[0,\#(4 * n)]}}"#
+    var file = Data()
+    withUnsafeBytes(of: UInt64(header.utf8.count).littleEndian) { file.append(contentsOf: $0) }
+    file.append(Data(header.utf8))
+    values.withUnsafeBufferPointer { file.append(Data(buffer: $0)) }
+    let path = TestSupport.temporaryDirectory("overlap") + "/o.safetensors"
+    try file.write(to: URL(fileURLWithPath: path))
+    let index = try SafeTensors.index(path: path)
+    XCTAssertEqual(try index["a"]!.values(), values)
+    XCTAssertEqual(try index["b"]!.values(), values)
+    XCTAssertEqual(try index["a"]!.values(), values)
+  }
+
   func testShardedSafetensorsMatchSingleFile() throws {
     let base = TestSupport.fixture("wavlm/base")
     let dir = TestSupport.temporaryDirectory("wavlm-sharded")
