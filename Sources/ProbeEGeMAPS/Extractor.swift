@@ -68,17 +68,7 @@ public enum EGeMAPSExtractor {
     // Jitter chain (31–58): frames 0..K−1, frame K−1 smoothed as the last frame.
     let js = JitterShimmer.compute(x, f0: pitch.f0, geometry: spectral.geometryFor(sampleRate))
     lap("jitter and shimmer (period matching)")
-    var hnr: [Double] = [], h1h2: [Double] = [], h1a3: [Double] = []
-    var amps: [[Double]] = [[], [], []]
-    let n60fft = FrameGeometry(sampleRate: sampleRate).fft60
-    for t in 0..<n60 {
-      let h = HarmonicFeatures.compute(magnitude: pitch.magnitudes[t].map { Double($0) }, fftSize: n60fft, binHz: Double(sampleRate) / Double(n60fft),
-                                       f0: pitch.f0[t], formants: spectral.formantFrequencies[t])
-      hnr.append(h.hnr)
-      h1h2.append(h.h1h2)
-      h1a3.append(h.h1a3)
-      for i in 0..<3 { amps[i].append(h.amplitudes[i]) }
-    }
+    let (hnr, h1h2, h1a3, amps) = harmonicTracks(pitch: pitch, spectral: spectral, frames: n60, sampleRate: sampleRate)
     lap("harmonics: HNR, H1-H2, H1-A3, formant amplitudes")
     func jitterChain(_ name: String, _ values: [Double]) {
       let c = Functionals.sma3nz(Array(values.prefix(k))).filter { $0 != 0 }
@@ -117,12 +107,10 @@ public enum EGeMAPSExtractor {
     "F2amplitudeLogRelF0_sma3nz", "F3frequency_sma3nz", "F3bandwidth_sma3nz", "F3amplitudeLogRelF0_sma3nz",
   ]
 
-  public static func lowLevelDescriptors(_ x: [Float], sampleRate: Int) -> [[Double]] {
-    let spectral = SpectralAnalyzer(sampleRate: sampleRate).analyze(x)
-    let pitch = PitchAnalyzer(sampleRate: sampleRate).analyze(x)
-    let n60 = pitch.frames
-    guard n60 > 0 else { return [] }
-    let js = JitterShimmer.compute(x, f0: pitch.f0, geometry: FrameGeometry(sampleRate: sampleRate))
+  /// HNR, H1–H2, H1–A3 and the three formant amplitudes of every 60-ms frame.
+  static func harmonicTracks(pitch: PitchTrack, spectral: SpectralLLDs, frames n60: Int, sampleRate: Int)
+    -> (hnr: [Double], h1h2: [Double], h1a3: [Double], amps: [[Double]])
+  {
     let n60fft = FrameGeometry(sampleRate: sampleRate).fft60
     var hnr: [Double] = [], h1h2: [Double] = [], h1a3: [Double] = []
     var amps: [[Double]] = [[], [], []]
@@ -134,6 +122,16 @@ public enum EGeMAPSExtractor {
       h1a3.append(h.h1a3)
       for i in 0..<3 { amps[i].append(h.amplitudes[i]) }
     }
+    return (hnr, h1h2, h1a3, amps)
+  }
+
+  public static func lowLevelDescriptors(_ x: [Float], sampleRate: Int) -> [[Double]] {
+    let spectral = SpectralAnalyzer(sampleRate: sampleRate).analyze(x)
+    let pitch = PitchAnalyzer(sampleRate: sampleRate).analyze(x)
+    let n60 = pitch.frames
+    guard n60 > 0 else { return [] }
+    let js = JitterShimmer.compute(x, f0: pitch.f0, geometry: FrameGeometry(sampleRate: sampleRate))
+    let (hnr, h1h2, h1a3, amps) = harmonicTracks(pitch: pitch, spectral: spectral, frames: n60, sampleRate: sampleRate)
     var columns: [[Double]] = [spectral.loudness, spectral.alphaRatio, spectral.hammarberg, spectral.slope0to500, spectral.slope500to1500, spectral.flux]
       .map { Array(Functionals.sma3($0).prefix(n60)) }
     columns += spectral.mfcc.map { Array(Functionals.sma3($0).prefix(n60)) }

@@ -68,27 +68,38 @@ public struct CheckpointError: Error, CustomStringConvertible, Sendable {
   public init(_ description: String) { self.description = description }
 }
 
+/// A weight-file format: an index of the file's tensors (checked against the file), from which
+/// reading a file, or eagerly decoding everything, follow.
+public protocol CheckpointFormat {
+  /// `mapped`: `data` is a file mapping made by `mapFile`, whose decoded ranges may be released.
+  static func index(_ data: Data, name: String, mapped: Bool) throws -> [String: LazyTensor]
+}
+
+extension CheckpointFormat {
+  /// The tensors of a file, mapped read-only, decoded on demand.
+  public static func index(path: String) throws -> [String: LazyTensor] {
+    guard let data = mapFile(path) else { throw CheckpointError("cannot read '\(path)'") }
+    return try index(data, name: (path as NSString).lastPathComponent, mapped: true)
+  }
+
+  public static func index(_ data: Data, name: String) throws -> [String: LazyTensor] { try index(data, name: name, mapped: false) }
+
+  /// Every tensor of a file, decoded.
+  public static func read(path: String) throws -> [String: Tensor] { try decodeAll(index(path: path)) }
+
+  /// Every tensor of in-memory file bytes, decoded.
+  public static func parse(_ data: Data, name: String) throws -> [String: Tensor] { try decodeAll(index(data, name: name)) }
+
+  static func decodeAll(_ index: [String: LazyTensor]) throws -> [String: Tensor] {
+    try index.mapValues { Tensor(shape: $0.shape, values: try $0.values()) }
+  }
+}
+
 /// Reader for the safetensors format: an 8-byte little-endian header length, a JSON header
 /// `{name: {dtype, shape, data_offsets: [begin, end]}, "__metadata__": {…}}`, then the raw
 /// little-endian tensor bytes. Every offset and size is checked against the file before use.
-public enum SafeTensors {
-  public static func read(path: String) throws -> [String: Tensor] {
-    try index(path: path).mapValues { Tensor(shape: $0.shape, values: try $0.values()) }
-  }
-
-  public static func parse(_ data: Data, name: String) throws -> [String: Tensor] {
-    try index(data, name: name).mapValues { Tensor(shape: $0.shape, values: try $0.values()) }
-  }
-
-  /// The tensors of a file, checked against the file's size, decoded on demand.
-  public static func index(path: String) throws -> [String: LazyTensor] {
-    let name = (path as NSString).lastPathComponent
-    guard let data = mapFile(path) else { throw CheckpointError("cannot read '\(path)'") }
-    return try index(data, name: name, mapped: true)
-  }
-
-  /// `mapped`: `data` is a file mapping made by `mapFile`, whose decoded ranges may be released.
-  public static func index(_ data: Data, name: String, mapped: Bool = false) throws -> [String: LazyTensor] {
+public enum SafeTensors: CheckpointFormat {
+  public static func index(_ data: Data, name: String, mapped: Bool) throws -> [String: LazyTensor] {
     guard data.count >= 8 else { throw CheckpointError("'\(name)' is truncated: \(data.count) bytes, no safetensors header") }
     let headerLength = data.prefix(8).enumerated().reduce(UInt64(0)) { $0 | (UInt64($1.element) << (8 * UInt64($1.offset))) }
     guard headerLength >= 2, headerLength <= UInt64(data.count - 8), headerLength < 100_000_000 else {

@@ -9,25 +9,9 @@ import Foundation
 /// `torch._utils._rebuild_tensor_v2` / `_rebuild_parameter`, `torch.*Storage`). Nothing is ever
 /// imported or executed: any other global, or any opcode outside the subset, is refused with an
 /// error naming it and its byte offset.
-public enum TorchCheckpoint {
-  public static func read(path: String) throws -> [String: Tensor] {
-    try index(path: path).mapValues { Tensor(shape: $0.shape, values: try $0.values()) }
-  }
-
-  public static func parse(_ data: Data, name: String) throws -> [String: Tensor] {
-    try index(data, name: name).mapValues { Tensor(shape: $0.shape, values: try $0.values()) }
-  }
-
+public enum TorchCheckpoint: CheckpointFormat {
   /// The state dict's tensors (shapes from the pickle), each decoded from its storage on demand.
-  public static func index(path: String) throws -> [String: LazyTensor] {
-    let name = (path as NSString).lastPathComponent
-    // Memory-mapped: the archive's bytes stay in the page cache instead of a private copy.
-    guard let data = mapFile(path) else { throw CheckpointError("cannot read '\(path)'") }
-    return try index(data, name: name, mapped: true)
-  }
-
-  /// `mapped`: `data` is a file mapping made by `mapFile`, whose copied ranges may be released.
-  public static func index(_ data: Data, name: String, mapped: Bool = false) throws -> [String: LazyTensor] {
+  public static func index(_ data: Data, name: String, mapped: Bool) throws -> [String: LazyTensor] {
     let bytes = data.startIndex == 0 ? data : Data(data)
     if bytes.count >= 2, bytes[0] == 0x80, bytes[1] <= 5 {
       throw CheckpointError("'\(name)' is in the legacy (pre-1.6) torch.save format; re-save it with a current PyTorch or convert it to model.safetensors")
