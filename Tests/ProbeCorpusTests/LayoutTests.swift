@@ -1,5 +1,6 @@
 import Foundation
 import ProbeCorpus
+import ProbeTestSupport
 import XCTest
 
 final class LayoutTests: XCTestCase {
@@ -72,7 +73,7 @@ final class LayoutTests: XCTestCase {
 
 final class ManifestTests: XCTestCase {
   func write(_ text: String) -> String {
-    let p = FileManager.default.temporaryDirectory.appendingPathComponent("manifest-\(UUID().uuidString).csv").path
+    let p = TestSupport.temporaryDirectory("manifest") + "/m.csv"
     FileManager.default.createFile(atPath: p, contents: Data(text.utf8))
     return p
   }
@@ -98,7 +99,7 @@ final class ManifestTests: XCTestCase {
   func testBadUTF8NamesTheLine() {
     var bytes = Array("path,speaker,emotion\na.wav,s1,angry\n".utf8)
     bytes += [0x62, 0x2E, 0x77, 0x61, 0x76, 0x2C, 0xFF, 0xFE, 0x2C, 0x73, 0x61, 0x64, 0x0A]
-    let p = FileManager.default.temporaryDirectory.appendingPathComponent("bad-\(UUID().uuidString).csv").path
+    let p = TestSupport.temporaryDirectory("bad") + "/b.csv"
     FileManager.default.createFile(atPath: p, contents: Data(bytes))
     XCTAssertThrowsError(try ManifestReader.read(path: p)) { e in
       let err = e as! ManifestError

@@ -16,7 +16,8 @@ final class TranscriptTests: XCTestCase {
   func testTranscripts() throws {
     let files = try FileManager.default.contentsOfDirectory(atPath: Self.folder.path).filter { $0.hasSuffix(".pql") }.sorted()
     XCTAssertGreaterThanOrEqual(files.count, 3)
-    let examples = "/tmp/probedb-transcripts"
+    let examples = "/tmp/probedb-transcripts"  // fixed: the .out files print it
+    defer { try? FileManager.default.removeItem(atPath: examples) }
     try? FileManager.default.removeItem(atPath: examples)
     try FileManager.default.createDirectory(atPath: examples, withIntermediateDirectories: true)
     try FileManager.default.copyItem(atPath: TestSupport.exampleCorpus, toPath: examples + "/mini-corpus")

@@ -1,11 +1,12 @@
 import Foundation
 import ProbeCore
 import ProbeStorage
+import ProbeTestSupport
 import XCTest
 
 final class StorageTests: XCTestCase {
   func tempPath() -> String {
-    FileManager.default.temporaryDirectory.appendingPathComponent("probedb-\(UUID().uuidString).db").path
+    TestSupport.temporaryDirectory("storage") + "/t.db"
   }
 
   func testMigrationCreatesSchemaInWALMode() throws {

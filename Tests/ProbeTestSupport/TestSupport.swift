@@ -15,15 +15,25 @@ public enum TestSupport {
   /// The bundled example corpus (a copy of the shared mini corpus).
   public static var exampleCorpus: String { packageRoot.appendingPathComponent("examples/mini-corpus").path }
 
-  /// A new empty temporary directory, removed by the caller (or left for the OS).
   /// A raw little-endian float32 file (the WavLM fixtures' `.f32`).
   public static func readFloat32(_ path: String) throws -> [Float] {
     let d = try Data(contentsOf: URL(fileURLWithPath: path))
     return d.withUnsafeBytes { raw in (0..<(d.count / 4)).map { Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: 4 * $0, as: UInt32.self))) } }
   }
 
+  /// One folder per test process (`$TMPDIR/probedb-tests-<pid>`), removed when the process exits, so
+  /// test runs leave nothing behind.
+  public static let scratchRoot: URL = {
+    let root = FileManager.default.temporaryDirectory.appendingPathComponent("probedb-tests-\(getpid())")
+    try? FileManager.default.removeItem(at: root)
+    try! FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
+    atexit { try? FileManager.default.removeItem(at: TestSupport.scratchRoot) }
+    return root
+  }()
+
+  /// A new empty temporary directory under `scratchRoot` (removed with it when the tests exit).
   public static func temporaryDirectory(_ label: String = "probedb") -> String {
-    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("\(label)-\(UUID().uuidString)")
+    let dir = scratchRoot.appendingPathComponent("\(label)-\(UUID().uuidString)")
     try! FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
     return dir.path
   }
