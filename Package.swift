@@ -23,7 +23,9 @@ let package = Package(
     .systemLibrary(name: "CProbeReadline", pkgConfig: "readline", providers: [.apt(["libreadline-dev"])]),
 
     // MARK: Shared vocabulary and domain libraries (no knowledge of the query language)
-    .target(name: "ProbeCore"),
+    .target(name: "ProbeCore", dependencies: ["CProbeKernels"]),
+    // Small C kernels that need CPU intrinsics chosen at run time (SHA extensions).
+    .target(name: "CProbeKernels"),
     .target(name: "ProbeNumerics", dependencies: ["CProbeBLAS"]),
     .target(name: "ProbeAudio", dependencies: ["CProbeSndfile", "CProbeSoxr", "CProbeKissFFT"]),
     .target(name: "ProbeStorage", dependencies: ["CProbeSQLite", "ProbeCore"]),
@@ -45,7 +47,7 @@ let package = Package(
     .target(name: "ProbeShell", dependencies: ["ProbeDB", "CProbeReadline"]),
     .executableTarget(
       name: "probedb",
-      dependencies: ["ProbeShell", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+      dependencies: ["ProbeShell", "ProbeNumerics", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
 
     // Benchmark driver (run by scripts/bench_*.py on demand; not a product).
     .executableTarget(name: "probedb-bench", dependencies: ["ProbeAudio", "ProbeEGeMAPS", "ProbeWavLM", "ProbeNumerics"]),
@@ -54,7 +56,7 @@ let package = Package(
     .target(
       name: "ProbeTestSupport", dependencies: ["ProbeDB", "ProbeAudio"], path: "Tests/ProbeTestSupport",
       exclude: ["Fixtures"]),
-    .testTarget(name: "ProbeCoreTests", dependencies: ["ProbeCore"]),
+    .testTarget(name: "ProbeCoreTests", dependencies: ["ProbeCore", "CProbeKernels"]),
     .testTarget(name: "ProbeNumericsTests", dependencies: ["ProbeNumerics"]),
     .testTarget(name: "ProbeLearnTests", dependencies: ["ProbeLearn", "ProbeTestSupport"]),
     .testTarget(name: "ProbeEGeMAPSTests", dependencies: ["ProbeEGeMAPS", "ProbeAudio", "ProbeTestSupport"]),

@@ -17,7 +17,7 @@ public enum Emotion {
 
   /// The normalised label for a label or alias (case-insensitive), or nil.
   public static func normalise(_ label: String) -> String? {
-    let l = label.lowercased().trimmingCharacters(in: .whitespaces)
+    let l = label.lowercased().trimmedSpaces
     if labels.contains(l) { return l }
     return aliases[l]
   }

@@ -38,7 +38,7 @@ public enum ManifestReader {
     }
     let records = try CSV.parse(text, path: path)
     guard let header = records.first else { throw ManifestError(path: path, line: nil, message: "is empty: a header line with path, speaker, emotion is needed") }
-    let names = header.fields.map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
+    let names = header.fields.map { $0.trimmedSpaces.lowercased() }
     let missing = requiredColumns.filter { !names.contains($0) }
     if !missing.isEmpty {
       throw ManifestError(
@@ -52,13 +52,13 @@ public enum ManifestReader {
     var unknown: Set<String> = []
     var seenPaths: [String: Int] = [:]
     for rec in records.dropFirst() {
-      if rec.fields.count == 1 && rec.fields[0].trimmingCharacters(in: .whitespaces).isEmpty { continue }
+      if rec.fields.count == 1 && rec.fields[0].trimmedSpaces.isEmpty { continue }
       guard rec.fields.count == names.count else {
         throw ManifestError(path: path, line: rec.line, message: "has \(rec.fields.count) fields, the header has \(names.count)")
       }
       func field(_ n: String) -> String? {
         guard let i = index[n] else { return nil }
-        let v = rec.fields[i].trimmingCharacters(in: .whitespaces)
+        let v = rec.fields[i].trimmedSpaces
         return v.isEmpty ? nil : v
       }
       guard let p = field("path") else { throw ManifestError(path: path, line: rec.line, message: "has an empty path") }
@@ -104,50 +104,59 @@ public enum CSV {
     public var fields: [String]
   }
 
+  /// Parsed on UTF-8 bytes (every delimiter is ASCII, so multi-byte characters pass through
+  /// untouched inside fields).
   public static func parse(_ text: String, path: String) throws -> [Record] {
-    var records: [Record] = []
-    var fields: [String] = []
-    var field = ""
-    var inQuotes = false
-    var line = 1
-    var recordLine = 1
-    var quoteLine = 1
-    var it = Array(text.unicodeScalars)
-    if it.first == "\u{FEFF}" { it.removeFirst() }
-    var i = 0
-    while i < it.count {
-      let c = it[i]
-      if inQuotes {
-        if c == "\"" {
-          if i + 1 < it.count && it[i + 1] == "\"" { field.unicodeScalars.append("\""); i += 1 } else { inQuotes = false }
-        } else {
-          if c == "\n" { line += 1 }
-          field.unicodeScalars.append(c)
-        }
-      } else if c == "\"" && field.isEmpty {
-        inQuotes = true
-        quoteLine = line
-      } else if c == "," {
-        fields.append(field)
-        field = ""
-      } else if c == "\n" || c == "\r" {
-        if c == "\r" && i + 1 < it.count && it[i + 1] == "\n" { i += 1 }
-        fields.append(field)
-        records.append(Record(line: recordLine, fields: fields))
-        fields = []
-        field = ""
-        line += 1
-        recordLine = line
-      } else {
-        field.unicodeScalars.append(c)
+    var text = text
+    return try text.withUTF8 { bytes -> [Record] in
+      var records: [Record] = []
+      var fields: [String] = []
+      var field: [UInt8] = []
+      field.reserveCapacity(256)
+      var inQuotes = false
+      var line = 1
+      var recordLine = 1
+      var quoteLine = 1
+      let quote = UInt8(ascii: "\""), comma = UInt8(ascii: ","), lf = UInt8(ascii: "\n"), cr = UInt8(ascii: "\r")
+      var i = bytes.count >= 3 && bytes[0] == 0xEF && bytes[1] == 0xBB && bytes[2] == 0xBF ? 3 : 0  // byte-order mark
+      let n = bytes.count
+      func take() -> String {
+        let s = String(decoding: field, as: UTF8.self)
+        field.removeAll(keepingCapacity: true)
+        return s
       }
-      i += 1
+      while i < n {
+        let c = bytes[i]
+        if inQuotes {
+          if c == quote {
+            if i + 1 < n && bytes[i + 1] == quote { field.append(quote); i += 1 } else { inQuotes = false }
+          } else {
+            if c == lf { line += 1 }
+            field.append(c)
+          }
+        } else if c == quote && field.isEmpty {
+          inQuotes = true
+          quoteLine = line
+        } else if c == comma {
+          fields.append(take())
+        } else if c == lf || c == cr {
+          if c == cr && i + 1 < n && bytes[i + 1] == lf { i += 1 }
+          fields.append(take())
+          records.append(Record(line: recordLine, fields: fields))
+          fields = []
+          line += 1
+          recordLine = line
+        } else {
+          field.append(c)
+        }
+        i += 1
+      }
+      if inQuotes { throw ManifestError(path: path, line: quoteLine, message: "has a quoted field that is never closed") }
+      if !field.isEmpty || !fields.isEmpty {
+        fields.append(take())
+        records.append(Record(line: recordLine, fields: fields))
+      }
+      return records
     }
-    if inQuotes { throw ManifestError(path: path, line: quoteLine, message: "has a quoted field that is never closed") }
-    if !field.isEmpty || !fields.isEmpty {
-      fields.append(field)
-      records.append(Record(line: recordLine, fields: fields))
-    }
-    return records
   }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import ProbeCore
 
 /// A numeric matrix read from a file (row-major).
 public struct NumericMatrix: Sendable {
@@ -112,18 +113,18 @@ public struct CSVTable: Sendable {
     guard let head = recs.first else { throw MatrixFileError(path: path, message: "is empty") }
     var body: [(Int, [String])] = []
     for r in recs.dropFirst() {
-      if r.fields.count == 1 && r.fields[0].trimmingCharacters(in: .whitespaces).isEmpty { continue }
+      if r.fields.count == 1 && r.fields[0].trimmedSpaces.isEmpty { continue }
       guard r.fields.count == head.fields.count else {
         throw MatrixFileError(path: path, message: "line \(r.line) has \(r.fields.count) fields, the header has \(head.fields.count)")
       }
       body.append((r.line, r.fields))
     }
-    return CSVTable(header: head.fields.map { $0.trimmingCharacters(in: .whitespaces) }, records: body)
+    return CSVTable(header: head.fields.map { $0.trimmedSpaces }, records: body)
   }
 
   /// Parse a numeric field: empty → nil; NaN, infinities and text are errors naming line and column.
   public static func number(_ field: String, line: Int, column: String, path: String) throws -> Double? {
-    let t = field.trimmingCharacters(in: .whitespaces)
+    let t = field.trimmedSpaces
     if t.isEmpty { return nil }
     guard let d = Double(t) else { throw MatrixFileError(path: path, message: "line \(line), column '\(column)': '\(t)' is not a number") }
     guard d.isFinite else { throw MatrixFileError(path: path, message: "line \(line), column '\(column)': \(t) is not a finite number") }
@@ -140,11 +141,11 @@ public enum CSVMatrixReader {
     }
     var recs: [CSV.Record]
     do { recs = try CSV.parse(text, path: path) } catch let e as ManifestError { throw MatrixFileError(path: path, message: "line \(e.line ?? 0) \(e.message)") }
-    recs = recs.filter { !($0.fields.count == 1 && $0.fields[0].trimmingCharacters(in: .whitespaces).isEmpty) }
+    recs = recs.filter { !($0.fields.count == 1 && $0.fields[0].trimmedSpaces.isEmpty) }
     var keep: [Int]?
-    if let first = recs.first, first.fields.contains(where: { Double($0.trimmingCharacters(in: .whitespaces)) == nil }) {
+    if let first = recs.first, first.fields.contains(where: { Double($0.trimmedSpaces) == nil }) {
       // A header. Key columns (`path`, `layer`, as EXPORT writes them) are not part of the matrix.
-      let names = first.fields.map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
+      let names = first.fields.map { $0.trimmedSpaces.lowercased() }
       keep = names.indices.filter { !["path", "layer"].contains(names[$0]) }
       recs.removeFirst()
     }

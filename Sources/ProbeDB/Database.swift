@@ -107,11 +107,12 @@ public final class Database {
       throw EngineError(kind: .binding, diagnostics: [error.attaching(source)], underlying: nil)
     }
     context.statementText = text
+    context.beginPhases()
     do {
       let sqlOffset = parsed.range.start
       let table = try Executor(context: context).execute(bound, sqlOffset: sqlOffset)
       let elapsed = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-      return QueryResult(statement: text, table: table, elapsed: elapsed)
+      return QueryResult(statement: text, table: table, elapsed: elapsed, phases: context.phases.map { QueryResult.Phase(name: $0.name, seconds: $0.seconds) })
     } catch let e as ExecutionError {
       var d = e.diagnostic(source: source)
       if d.range == nil { d.range = SourceRange(parsed.range.start, parsed.range.start + 1) }
@@ -146,6 +147,13 @@ public struct QueryResult: Sendable {
   public let table: ResultTable
   /// Wall-clock seconds the statement took.
   public let elapsed: Double
+  /// Where the time went, for statements whose operators time their phases (load, fit, store…).
+  public let phases: [Phase]
+
+  public struct Phase: Sendable, Equatable {
+    public let name: String
+    public let seconds: Double
+  }
 }
 
 /// The one error type at ProbeDB's public boundary: what kind of failure, its diagnostics

@@ -55,7 +55,9 @@ struct AnalysisOperator {
     Linalg.setBLASThreads(1)
     defer { Linalg.setBLASThreads(blasThreads) }
     let data = try load(context)
-    let tasks = try selectedEmotions().map { try task($0, data) }
+    context.lap("load")
+    let tasks = try self.tasks(data)
+    context.lap("tasks")
     let config = cvConfig
 
     struct Outcome {
@@ -76,6 +78,7 @@ struct AnalysisOperator {
         if let r = try storedCV(context.connection, key: key, folds: t.splits.count, grid: config.cGrid) { reused[key] = r }
       }
     }
+    context.lap("reuse lookup")
     // Every (task, representation, outer fold) is an independent job: run them all on both cores.
     struct Job {
       var task: Int
@@ -105,6 +108,7 @@ struct AnalysisOperator {
       return r
     }
     context.progress?.finish(task: label)
+    context.lap("cross-validation")
     var outcomes: [Outcome] = []
     var cursor = 0
     for (ti, t) in tasks.enumerated() {
@@ -141,6 +145,7 @@ struct AnalysisOperator {
       }
     }
 
+    context.lap(bound.kind == .rank ? "shap" : "collect")
     // Store everything in one transaction with its run.
     let c = context.connection
     var inputs = "{\"corpus\": \(jsonString(bound.corpus)), \"sets\": {"
@@ -197,6 +202,7 @@ struct AnalysisOperator {
       try RunStore(c).finish(run)
     }
 
+    context.lap("store")
     // The printed result.
     var reuseNotes: [String] = []
     for o in outcomes { if let r = o.reusedFrom { reuseNotes.append("\(o.task.emotion) on '\(data.matrices[o.rep].info.name)': cross-validation reused from run \(r) (same rows, splits, options and data)") } }
@@ -233,12 +239,30 @@ struct AnalysisOperator {
       rows: rows, notices: notices)
   }
 
+  /// The `sample` and `splits` files, read once per statement.
+  struct InputFiles {
+    var sample: CSVTable?
+    var splits: CSVTable?
+  }
+
+  func inputFiles() throws -> InputFiles {
+    func read(_ name: String) throws -> CSVTable? {
+      guard let path = string(name) else { return nil }
+      do { return try CSVTable.read(path: path) } catch { throw ExecutionError(.input, "\(error)") }
+    }
+    return InputFiles(sample: try read("sample"), splits: try read("splits"))
+  }
+
+  /// Every selected emotion's task, the input files read once.
+  func tasks(_ data: Data) throws -> [Task] {
+    let files = try inputFiles()
+    return try selectedEmotions(files).map { try task($0, data, files) }
+  }
+
   /// The emotions to analyse: the statement's, narrowed for `*` to those a sample file lists.
-  func selectedEmotions() throws -> [String] {
+  func selectedEmotions(_ files: InputFiles) throws -> [String] {
     var emotions = bound.emotions
-    if bound.allEmotions, let samplePath = string("sample") {
-      let t: CSVTable
-      do { t = try CSVTable.read(path: samplePath) } catch { throw ExecutionError(.input, "\(error)") }
+    if bound.allEmotions, let t = files.sample {
       if let ec = t.header.firstIndex(where: { $0.lowercased() == "emotion" }) {
         let listed = Set(t.records.compactMap { Emotion.normalise($0.fields[ec]) })
         emotions = emotions.filter { listed.contains($0) }
@@ -350,9 +374,13 @@ struct AnalysisOperator {
     }
     for (s, l, info, m) in loaded {
       var values = [Double](repeating: 0, count: ids.count * m.cols)
-      for (i, id) in m.utteranceIDs.enumerated() {
-        guard let p = position[id] else { continue }
-        values.replaceSubrange((p * m.cols)..<((p + 1) * m.cols), with: m.values[(i * m.cols)..<((i + 1) * m.cols)])
+      values.withUnsafeMutableBufferPointer { dst in
+        m.values.withUnsafeBufferPointer { src in
+          for (i, id) in m.utteranceIDs.enumerated() {
+            guard let p = position[id] else { continue }
+            (dst.baseAddress! + p * m.cols).update(from: src.baseAddress! + i * m.cols, count: m.cols)
+          }
+        }
       }
       var x = DataMatrix(rows: ids.count, cols: m.cols, values: values)
       if speakerZ { x = speakerZScore(x, speakers: speakers.map { $0! }) }
@@ -363,18 +391,16 @@ struct AnalysisOperator {
 
   // MARK: - Tasks
 
-  func task(_ emotion: String, _ data: Data) throws -> Task {
+  func task(_ emotion: String, _ data: Data, _ files: InputFiles) throws -> Task {
     var rows: [Int] = []
     var y: [Int] = []
-    if let samplePath = string("sample") {
-      let t: CSVTable
-      do { t = try CSVTable.read(path: samplePath) } catch { throw ExecutionError(.input, "\(error)") }
+    if let samplePath = string("sample"), let t = files.sample {
       guard let ec = t.header.firstIndex(where: { $0.lowercased() == "emotion" }), let pc = t.header.firstIndex(where: { $0.lowercased() == "path" }) else {
         throw ExecutionError(.input, "'\(samplePath)' needs the columns emotion, path (header: \(t.header.joined(separator: ",")))")
       }
       let index = Dictionary(uniqueKeysWithValues: data.paths.enumerated().map { ($1, $0) })
       for rec in t.records where Emotion.normalise(rec.fields[ec]) == emotion {
-        let p = rec.fields[pc].trimmingCharacters(in: .whitespaces)
+        let p = rec.fields[pc].trimmedSpaces
         guard let row = index[p] else {
           throw ExecutionError(.input, "'\(samplePath)' line \(rec.line): '\(p)' is not an utterance of '\(bound.corpus)' with every representation of the statement")
         }
@@ -404,12 +430,12 @@ struct AnalysisOperator {
       guard let s = data.speakers[r] else { throw ExecutionError(.input, "'\(data.paths[r])' has no speaker; speaker-grouped splits need one") }
       return s
     }
-    let splits = try makeSplits(emotion, groups)
+    let splits = try makeSplits(emotion, groups, files)
     return Task(emotion: emotion, rows: rows, utterances: rows.map { data.ids[$0] }, rowsDigest: data.rowsDigest, y: y, groups: groups, splits: splits)
   }
 
-  func makeSplits(_ emotion: String, _ groups: [String]) throws -> [NestedSplit] {
-    guard let path = string("splits") else {
+  func makeSplits(_ emotion: String, _ groups: [String], _ files: InputFiles) throws -> [NestedSplit] {
+    guard let path = string("splits"), let t = files.splits else {
       let outer = int("outer_folds", 5), inner = int("inner_folds", 5)
       do {
         switch string("splitter") ?? "shuffle" {
@@ -430,8 +456,6 @@ struct AnalysisOperator {
           notes: ["use fewer folds, leave-one-speaker-out (WITH (splitter = 'loso')), or explicit splits (WITH (splits = 'splits.csv'))"])
       }
     }
-    let t: CSVTable
-    do { t = try CSVTable.read(path: path) } catch { throw ExecutionError(.input, "\(error)") }
     func col(_ n: String) -> Int? { t.header.firstIndex { $0.lowercased() == n } }
     guard let oc = col("outer"), let ic = col("inner"), let sc = col("speaker"), let rc = col("role") else {
       throw ExecutionError(.input, "'\(path)' needs the columns outer, inner, speaker, role (header: \(t.header.joined(separator: ",")))")
@@ -441,12 +465,12 @@ struct AnalysisOperator {
     var spec: [Int: [Int: [String: Set<String>]]] = [:]
     for rec in t.records {
       if let ec, !rec.fields[ec].isEmpty, Emotion.normalise(rec.fields[ec]) != emotion { continue }
-      guard let o = Int(rec.fields[oc].trimmingCharacters(in: .whitespaces)), let i = Int(rec.fields[ic].trimmingCharacters(in: .whitespaces)) else {
+      guard let o = Int(rec.fields[oc].trimmedSpaces), let i = Int(rec.fields[ic].trimmedSpaces) else {
         throw ExecutionError(.input, "'\(path)' line \(rec.line): outer and inner must be whole numbers")
       }
-      let role = rec.fields[rc].trimmingCharacters(in: .whitespaces).lowercased()
+      let role = rec.fields[rc].trimmedSpaces.lowercased()
       guard role == "train" || role == "test" else { throw ExecutionError(.input, "'\(path)' line \(rec.line): role must be train or test, not '\(role)'") }
-      spec[o, default: [:]][i, default: [:]][role, default: []].insert(rec.fields[sc].trimmingCharacters(in: .whitespaces))
+      spec[o, default: [:]][i, default: [:]][role, default: []].insert(rec.fields[sc].trimmedSpaces)
     }
     if spec.isEmpty { throw ExecutionError(.input, "'\(path)' has no splits for '\(emotion)'") }
     let all = Set(groups)

@@ -1,3 +1,4 @@
+import Dispatch
 import ProbeCore
 import ProbeStorage
 
@@ -14,6 +15,25 @@ public final class ExecutionContext {
   public var defaultCorpus: String?
 
   public init(connection: Connection) { self.connection = connection }
+
+  /// The current statement's phases and their wall-clock seconds, in order (`.profile on`).
+  public private(set) var phases: [(name: String, seconds: Double)] = []
+  private var lapStart: UInt64 = 0
+
+  /// Start timing a statement's phases.
+  public func beginPhases() {
+    phases = []
+    lapStart = DispatchTime.now().uptimeNanoseconds
+  }
+
+  /// Record that phase `name` ended now (it began at the previous `lap` or `beginPhases`).
+  /// Repeated names add up.
+  public func lap(_ name: String) {
+    let now = DispatchTime.now().uptimeNanoseconds
+    let seconds = Double(now - lapStart) / 1e9
+    lapStart = now
+    if let i = phases.firstIndex(where: { $0.name == name }) { phases[i].seconds += seconds } else { phases.append((name, seconds)) }
+  }
 
   /// Throw `ExecutionError.cancelled` if the user asked to stop.
   public func checkCancelled() throws {

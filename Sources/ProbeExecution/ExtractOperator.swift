@@ -59,9 +59,11 @@ struct ExtractOperator {
       let fingerprint: String
       do {
         fingerprint = try Self.modelFingerprint(folder: folder)
+        context.lap("fingerprint model")
         cf = try WavLMConfig.load(folder: folder)
         // A new set: the whole model is loaded (and checked) before anything is registered.
         if try store.info(name: bound.set, corpus: bound.corpus) == nil { model = try WavLMModel.load(folder: folder) }
+        context.lap("load model")
       } catch let e as CheckpointError {
         throw modelError(e)
       }
@@ -101,6 +103,7 @@ struct ExtractOperator {
     // An existing set with the same model fingerprint: the weights are only read when there is work.
     if kind == "wavlm", model == nil, !todo.isEmpty {
       do { model = try WavLMModel.load(folder: folder) } catch let e as CheckpointError { throw modelError(e) }
+      context.lap("load model")
     }
     var skipped: [String] = []
     var extracted = 0
@@ -138,6 +141,7 @@ struct ExtractOperator {
           return .skipped("\(error)")
         }
       }
+      context.lap("extract")
       try c.transaction {
         let embed = try c.prepare("INSERT INTO embeddings(representation, corpus, utterance_id, layer, vector) VALUES (?, ?, ?, ?, ?)")
         let note = try c.prepare("INSERT OR REPLACE INTO extraction_notes(representation, corpus, utterance_id, note) VALUES (?,?,?,?)")
@@ -181,6 +185,7 @@ struct ExtractOperator {
       }
       start += chunk.count
       context.progress?.update(task: task, done: start, total: todo.count)
+      context.lap("store")
     }
     context.progress?.finish(task: task)
     // Complete: fingerprint the stored values and record the run.
@@ -189,6 +194,7 @@ struct ExtractOperator {
     var sha = SHA256()
     for l in 0..<layers { sha.update(RepresentationStore.encode(l == layers - 1 ? m.values : try store.load(info, layer: l).values, dtype: info.dtype)) }
     let fingerprint = "sha256:" + sha.finalize().map { String(format: "%02x", $0) }.joined()
+    context.lap("fingerprint data")
     if extracted > 0 || info.fingerprint == "incomplete" || info.fingerprint != fingerprint {
       try c.transaction {
         let run = try RunStore(c).begin(statement: context.statementText, options: bound.options.json, engineVersion: ProbeVersion.string,
@@ -217,7 +223,7 @@ struct ExtractOperator {
       guard let h = FileHandle(forReadingAtPath: path) else { continue }
       defer { try? h.close() }
       sha.update(Array(((path as NSString).lastPathComponent + "\n").utf8))
-      while let d = try h.read(upToCount: 1 << 22), !d.isEmpty { sha.update([UInt8](d)) }
+      while let d = try h.read(upToCount: 1 << 22), !d.isEmpty { d.withUnsafeBytes { sha.update($0) } }
     }
     return "sha256:" + sha.finalize().map { String(format: "%02x", $0) }.joined()
   }

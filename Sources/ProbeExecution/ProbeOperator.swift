@@ -64,7 +64,7 @@ struct ProbeOperator {
     let d = emb.x.cols
     if let top = bound.top, top > d { throw ExecutionError(.input, "TOP \(top) is more than the \(d) dimensions of '\(emb.info.name)'") }
     let featureIndex = bound.features.map { f in targets.info.featureNames!.firstIndex(of: f)! }
-    let tasks = try op.selectedEmotions().map { try op.task($0, data) }
+    let tasks = try op.tasks(data)
     let config = op.cvConfig
     let label = "probe"
 
@@ -395,9 +395,9 @@ struct ProbeOperator {
     for (i, r) in t.rows.enumerated() { position[data.paths[r]] = i }
     var train: [Int] = [], test: [Int] = []
     for rec in table.records where Emotion.normalise(rec.fields[ec]) == t.emotion {
-      let p = rec.fields[pc].trimmingCharacters(in: .whitespaces)
+      let p = rec.fields[pc].trimmedSpaces
       guard let i = position[p] else { throw ExecutionError(.input, "'\(path)' line \(rec.line): '\(p)' is not a row of the \(t.emotion) task") }
-      switch rec.fields[rc].trimmingCharacters(in: .whitespaces).lowercased() {
+      switch rec.fields[rc].trimmedSpaces.lowercased() {
       case "train": train.append(i)
       case "test": test.append(i)
       default: throw ExecutionError(.input, "'\(path)' line \(rec.line): role must be train or test")

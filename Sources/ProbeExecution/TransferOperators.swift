@@ -64,7 +64,7 @@ struct TransferOperator {
     var vectors: [(utteranceID: Int64, layer: Int, vector: [Double])] = []
     var seen: [Int64: Int] = [:]
     for (i, rec) in keys.records.enumerated() {
-      let p = rec.fields[pathColumn].trimmingCharacters(in: .whitespaces)
+      let p = rec.fields[pathColumn].trimmedSpaces
       guard let id = ids[p] else {
         throw ExecutionError(.input, "'\(keysPath)' line \(rec.line): '\(p)' is not an utterance of corpus '\(bound.corpus)'")
       }
@@ -124,7 +124,7 @@ struct TransferOperator {
     var missingValues = 0
     var sha = SHA256()
     for rec in table.records {
-      let p = rec.fields[pathColumn].trimmingCharacters(in: .whitespaces)
+      let p = rec.fields[pathColumn].trimmedSpaces
       guard let id = ids[p] else {
         throw ExecutionError(.input, "'\(bound.path)' line \(rec.line): '\(p)' is not an utterance of corpus '\(bound.corpus)'")
       }

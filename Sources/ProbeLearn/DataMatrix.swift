@@ -24,12 +24,19 @@ public struct DataMatrix: Sendable, Equatable {
 
   /// The listed columns, in the given order.
   public func columns(_ idx: [Int]) -> DataMatrix {
-    var out = [Double](repeating: 0, count: rows * idx.count)
-    for r in 0..<rows {
-      let base = r * cols
-      for (j, c) in idx.enumerated() { out[r * idx.count + j] = values[base + c] }
+    let k = idx.count
+    var out = [Double](repeating: 0, count: rows * k)
+    values.withUnsafeBufferPointer { pv in
+      idx.withUnsafeBufferPointer { pi in
+        out.withUnsafeMutableBufferPointer { po in
+          for r in 0..<rows {
+            let src = pv.baseAddress! + r * cols, dst = po.baseAddress! + r * k
+            for j in 0..<k { dst[j] = src[pi[j]] }
+          }
+        }
+      }
     }
-    return DataMatrix(rows: rows, cols: idx.count, values: out)
+    return DataMatrix(rows: rows, cols: k, values: out)
   }
 }
 
@@ -40,21 +47,31 @@ public struct StandardScaler: Sendable, Equatable {
   public var scale: [Double]
 
   public init(fit x: DataMatrix) {
-    let n = Double(x.rows)
-    var mean = [Double](repeating: 0, count: x.cols)
-    var scale = [Double](repeating: 0, count: x.cols)
+    let n = Double(x.rows), d = x.cols
+    var mean = [Double](repeating: 0, count: d)
+    var scale = [Double](repeating: 0, count: d)
     // Two passes (mean, then squared deviations) as NumPy does, for the same rounding.
-    for r in 0..<x.rows { for c in 0..<x.cols { mean[c] += x.values[r * x.cols + c] } }
-    for c in 0..<x.cols { mean[c] /= n }
-    for r in 0..<x.rows {
-      for c in 0..<x.cols {
-        let d = x.values[r * x.cols + c] - mean[c]
-        scale[c] += d * d
+    x.values.withUnsafeBufferPointer { px in
+      mean.withUnsafeMutableBufferPointer { pm in
+        scale.withUnsafeMutableBufferPointer { ps in
+          for r in 0..<x.rows {
+            let row = px.baseAddress! + r * d
+            for c in 0..<d { pm[c] += row[c] }
+          }
+          for c in 0..<d { pm[c] /= n }
+          for r in 0..<x.rows {
+            let row = px.baseAddress! + r * d
+            for c in 0..<d {
+              let v = row[c] - pm[c]
+              ps[c] += v * v
+            }
+          }
+          for c in 0..<d {
+            let sd = (ps[c] / n).squareRoot()
+            ps[c] = sd == 0 || !sd.isFinite ? 1 : sd
+          }
+        }
       }
-    }
-    for c in 0..<x.cols {
-      let sd = (scale[c] / n).squareRoot()
-      scale[c] = sd == 0 || !sd.isFinite ? 1 : sd
     }
     self.mean = mean
     self.scale = scale
@@ -62,8 +79,16 @@ public struct StandardScaler: Sendable, Equatable {
 
   public func transform(_ x: DataMatrix) -> DataMatrix {
     var out = x.values
-    for r in 0..<x.rows {
-      for c in 0..<x.cols { out[r * x.cols + c] = (out[r * x.cols + c] - mean[c]) / scale[c] }
+    let d = x.cols
+    mean.withUnsafeBufferPointer { pm in
+      scale.withUnsafeBufferPointer { ps in
+        out.withUnsafeMutableBufferPointer { po in
+          for r in 0..<x.rows {
+            let row = po.baseAddress! + r * d
+            for c in 0..<d { row[c] = (row[c] - pm[c]) / ps[c] }
+          }
+        }
+      }
     }
     return DataMatrix(rows: x.rows, cols: x.cols, values: out)
   }
@@ -76,10 +101,18 @@ public func speakerZScore(_ x: DataMatrix, speakers: [String]) -> DataMatrix {
   var out = x.values
   var rowsOf: [String: [Int]] = [:]
   for (i, s) in speakers.enumerated() { rowsOf[s, default: []].append(i) }
-  for (_, rows) in rowsOf {
-    let scaler = StandardScaler(fit: x.rows(rows))
-    for i in rows {
-      for c in 0..<x.cols { out[i * x.cols + c] = (x.values[i * x.cols + c] - scaler.mean[c]) / scaler.scale[c] }
+  let d = x.cols
+  out.withUnsafeMutableBufferPointer { po in
+    for (_, rows) in rowsOf {
+      let scaler = StandardScaler(fit: x.rows(rows))
+      scaler.mean.withUnsafeBufferPointer { pm in
+        scaler.scale.withUnsafeBufferPointer { ps in
+          for i in rows {
+            let row = po.baseAddress! + i * d
+            for c in 0..<d { row[c] = (row[c] - pm[c]) / ps[c] }
+          }
+        }
+      }
     }
   }
   return DataMatrix(rows: x.rows, cols: x.cols, values: out)

@@ -64,10 +64,7 @@ public enum NestedCV {
       let ztr = scaler?.transform(xtr) ?? xtr
       let zva = scaler?.transform(xva) ?? xva
       let problem = LogisticProblem(z: ztr, y: ytr)
-      var previous: LogisticModel?
-      for (a, c) in config.cGrid.enumerated() {
-        let model = try problem.fit(c: c, start: previous)
-        previous = model
+      for (a, model) in try problem.fitPath(config.cGrid).enumerated() {
         let pred = model.predict(zva)
         scores[a].append(config.innerMetric == .accuracy ? Metrics.accuracy(yva, pred) : Metrics.binaryF1(yva, pred))
       }

@@ -4,7 +4,10 @@ import CProbeBLAS
 /// `Matrix` wrapper would only add copies. Thin wrappers over OpenBLAS / LAPACKE.
 public enum Linalg {
   /// Number of threads OpenBLAS may use (1 when the caller parallelises itself).
-  public static func setBLASThreads(_ n: Int) { openblas_set_num_threads(Int32(n)) }
+  /// A no-op when it is already `n` (setting it wakes OpenBLAS's thread pool, which then spins).
+  public static func setBLASThreads(_ n: Int) {
+    if openblas_get_num_threads() != Int32(n) { openblas_set_num_threads(Int32(n)) }
+  }
   public static var blasThreads: Int { Int(openblas_get_num_threads()) }
 
   /// `C = alpha·op(A)·op(B) + beta·C` with A m×k (or k×m if transposed), B k×n (or n×k).
@@ -25,6 +28,12 @@ public enum Linalg {
   ) {
     guard m > 0, n > 0 else { return }
     cblas_dgemv(CblasRowMajor, trans ? CblasTrans : CblasNoTrans, blasint(m), blasint(n), alpha, a, blasint(n), x, 1, beta, y, 1)
+  }
+
+  /// `y = A·x` for a symmetric n×n A stored in full (row-major; the lower triangle is read).
+  public static func symv(_ a: UnsafePointer<Double>, _ x: UnsafePointer<Double>, _ y: UnsafeMutablePointer<Double>, n: Int) {
+    guard n > 0 else { return }
+    cblas_dsymv(CblasRowMajor, CblasLower, blasint(n), 1, a, blasint(n), x, 1, 0, y, 1)
   }
 
   /// The Gram matrix `Z·Zᵀ` (n×n, full) of an n×d row-major matrix.

@@ -7,6 +7,8 @@ public final class Shell {
   public let database: Database
   public var format: OutputFormat
   public var timer = false
+  /// `.profile on`: print where each statement's time went.
+  public var profile = false
   let out: TextSink
   let err: TextSink
   /// True in the REPL: errors do not stop the session and long tables are elided.
@@ -74,6 +76,11 @@ public final class Shell {
     renderer.maxRows = 40
     out.write(renderer.render(r.table))
     if timer { out.write(String(format: "Run Time: %.3f s\n", r.elapsed)) }
+    if profile, !r.phases.isEmpty {
+      let accounted = r.phases.reduce(0) { $0 + $1.seconds }
+      let parts = r.phases.map { String(format: "%@ %.3f", $0.name, $0.seconds) } + [String(format: "other %.3f", max(0, r.elapsed - accounted))]
+      out.write("Profile: " + parts.joined(separator: ", ") + " s\n")
+    }
   }
 
   func report(_ error: Error) {
@@ -112,6 +119,14 @@ public final class Shell {
         return false
       }
       shell.timer = args[0].lowercased() == "on"
+      return true
+    },
+    DotCommand(name: "profile", usage: ".profile on|off", help: "print where each statement's time went") { shell, args in
+      guard args.count == 1, ["on", "off"].contains(args[0].lowercased()) else {
+        shell.err.write("error: usage: .profile on|off\n")
+        return false
+      }
+      shell.profile = args[0].lowercased() == "on"
       return true
     },
     DotCommand(name: "read", usage: ".read FILE", help: "run a script file") { shell, args in

@@ -145,10 +145,18 @@ public struct RepresentationStore {
         "SELECT utterance_id, vector FROM embeddings WHERE representation = ? AND corpus = ? AND layer = ? ORDER BY utterance_id")
       try stmt.bind([.text(info.name), .text(info.corpus), .integer(Int64(layer))])
       values.reserveCapacity(info.rows * info.dims)
+      let float32 = info.dtype == "float32"
       while try stmt.step() {
-        ids.append(stmt.value(at: 0).intValue!)
-        guard case .blob(let b) = stmt.value(at: 1) else { continue }
-        values.append(contentsOf: Self.decode(b, dtype: info.dtype))
+        guard let id = stmt.int64(at: 0) else { continue }
+        let ok = stmt.withBlob(at: 1) { raw -> Bool in
+          if float32 {
+            for k in 0..<(raw.count / 4) { values.append(Double(Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: 4 * k, as: UInt32.self))))) }
+          } else {
+            for k in 0..<(raw.count / 8) { values.append(Double(bitPattern: UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: 8 * k, as: UInt64.self)))) }
+          }
+          return true
+        }
+        if ok == true { ids.append(id) }
       }
     case .features:
       let names = info.featureNames ?? []
@@ -157,8 +165,8 @@ public struct RepresentationStore {
         "SELECT f.utterance_id, \(cols) FROM \(Connection.quoteIdentifier(info.name)) f JOIN utterances u USING (utterance_id) WHERE u.corpus = ? ORDER BY f.utterance_id")
       try stmt.bind([.text(info.corpus)])
       while try stmt.step() {
-        ids.append(stmt.value(at: 0).intValue!)
-        for j in 0..<names.count { values.append(stmt.value(at: j + 1).doubleValue ?? .nan) }
+        ids.append(stmt.int64(at: 0)!)
+        for j in 0..<names.count { values.append(stmt.double(at: j + 1) ?? .nan) }
       }
     }
     return LoadedMatrix(utteranceIDs: ids, cols: info.dims, values: values)

@@ -81,6 +81,31 @@ public final class Statement {
     }
   }
 
+  /// Column `i` as a double without boxing: NULL or non-numeric text → nil.
+  public func double(at i: Int) -> Double? {
+    let idx = Int32(i)
+    switch sqlite3_column_type(stmt, idx) {
+    case SQLITE_FLOAT: return sqlite3_column_double(stmt, idx)
+    case SQLITE_INTEGER: return Double(sqlite3_column_int64(stmt, idx))
+    case SQLITE_TEXT: return Double(String(cString: sqlite3_column_text(stmt, idx)))
+    default: return nil
+    }
+  }
+
+  /// Column `i` as an integer without boxing (NULL → nil).
+  public func int64(at i: Int) -> Int64? {
+    sqlite3_column_type(stmt, Int32(i)) == SQLITE_NULL ? nil : sqlite3_column_int64(stmt, Int32(i))
+  }
+
+  /// Column `i`'s blob bytes, valid only inside `body` (no copy); nil when it is not a blob.
+  public func withBlob<R>(at i: Int, _ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R? {
+    let idx = Int32(i)
+    guard sqlite3_column_type(stmt, idx) == SQLITE_BLOB else { return nil }
+    let n = Int(sqlite3_column_bytes(stmt, idx))
+    guard n > 0, let p = sqlite3_column_blob(stmt, idx) else { return try body(UnsafeRawBufferPointer(start: nil, count: 0)) }
+    return try body(UnsafeRawBufferPointer(start: p, count: n))
+  }
+
   public func row() -> [Value] { (0..<columnCount).map { value(at: $0) } }
 
   /// Step to the end, collecting all rows into a table.

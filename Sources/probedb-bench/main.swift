@@ -98,6 +98,26 @@ do {
     }
     print("{\"threads\": \(threads), \(results.joined(separator: ", "))}")
 
+  case "cholesky" where args.count >= 3:
+    // Small SPD factorisations as cross-validation's Newton steps do them.
+    guard let n = Int(args[2]) else { usage() }
+    let reps = args.count > 3 ? Int(args[3]) ?? 2000 : 2000
+    Linalg.setBLASThreads(1)
+    var z = [Double](repeating: 0, count: n * 768)
+    var rng = SystemRandomNumberGenerator()
+    for i in z.indices { z[i] = Double.random(in: -1...1, using: &rng) }
+    var k = Linalg.gram(z, rows: n, cols: 768)
+    for i in 0..<n { k[i * n + i] += 1 }
+    var work = k
+    let tLapack = seconds {
+      for _ in 0..<reps {
+        work = k
+        try? work.withUnsafeMutableBufferPointer { try Linalg.choleskyInPlace($0.baseAddress!, n: n) }
+      }
+    }
+    let flops = Double(n * n * n) / 3 * Double(reps)
+    print("{\"n\": \(n), \"lapack_gflops\": \(flops / tLapack / 1e9), \"lapack_us\": \(tLapack / Double(reps) * 1e6)}")
+
   default:
     usage()
   }

@@ -1,4 +1,5 @@
 import Foundation
+import CProbeKernels
 import ProbeCore
 import XCTest
 
@@ -60,6 +61,31 @@ final class SourceAndDiagnosticTests: XCTestCase {
     var streamed = SHA256()
     for chunk in stride(from: 0, to: 1000, by: 37) { streamed.update([UInt8](repeating: 0x61, count: min(37, 1000 - chunk))) }
     XCTAssertEqual(streamed.finalize().map { String(format: "%02x", $0) }.joined(), SHA256.hex([UInt8](repeating: 0x61, count: 1000)))
+  }
+
+  /// FIPS 180-2's million-'a' vector (many whole blocks through the block kernel), and the SHA
+  /// extension kernel equal to the portable one on arbitrary bytes and block counts.
+  func testSHA256BlockKernels() {
+    var big = SHA256()
+    let chunk = [UInt8](repeating: 0x61, count: 10_007)
+    var left = 1_000_000
+    while left > 0 {
+      big.update(chunk.prefix(left))
+      left -= min(left, chunk.count)
+    }
+    XCTAssertEqual(big.finalize().map { String(format: "%02x", $0) }.joined(), "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0")
+    var x: UInt64 = 0x9E37_79B9_7F4A_7C15
+    let bytes = (0..<(64 * 33)).map { _ -> UInt8 in
+      x = x &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+      return UInt8(truncatingIfNeeded: x >> 56)
+    }
+    for blocks in [1, 2, 5, 33] {
+      var a: [UInt32] = [0x6a09_e667, 0xbb67_ae85, 0x3c6e_f372, 0xa54f_f53a, 0x510e_527f, 0x9b05_688c, 0x1f83_d9ab, 0x5be0_cd19]
+      var b = a
+      probe_sha256_blocks(&a, bytes, blocks)
+      probe_sha256_blocks_portable(&b, bytes, blocks)
+      XCTAssertEqual(a, b, "\(blocks) blocks (accelerated: \(SHA256.accelerated))")
+    }
   }
 
   func testEGeMAPSCatalogue() {

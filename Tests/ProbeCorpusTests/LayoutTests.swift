@@ -1,4 +1,5 @@
 import Foundation
+import ProbeCore
 import ProbeCorpus
 import ProbeTestSupport
 import XCTest
@@ -86,6 +87,19 @@ final class ManifestTests: XCTestCase {
     XCTAssertEqual(m.rows[1].labels.emotion, "excited")
     XCTAssertEqual(m.rows[1].labels.extra, ["session": "2"])
     XCTAssertEqual(m.unknownLabels, ["excited"])
+  }
+
+  /// Byte-level parsing keeps multi-byte characters, quotes, doubled quotes, quoted line breaks,
+  /// a byte-order mark and a last line without a newline; trimming removes Unicode spaces too.
+  func testCSVBytesAndTrimming() throws {
+    let text = "\u{FEFF}path,note\r\n\"ä ö.wav\",\"say \"\"hé\"\"\"\n日本.wav,\"two\nlines\"\nlast.wav,\u{00A0}x\t"
+    let recs = try CSV.parse(text, path: "t.csv")
+    XCTAssertEqual(recs.map(\.fields), [["path", "note"], ["ä ö.wav", "say \"hé\""], ["日本.wav", "two\nlines"], ["last.wav", "\u{00A0}x\t"]])
+    XCTAssertEqual(recs.map(\.line), [1, 2, 3, 5])
+    XCTAssertEqual(recs[3].fields[1].trimmedSpaces, "x")
+    XCTAssertEqual("  a b \t".trimmedSpaces, "a b")
+    XCTAssertEqual(" \t ".trimmedSpaces, "")
+    XCTAssertEqual("x\n".trimmedSpaces, "x\n")  // newlines are not spaces (as .whitespaces)
   }
 
   func testMissingColumnsAreNamed() {

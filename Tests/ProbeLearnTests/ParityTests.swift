@@ -82,6 +82,16 @@ final class ParityTests: XCTestCase {
         let warm = try problem.fit(c: c, start: try problem.fit(c: c / 10))
         assertClose(warm.weights, m.weights, rel: 1e-9, abs: 1e-9 * tscale, "case \(k) C=\(c) warm start")
       }
+      // The regularisation path (each fit started from the previous one moved along the path's
+      // tangent) reaches every optimum too.
+      let fits = case_["fits"]!.array.map { $0.object }
+      let path = try problem.fitPath(fits.map { num($0["C"]) })
+      for (fit, m) in zip(fits, path) {
+        let tight = doubles(fit["coef_tight"])
+        let tscale = tight.map(abs).max()!
+        assertClose(m.weights, tight, rel: 1e-8, abs: 1e-8 * tscale, "case \(k) C=\(num(fit["C"])) path")
+        XCTAssertEqual(m.intercept, num(fit["intercept_tight"]), accuracy: 1e-8 * max(1, tscale))
+      }
     }
   }
 

@@ -51,6 +51,17 @@ final class CLITests: XCTestCase {
     XCTAssertEqual(again.stdout, "count(DISTINCT speaker),group_concat(DISTINCT emotion)\n4,\"neutral,happy,sad,angry\"\njournal_mode\nwal\n")
   }
 
+  /// `.profile on` prints where an analysis statement's time went, after its table.
+  func testProfilePrintsPhases() throws {
+    let corpus = TestSupport.exampleCorpus
+    let script = ".profile on\nIMPORT CORPUS r FROM '\(corpus)';\nEXTRACT egemaps FROM r;\nEVALUATE angry VS neutral USING egemaps FROM r WITH (splitter = 'loso');\n"
+    let r = try probedb([dbPath()], stdin: script)
+    XCTAssertEqual(r.status, 0, r.stderr)
+    let line = r.stdout.split(separator: "\n").first { $0.hasPrefix("Profile: load ") }
+    XCTAssertNotNil(line, r.stdout)
+    for phase in ["tasks", "cross-validation", "store", "other"] { XCTAssertTrue(line?.contains(phase + " ") == true, String(line ?? "")) }
+  }
+
   func testSyntaxErrorOnLineTwoReportsPositionAndExitsOne() throws {
     let r = try probedb([dbPath(), "-c", "SELECT 1;\nIMPORT CORPUS FROM;"])
     XCTAssertEqual(r.status, 1)
