@@ -67,6 +67,7 @@ struct ProbeOperator {
     let tasks = try op.tasks(data)
     let config = op.cvConfig
     let label = "probe"
+    context.lap("load")
 
     // 1. Nested CV of all dimensions (reused when stored), then the SHAP ranking.
     struct Stage1 {
@@ -122,6 +123,7 @@ struct ProbeOperator {
       stage1.append(Stage1(key: op.protocolKey(t, emb.info, emb.layer), folds: folds, model: model, ranking: LinearSHAP.ranking(imp), importance: imp, reusedFrom: nil))
     }
 
+    context.lap("ranking")
     // 2. The top-k sweep (skipped when TOP n is given).
     let ks: [Int] = bound.top.map { [$0] } ?? Array(stride(from: 10, to: d / 2, by: 10))
     if ks.isEmpty { throw ExecutionError(.input, "'\(emb.info.name)' has \(d) dimensions: too few for a top-k sweep (k = 10, 20, … < d/2); give TOP n") }
@@ -145,6 +147,7 @@ struct ProbeOperator {
         }
         if points.count == ks.count { sweep[ti] = points } else { for f in t.splits.indices { sweepJobs.append((ti, f)) } }
       }
+      context.lap("sweep lookup")
       let lock = NSLock()
       var finished = 0
       let results = parallelMap(sweepJobs.count) { i -> Result<[FoldResult], Error> in
@@ -177,6 +180,7 @@ struct ProbeOperator {
         }
       }
       context.progress?.finish(task: "\(label): top-k sweep")
+      context.lap("top-k sweep")
     }
     try context.checkCancelled()
 
@@ -232,6 +236,7 @@ struct ProbeOperator {
       do { done.append(try p.get()) } catch { throw ExecutionError(.numeric, "\(tasks[ti].emotion) ridge probes: \(error)") }
     }
 
+    context.lap("ridge probes")
     // 4. Store everything with its run.
     let categoryOf = Dictionary(uniqueKeysWithValues: EGeMAPS.features.map { ($0.name, $0.category) })
     var summaries: [[(String, CategorySummary)]] = []
@@ -303,6 +308,7 @@ struct ProbeOperator {
       }
       try RunStore(c).finish(run)
     }
+    context.lap("store")
 
     // Stability across seeds: the same probe with other seeds (other rows and splits); k* and
     // the top-k* dimensions compared with this run's (Jaccard overlap of the sets).

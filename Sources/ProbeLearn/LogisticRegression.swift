@@ -250,9 +250,8 @@ public struct LogisticProblem {
             delta[i] = -t[i] - c * dd[i] * u[i]
           }
           let dGamma = -gamma
-          Linalg.symv(K, delta, &kDelta, n: n)
-          // Margin step recomputed from Δα so margins stay equal to γ·p₀ + K·α + b.
-          for i in 0..<n { u[i] = dGamma * p0[i] + kDelta[i] + db }
+          // The solve's margin step is u = Δγ·p₀ + K·Δα + Δb, which gives K·Δα without a product.
+          for i in 0..<n { kDelta[i] = u[i] - dGamma * p0[i] - db }
           let p0Delta = dot(p0, delta)
           let wdw = gamma * dGamma * s0 + gamma * p0Delta + dGamma * dot(p0, alpha) + dot(kAlpha, delta)
           let dw2 = max(0, dGamma * dGamma * s0 + 2 * dGamma * p0Delta + dot(delta, kDelta))
