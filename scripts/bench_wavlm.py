@@ -90,20 +90,33 @@ def main():
 
     torch.set_num_threads(a.threads)
     model = WavLMModel.from_pretrained(a.model_dir).eval()
-    sgemm = json.loads(subprocess.run([a.bench, "sgemm", str(a.threads)], capture_output=True, text=True, check=True).stdout)
-    out = subprocess.run([a.bench, "wavlm", a.model_dir, str(a.threads), str(a.repeats), work] + [p for _, p, _ in files],
-                         capture_output=True, text=True)
-    if out.returncode != 0:
-        raise SystemExit(out.stderr)
-    ours = [json.loads(line) for line in out.stdout.splitlines()]
+
+    def run_ours(env):
+        sg = json.loads(subprocess.run([a.bench, "sgemm", str(a.threads)], capture_output=True, text=True, check=True, env=env).stdout)
+        out = subprocess.run([a.bench, "wavlm", a.model_dir, str(a.threads), str(a.repeats), work] + [p for _, p, _ in files],
+                             capture_output=True, text=True, env=env)
+        if out.returncode != 0:
+            raise SystemExit(out.stderr)
+        return sg, [json.loads(line) for line in out.stdout.splitlines()]
+
+    sgemm, ours = run_ours(dict(os.environ))
+    # OPENBLAS_CORETYPE (set in some environments) pins OpenBLAS's kernels; the same passes with
+    # OpenBLAS's own CPU detection are reported beside them.
+    auto = None
+    if os.environ.get("OPENBLAS_CORETYPE"):
+        env = dict(os.environ)
+        del env["OPENBLAS_CORETYPE"]
+        auto = run_ours(env)
     # The same passes keeping no hidden states (EXTRACT's mode): its peak memory.
     pooled_only = subprocess.run([a.bench, "wavlm", a.model_dir, str(a.threads), "2", work] + [p for _, p, _ in files],
                                  capture_output=True, text=True, env=dict(os.environ, PROBEDB_BENCH_POOLED="1"), check=True)
     lean = [json.loads(line) for line in pooled_only.stdout.splitlines()]
 
     print(f"torch {torch.__version__}, transformers {transformers.__version__}, threads {a.threads}, repeats {a.repeats}")
-    print(f"OpenBLAS sgemm: {sgemm['square2048']:.1f} GFLOP/s (2048^3), {sgemm['ffn_10s']:.1f} GFLOP/s (499x3072x768)")
+    print(f"OpenBLAS sgemm: {sgemm['square2048']:.1f} GFLOP/s (2048^3), {sgemm['ffn_10s']:.1f} GFLOP/s (499x3072x768), {sgemm['core']} kernels"
+          + (f" (OPENBLAS_CORETYPE={os.environ['OPENBLAS_CORETYPE']})" if os.environ.get("OPENBLAS_CORETYPE") else ""))
     print(f"{'audio':>6} {'torch best':>10} {'median':>8} {'probedb best':>12} {'median':>8} {'ratio':>6} {'GFLOP/s':>8} {'of sgemm':>8} {'peak MB':>8} {'pooled-only MB':>14} {'max|d|':>9} {'min cos':>10}")
+    torch_best = []
     for (s, p, x), mine, thin in zip(files, ours, lean):
         with torch.no_grad():
             inp = torch.from_numpy(x)[None]
@@ -117,12 +130,19 @@ def main():
         got = np.fromfile(os.path.join(work, f"{files.index((s, p, x))}.f32"), dtype="<f4").reshape(pooled.shape)
         cos = min(float(np.dot(g, e) / np.linalg.norm(g) / np.linalg.norm(e)) for g, e in zip(got, pooled))
         tb, tm = min(times), statistics.median(times)
+        torch_best.append(tb)
         print(f"{s:>5g}s {tb:>10.3f} {tm:>8.3f} {mine['best_seconds']:>12.3f} {mine['median_seconds']:>8.3f} "
               f"{mine['best_seconds'] / tb:>6.2f} {mine['gflop_per_second']:>8.1f} {mine['gflop_per_second'] / sgemm['square2048']:>8.2f} "
               f"{mine['peak_rss_mb']:>8.0f} {thin['peak_rss_mb']:>14.0f} {np.abs(got - pooled).max():>9.2e} {cos:>10.8f}")
     print(f"weights {ours[0]['weight_mb']:.0f} MB; load {ours[0]['load_seconds']:.2f} s, peak RSS while loading {ours[0]['load_peak_rss_mb']:.0f} MB, RSS after loading {ours[0]['rss_after_load_mb']:.0f} MB; "
           "peak RSS columns are the whole probedb-bench process during the forward passes (weights included): "
           "'peak MB' keeping every hidden state as the timed runs do, 'pooled-only MB' keeping only the pooled vectors as EXTRACT does")
+    if auto:
+        asg, aours = auto
+        print(f"Same run, OPENBLAS_CORETYPE unset (OpenBLAS picks {asg['core']} kernels; sgemm {asg['square2048']:.1f} GFLOP/s):")
+        for (s, _, _), tb, mine in zip(files, torch_best, aours):
+            print(f"{s:>5g}s  torch {tb:.3f}  probedb {mine['best_seconds']:.3f} (median {mine['median_seconds']:.3f})  ratio {mine['best_seconds'] / tb:.2f}  "
+                  f"{mine['gflop_per_second']:.1f} GFLOP/s = {mine['gflop_per_second'] / asg['square2048']:.2f} of sgemm")
 
 
 if __name__ == "__main__":

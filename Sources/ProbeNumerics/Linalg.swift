@@ -9,6 +9,8 @@ public enum Linalg {
     if openblas_get_num_threads() != Int32(n) { openblas_set_num_threads(Int32(n)) }
   }
   public static var blasThreads: Int { Int(openblas_get_num_threads()) }
+  /// The CPU kernel family OpenBLAS chose (its own detection, or `OPENBLAS_CORETYPE`).
+  public static var blasCoreName: String { openblas_get_corename().map { String(cString: $0) } ?? "unknown" }
 
   /// `C = alpha·op(A)·op(B) + beta·C` with A m×k (or k×m if transposed), B k×n (or n×k).
   public static func gemm(

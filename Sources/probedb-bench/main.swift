@@ -58,6 +58,7 @@ do {
     guard let threads = Int(args[3]), let repeats = Int(args[4]) else { usage() }
     Linalg.setBLASThreads(threads)
     WavLMModel.threads = threads
+    if let v = ProcessInfo.processInfo.environment["PROBEDB_BENCH_ROWSPLIT"].flatMap(Int.init) { WavLMModel.rowSplitFrames = v }
     var model: WavLMModel!
     let load = try seconds { model = try WavLMModel.load(folder: args[2]) }
     let weightBytes = try WavLMModel.weightPaths(folder: args[2]).reduce(0) { $0 + ((try? FileManager.default.attributesOfItem(atPath: $1)[.size] as? Int) ?? 0) }
@@ -96,7 +97,7 @@ do {
       }
       results.append("\"\(label)\": \(2 * Double(m * n * k) / best / 1e9)")
     }
-    print("{\"threads\": \(threads), \(results.joined(separator: ", "))}")
+    print("{\"threads\": \(threads), \"core\": \"\(Linalg.blasCoreName)\", \(results.joined(separator: ", "))}")
 
   case "cholesky" where args.count >= 3:
     // Small SPD factorisations as cross-validation's Newton steps do them.
