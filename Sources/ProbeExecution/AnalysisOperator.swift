@@ -350,7 +350,13 @@ struct AnalysisOperator {
         guard i >= 0, i < info.layers else { throw ExecutionError(.input, "'\(info.name)' has layers 0…\(info.layers - 1), not \(i)") }
         layers = [i]
       }
-      for l in layers { loaded.append((s, l, info, try store.load(info, layer: l))) }
+      for l in layers {
+        // `egemaps, egemaps LAYER 0` or `wavlm LAYER ALL, wavlm LAYER 3` name one layer twice.
+        if loaded.contains(where: { $0.2.name == info.name && $0.1 == l }) {
+          throw ExecutionError(.input, "'\(info.name)' layer \(l) is named twice in USING (\(info.layers == 1 ? "it has only layer 0" : "its last layer is \(info.layers - 1)"))")
+        }
+        loaded.append((s, l, info, try store.load(info, layer: l)))
+      }
     }
     // Rows every representation has, without missing values.
     var common: Set<Int64>?

@@ -246,6 +246,18 @@ final class ProbeTests: XCTestCase {
     let e = try db.query("EVALUATE angry VS neutral USING stacked LAYER 1, stacked LAYER 0")
     XCTAssertEqual(e.values("f1_mean")?[0], e.values("f1_mean")?[1])
     XCTAssertThrowsError(try db.execute("EVALUATE angry VS neutral USING stacked LAYER 2")) { e in XCTAssertTrue("\(e)".contains("has layers 0…1, not 2"), "\(e)") }
+    // One layer in two spellings is refused before anything is computed or stored.
+    let runs = try db.query("SELECT count(*) FROM runs").rows
+    XCTAssertThrowsError(try db.execute("EVALUATE angry VS neutral USING stacked, stacked LAYER 1")) { e in
+      XCTAssertTrue("\(e)".contains("'stacked' layer 1 is named twice in USING (its last layer is 1)"), "\(e)")
+    }
+    XCTAssertThrowsError(try db.execute("EVALUATE angry VS neutral USING emb, emb LAYER 0")) { e in
+      XCTAssertTrue("\(e)".contains("'emb' layer 0 is named twice in USING (it has only layer 0)"), "\(e)")
+    }
+    XCTAssertThrowsError(try db.execute("EVALUATE angry VS neutral USING stacked LAYER ALL, stacked LAYER 0")) { e in
+      XCTAssertTrue("\(e)".contains("named twice"), "\(e)")
+    }
+    XCTAssertEqual(try db.query("SELECT count(*) FROM runs").rows, runs)
   }
 
   /// Stability across seeds: each seed's k* and top-k* overlap are stored and reported.
