@@ -10,6 +10,7 @@ import ProbeStorage
 /// | statement | figure |
 /// |---|---|
 /// | `PROBE … BY CATEGORY` (or with `TOP n`) | information increase per feature as box plots per category and emotion |
+/// | `PROBE … LAYER ALL …` | median information increase per category against the layer, best layer circled |
 /// | `PROBE …` (with the sweep) | the top-k sweep: mean F1 against k per emotion, k* marked |
 /// | `RANK egemaps …` (named features) | SHAP importance, min-max normalised within each emotion, as box plots per category and emotion |
 /// | `RANK emb …` (embedding dimensions) | bars of the top-n (default 20) dimensions' mean |SHAP| |
@@ -22,10 +23,19 @@ struct PlotOperator {
     guard case .analysis(let a) = subject else {
       throw ExecutionError(.input, "PLOT draws EVALUATE, RANK or PROBE results")
     }
-    _ = try executor.execute(subject)
     let c = context.connection
+    let before = try c.scalar("SELECT coalesce(max(run_id), 0) FROM runs")?.intValue ?? 0
+    _ = try executor.execute(subject)
     guard let run = try c.scalar("SELECT max(run_id) FROM runs")?.intValue else { throw ExecutionError(.internal, "no run to plot") }
-    let (svg, kind) = try Figures(connection: c).figure(for: a, run: run)
+    let figures = Figures(connection: c)
+    let (svg, kind): (String, String)
+    if a.kind == .probe, a.sets.first?.layer == .all {
+      // LAYER ALL made one run per layer: draw them together.
+      let runs = try c.query("SELECT DISTINCT run_id FROM probe_summary WHERE run_id > ? ORDER BY run_id", [.integer(before)]).rows.compactMap { $0[0].intValue }
+      (svg, kind) = (try figures.layers(runs: runs), "information increase by layer")
+    } else {
+      (svg, kind) = try figures.figure(for: a, run: run)
+    }
     try write(svg)
     return ResultTable(columns: [Column("file", .text), Column("figure", .text), Column("run_id", .integer)],
                        rows: [[.text(path), .text(kind), .integer(run)]])
@@ -72,6 +82,28 @@ struct Figures {
     let groups = ["Energy", "Frequency", "Spectral", "Temporal"].filter { values[$0] != nil }
     return BoxPlotChart(title: "Information increase of the top-k dimensions of '\(rows[0][3].stringValue!)'", yLabel: "II = RMSE_all / RMSE_top²",
                         groups: groups, series: emotions, values: values, referenceLine: 1).render()
+  }
+
+  /// The runs of one `PROBE … LAYER ALL` (one per layer): per category, the median II of the
+  /// emotion (the mean of the per-emotion medians for several), against the layer; the best layer
+  /// of each category circled.
+  func layers(runs: [Int64]) throws -> String {
+    guard !runs.isEmpty else { throw ExecutionError(.input, "no probe results to draw by layer") }
+    let list = runs.map(String.init).joined(separator: ",")
+    let rows = try connection.query(
+      "SELECT layer, category, avg(median), count(DISTINCT emotion), group_concat(DISTINCT emotion), min(representation) FROM probe_summary WHERE run_id IN (\(list)) GROUP BY layer, category ORDER BY category, layer").rows
+    var series: [(name: String, points: [(Double, Double)], marked: Double?)] = []
+    for r in rows {
+      let cat = Self.categoryNames[r[1].stringValue!] ?? r[1].stringValue!
+      if series.last?.name != cat { series.append((cat, [], nil)) }
+      if let layer = r[0].doubleValue, let v = r[2].doubleValue { series[series.count - 1].points.append((layer, v)) }
+    }
+    for i in series.indices { series[i].marked = series[i].points.max { $0.1 < $1.1 }?.0 }
+    let emotions = rows.first.map { ($0[4].stringValue ?? "").split(separator: ",").sorted() } ?? []
+    let named = emotions.count <= 3 ? emotions.joined(separator: ", ") : "\(emotions.count) emotions"
+    return LineChart(title: "Information increase by layer of '\(rows.first?[5].stringValue ?? "")' (\(named))", xLabel: "layer",
+                     yLabel: emotions.count > 1 ? "median II per category, mean over emotions" : "median II per category",
+                     series: series, markLabel: "best layer", referenceLine: 1, integerX: true).render()
   }
 
   func sweep(run: Int64) throws -> String {

@@ -85,6 +85,27 @@ struct ReportOperator {
       if (try c.scalar("SELECT count(*) FROM topk_sweep WHERE run_id = ?", [.integer(run)])?.intValue ?? 0) > 0 {
         try figure("sweep", figures.sweep(run: run), "Top-k sweep: mean F1 of the top-k SHAP dimensions, k* circled (run \(run))")
       }
+      // A `LAYER ALL` probe made one run per layer, in a row, with the same statement.
+      let text = try statement(run)
+      var layerRuns: [Int64] = []
+      var seen = Set<Int64>()
+      for r in try c.query("SELECT run_id, statement FROM runs WHERE run_id <= ? ORDER BY run_id DESC", [.integer(run)]).rows {
+        guard r[1].stringValue == text, let id = r[0].intValue,
+              let layer = try c.scalar("SELECT min(layer) FROM probe_summary WHERE run_id = ?", [.integer(id)])?.intValue, !seen.contains(layer) else { break }
+        seen.insert(layer)
+        layerRuns.insert(id, at: 0)
+      }
+      if layerRuns.count > 1 {
+        cited += layerRuns.filter { $0 != run }
+        let list = layerRuns.map(String.init).joined(separator: ",")
+        md += "### By layer\n\nRuns \(layerRuns.first!)–\(layerRuns.last!), one per layer (the tables above are layer \(seen.max()!)'s). Mean over emotions of the median II per category:\n\n"
+        let byLayer = try c.query("SELECT layer, category, avg(median) FROM probe_summary WHERE run_id IN (\(list)) GROUP BY layer, category ORDER BY layer, category").rows
+        let cats = Array(Set(byLayer.compactMap { $0[1].stringValue })).sorted()
+        var grid: [Int64: [String: Value]] = [:]
+        for r in byLayer { grid[r[0].intValue!, default: [:]][r[1].stringValue!] = r[2] }
+        md += table(["layer"] + cats, grid.keys.sorted().map { l in ["\(l)"] + cats.map { fmt(grid[l]?[$0] ?? .null, 3) } })
+        try figure("layers", figures.layers(runs: layerRuns), "Median information increase per category by layer, best layer circled (runs \(layerRuns.first!)–\(layerRuns.last!))")
+      }
     }
     if cited.isEmpty { md += "No analysis has been run yet: EVALUATE, RANK or PROBE first.\n\n" }
     md += "## Provenance\n\n"

@@ -84,23 +84,40 @@ public struct LineChart {
   public var xLabel: String
   public var yLabel: String
   public var series: [(name: String, points: [(Double, Double)], marked: Double?)]
+  /// How the legend names a series' marked x (`k*` for the sweep, `best layer` for layers).
+  public var markLabel: String
+  /// A dashed horizontal line at this y (e.g. II = 1), when given.
+  public var referenceLine: Double?
+  /// Ticks on whole numbers only (layers).
+  public var integerX: Bool
 
-  public init(title: String, xLabel: String, yLabel: String, series: [(name: String, points: [(Double, Double)], marked: Double?)]) {
+  public init(title: String, xLabel: String, yLabel: String, series: [(name: String, points: [(Double, Double)], marked: Double?)],
+              markLabel: String = "k*", referenceLine: Double? = nil, integerX: Bool = false) {
     self.title = title
     self.xLabel = xLabel
     self.yLabel = yLabel
     self.series = series
+    self.markLabel = markLabel
+    self.referenceLine = referenceLine
+    self.integerX = integerX
+  }
+
+  func legend(_ s: (name: String, points: [(Double, Double)], marked: Double?)) -> String {
+    s.name + (s.marked.map { " (\(markLabel) = \(tickLabel($0)))" } ?? "")
   }
 
   public func render() -> String {
-    let left = 70.0, right = 150.0, top = 50.0, bottom = 60.0, plotW = 560.0, plotH = 320.0
+    // The legend's width from its longest entry (≈ 7 px per character at 12 px).
+    let legendW = Double(series.map { legend($0).count }.max() ?? 10) * 7 + 60
+    let left = 70.0, right = max(150.0, legendW), top = 50.0, bottom = 60.0, plotW = 560.0, plotH = 320.0
     var svg = SVGDocument(width: left + plotW + right, height: top + plotH + bottom)
     let xs = series.flatMap { $0.points.map(\.0) }, ys = series.flatMap { $0.points.map(\.1) }
-    let (x0, x1, xt) = niceTicks(xs.min() ?? 0, xs.max() ?? 1, count: 8)
-    let (y0, y1, yt) = niceTicks(ys.min() ?? 0, ys.max() ?? 1)
+    let (x0, x1, xt) = niceTicks(xs.min() ?? 0, xs.max() ?? 1, count: 8, integers: integerX)
+    let yAll = ys + (referenceLine.map { [$0] } ?? [])
+    let (y0, y1, yt) = niceTicks(yAll.min() ?? 0, yAll.max() ?? 1)
     func px(_ v: Double) -> Double { left + (v - x0) / (x1 - x0) * plotW }
     func py(_ v: Double) -> Double { top + plotH - (v - y0) / (y1 - y0) * plotH }
-    svg.text((left + plotW / 2), 24, title, size: 15, anchor: .middle, weight: "bold")
+    svg.text((left + plotW + right) / 2, 24, title, size: 15, anchor: .middle, weight: "bold")
     for t in yt {
       svg.line(left, py(t), left + plotW, py(t), stroke: "#e4e4e4")
       svg.text(left - 8, py(t) + 4, tickLabel(t), size: 11, anchor: .end)
@@ -113,6 +130,7 @@ public struct LineChart {
     svg.line(left, top, left, top + plotH, stroke: "#333")
     svg.text(left + plotW / 2, top + plotH + 44, xLabel, size: 12, anchor: .middle)
     svg.text(18, top + plotH / 2, yLabel, size: 12, anchor: .middle, rotate: -90)
+    if let r = referenceLine { svg.line(left, py(r), left + plotW, py(r), stroke: "#999", dash: "5,4") }
     for (si, s) in series.enumerated() {
       let color = Palette.color(s.name, index: si)
       svg.polyline(s.points.map { (px($0.0), py($0.1)) }, stroke: color)
@@ -122,7 +140,7 @@ public struct LineChart {
       }
       let ly = top + 10 + Double(si) * 20
       svg.line(left + plotW + 24, ly - 4, left + plotW + 40, ly - 4, stroke: color, width: 3)
-      svg.text(left + plotW + 46, ly, s.name + (s.marked.map { " (k* = \(tickLabel($0)))" } ?? ""), size: 12)
+      svg.text(left + plotW + 46, ly, legend(s), size: 12)
     }
     return svg.rendered
   }

@@ -77,12 +77,13 @@ public enum Palette {
 }
 
 /// Axis ticks at 1, 2 or 5 × 10ⁿ steps covering [lo, hi].
-func niceTicks(_ lo: Double, _ hi: Double, count: Int = 5) -> (lo: Double, hi: Double, ticks: [Double]) {
+func niceTicks(_ lo: Double, _ hi: Double, count: Int = 5, integers: Bool = false) -> (lo: Double, hi: Double, ticks: [Double]) {
   var lo = lo, hi = hi
   if !(hi > lo) { lo -= 0.5; hi += 0.5 }
   let raw = (hi - lo) / Double(count)
   let mag = pow(10, (log10(raw)).rounded(.down))
-  let step = [1.0, 2, 5, 10].map { $0 * mag }.first { $0 >= raw } ?? 10 * mag
+  var step = [1.0, 2, 5, 10].map { $0 * mag }.first { $0 >= raw } ?? 10 * mag
+  if integers { step = max(1, step.rounded(.up)) }
   let a = (lo / step).rounded(.down) * step, b = (hi / step).rounded(.up) * step
   var t: [Double] = []
   var v = a

@@ -379,4 +379,44 @@ final class PlotReportTests: XCTestCase {
     }
     XCTAssertThrowsError(try db.execute("PLOT RANK emb FOR angry TO '/no/such/dir/x.svg'")) { e in XCTAssertTrue("\(e)".contains("cannot write '/no/such/dir/x.svg'"), "\(e)") }
   }
+
+  /// `LAYER ALL` probes (one run per layer) are drawn and reported together, by layer.
+  func testLayerAllPlotAndReport() throws {
+    let db = try AnalysisTests.open()
+    let out = TestSupport.temporaryDirectory("plots")
+    var pairs: [Double] = []
+    let src = try Data(contentsOf: URL(fileURLWithPath: AnalysisTests.dir + "/embeddings.npy"))
+    let headerLen = Int(src[8]) | Int(src[9]) << 8
+    let values = src.subdata(in: (10 + headerLen)..<src.count).withUnsafeBytes { Array($0.bindMemory(to: Double.self)) }
+    // Three layers: the stored embedding, a noisier copy, and a rescaled one.
+    var rng: UInt64 = 7
+    for l in 0..<3 {
+      for v in values {
+        rng = rng &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+        let noise = Double(Int64(bitPattern: rng >> 11) % 1000) / 1000
+        pairs.append(l == 1 ? v + 2 * noise : l == 2 ? 3 * v : v)
+      }
+    }
+    var header = "{'descr': '<f8', 'fortran_order': False, 'shape': (3, 360, 128), }"
+    while (10 + header.count + 1) % 64 != 0 { header += " " }
+    header += "\n"
+    var npy = Data([0x93] + Array("NUMPY".utf8) + [1, 0, UInt8(header.count & 0xff), UInt8(header.count >> 8)])
+    npy.append(Data(header.utf8))
+    pairs.withUnsafeBytes { npy.append(contentsOf: $0) }
+    try npy.write(to: URL(fileURLWithPath: out + "/layers.npy"))
+    try db.execute("IMPORT EMBEDDINGS deep FROM '\(out)/layers.npy' FOR synth KEYS '\(AnalysisTests.dir)/keys.csv'")
+    let r = try db.query("PLOT PROBE f0, loudness, mfcc1 FROM deep LAYER ALL TOP 20 FOR angry TO '\(out)/layers.svg'")
+    XCTAssertEqual(r.rows[0][1].stringValue, "information increase by layer")
+    let svg = try String(contentsOfFile: out + "/layers.svg", encoding: .utf8)
+    // One line per category present (Frequency: f0; Energy: loudness; Spectral: mfcc1), each over 3 layers.
+    XCTAssertEqual(try elements(svg)["polyline"], 3)
+    XCTAssertTrue(svg.contains("best layer = "), svg)
+    XCTAssertTrue(svg.contains("stroke-dasharray"), "II = 1 reference line")
+    try db.execute("REPORT TO '\(out)/report.md'")
+    let report = try String(contentsOfFile: out + "/report.md", encoding: .utf8)
+    XCTAssertTrue(report.contains("### By layer"), report)
+    XCTAssertTrue(report.contains("| layer | energy | frequency | spectral |"), report)
+    XCTAssertTrue(report.contains("](report-layers.svg)"))
+    XCTAssertTrue(FileManager.default.fileExists(atPath: out + "/report-layers.svg"))
+  }
 }
