@@ -143,20 +143,25 @@ public enum SafeTensors: CheckpointFormat {
 
   /// Little-endian bytes of `dtype` to Float32.
   static func decode(_ bytes: Data, dtype: String, count: Int) -> [Float] {
-    var values = [Float](repeating: 0, count: count)
-    bytes.withUnsafeBytes { raw in
-      switch dtype {
-      case "F32":
-        for i in 0..<count { values[i] = Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self))) }
-      case "F64":
-        for i in 0..<count { values[i] = Float(Double(bitPattern: UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: 8 * i, as: UInt64.self)))) }
-      case "BF16":
-        for i in 0..<count { values[i] = Float(bitPattern: UInt32(UInt16(littleEndian: raw.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self))) << 16) }
-      default:  // F16
-        for i in 0..<count { values[i] = halfToFloat(UInt16(littleEndian: raw.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self))) }
-      }
+    bytes.withUnsafeBytes { decode($0, dtype: dtype, count: count) }
+  }
+
+  /// Little-endian bytes of `dtype` to Float32, straight from (mapped) memory.
+  static func decode(_ raw: UnsafeRawBufferPointer, dtype: String, count: Int) -> [Float] {
+    [Float](unsafeUninitializedCapacity: count) { out, initialized in
+      for i in 0..<count { out[i] = element(raw, i, dtype: dtype) }
+      initialized = count
     }
-    return values
+  }
+
+  /// Element `i` of little-endian `dtype` values, as Float32.
+  @inline(__always) static func element(_ raw: UnsafeRawBufferPointer, _ i: Int, dtype: String) -> Float {
+    switch dtype {
+    case "F32": return Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self)))
+    case "F64": return Float(Double(bitPattern: UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: 8 * i, as: UInt64.self))))
+    case "BF16": return Float(bitPattern: UInt32(UInt16(littleEndian: raw.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self))) << 16)
+    default: return halfToFloat(UInt16(littleEndian: raw.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self)))  // F16
+    }
   }
 
   static func halfToFloat(_ h: UInt16) -> Float {

@@ -35,7 +35,7 @@ public enum TorchCheckpoint: CheckpointFormat {
       guard let entry = zip.entries[prefix + "data/" + ref.storageKey] else {
         throw CheckpointError("'\(name)': tensor '\(key)' refers to storage '\(ref.storageKey)', which the archive does not hold")
       }
-      out[key] = LazyTensor(shape: ref.size) { try ref.materialize(try zip.contents(entry), file: name, key: key).values }
+      out[key] = LazyTensor(shape: ref.size) { try zip.withContents(entry) { try ref.materialize($0, file: name, key: key).values } }
     }
     return out
   }
@@ -110,12 +110,18 @@ struct ZipArchive {
   }
 
   func contents(_ e: Entry) throws -> [UInt8] {
+    try withContents(e) { Array($0) }
+  }
+
+  /// The entry's bytes in place (no copy; in the mapping when the file is mapped), released from
+  /// the resident set afterwards.
+  func withContents<R>(_ e: Entry, _ body: (UnsafeRawBufferPointer) throws -> R) throws -> R {
     guard e.method == 0 else { throw CheckpointError("'\(name)': entry '\(e.name)' is compressed (method \(e.method)); torch.save stores entries uncompressed") }
     guard e.offset >= 0, e.size >= 0, e.offset <= bytes.count, e.size <= bytes.count - e.offset else {
       throw CheckpointError("'\(name)' is truncated: entry '\(e.name)' needs \(e.size) bytes from byte \(e.offset), the file has \(bytes.count)")
     }
     defer { if mapped { releaseMappedPages(bytes, e.offset..<(e.offset + e.size)) } }
-    return Array(bytes[e.offset..<(e.offset + e.size)])
+    return try bytes.withUnsafeBytes { all in try body(UnsafeRawBufferPointer(rebasing: all[e.offset..<(e.offset + e.size)])) }
   }
 
   func u16(_ i: Int) -> UInt16 { UInt16(bytes[i]) | UInt16(bytes[i + 1]) << 8 }
@@ -132,7 +138,7 @@ struct TensorRef {
   var size: [Int]
   var stride: [Int]
 
-  func materialize(_ raw: [UInt8], file: String, key: String) throws -> Tensor {
+  func materialize(_ raw: UnsafeRawBufferPointer, file: String, key: String) throws -> Tensor {
     let width = dtype == "F64" ? 8 : dtype == "F32" ? 4 : 2
     // Sizes come from the file: bound them before any arithmetic can overflow.
     let limit = raw.count / width + 1
@@ -151,23 +157,32 @@ struct TensorRef {
     guard span <= limit, (offset + span) * width <= raw.count else {
       throw CheckpointError("'\(file)' is truncated or corrupt: tensor '\(key)' of size \(size) needs \((offset + span) * width) bytes of storage '\(storageKey)', which has \(raw.count)")
     }
-    // Gather in row-major order of `size` (handles non-contiguous strides).
-    var indices: [Int] = []
-    indices.reserveCapacity(count)
-    func walk(_ d: Int, _ base: Int) {
-      if d == size.count { indices.append(base); return }
-      for i in 0..<size[d] { walk(d + 1, base + i * stride[d]) }
+    // Row-major contiguous when every dimension longer than 1 has the stride of the ones after it.
+    var contiguous = true
+    var expected = 1
+    for d in stride.indices.reversed() {
+      if size[d] > 1 && stride[d] != expected { contiguous = false }
+      expected *= size[d]
     }
-    if count > 0 { walk(0, offset) }
-    let contiguous = indices.enumerated().allSatisfy { $0.element == offset + $0.offset }
-    let values: [Float]
     if contiguous {
-      values = SafeTensors.decode(Data(raw[(offset * width)..<((offset + count) * width)]), dtype: dtype, count: count)
-    } else {
-      var gathered = [UInt8]()
-      gathered.reserveCapacity(count * width)
-      for i in indices { gathered.append(contentsOf: raw[(i * width)..<((i + 1) * width)]) }
-      values = SafeTensors.decode(Data(gathered), dtype: dtype, count: count)
+      let bytes = UnsafeRawBufferPointer(rebasing: raw[(offset * width)..<((offset + count) * width)])
+      return Tensor(shape: size, values: SafeTensors.decode(bytes, dtype: dtype, count: count))
+    }
+    // Gather in row-major order of `size` with an odometer over the indices.
+    var values = [Float](repeating: 0, count: count)
+    var index = [Int](repeating: 0, count: size.count)
+    var position = offset
+    for i in 0..<count {
+      values[i] = SafeTensors.element(raw, position, dtype: dtype)
+      var d = size.count - 1
+      while d >= 0 {
+        index[d] += 1
+        position += stride[d]
+        if index[d] < size[d] { break }
+        position -= stride[d] * size[d]
+        index[d] = 0
+        d -= 1
+      }
     }
     return Tensor(shape: size, values: values)
   }

@@ -78,6 +78,24 @@ final class CheckpointErrorTests: XCTestCase {
     }
   }
 
+  /// Storages are decoded in place: contiguous views (size-1 dimensions may have any stride) in
+  /// one pass, others (a transpose, an offset) gathered in row-major order of their size.
+  func testStridedStorages() throws {
+    let floats: [Float] = [0, 1, 2, 3, 4, 5, 6]
+    let raw = floats.withUnsafeBytes { Array($0) }
+    func view(_ size: [Int], _ stride: [Int], _ offset: Int = 0, dtype: String = "F32") throws -> [Float] {
+      try raw.withUnsafeBytes { try TensorRef(storageKey: "0", dtype: dtype, offset: offset, size: size, stride: stride).materialize($0, file: "f", key: "k").values }
+    }
+    XCTAssertEqual(try view([2, 3], [3, 1]), [0, 1, 2, 3, 4, 5])
+    XCTAssertEqual(try view([3, 2], [1, 3]), [0, 3, 1, 4, 2, 5])
+    XCTAssertEqual(try view([1, 3], [7, 1], 4), [4, 5, 6])
+    XCTAssertEqual(try view([2, 2], [2, 1], 3), [3, 4, 5, 6])
+    XCTAssertEqual(try view([2, 2], [1, 2], 1), [1, 3, 2, 4])
+    XCTAssertEqual(try view([0, 5], [5, 1]), [])
+    XCTAssertEqual(try view([2, 2], [4, 1], 1), [1, 2, 5, 6])
+    XCTAssertThrowsError(try view([2, 2], [4, 1], 2)) { e in XCTAssertTrue("\(e)".contains("truncated or corrupt"), "\(e)") }
+  }
+
   /// A pickle that would run `os.system` under Python's unpickler is refused by name.
   func testUnpicklerRefusesForeignGlobals() throws {
     var evil: [UInt8] = [0x80, 0x02]
