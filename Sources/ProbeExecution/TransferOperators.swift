@@ -3,6 +3,7 @@ import ProbeCore
 import ProbeCorpus
 import ProbeAudio
 import ProbeEGeMAPS
+import ProbeLearn
 import ProbePlanner
 import ProbeStorage
 
@@ -238,25 +239,41 @@ struct TransferOperator {
     var rows = 0
     var skipped: [String] = []
     var short: [String] = []
-    for (i, p) in files.enumerated() {
+    // Batches of files computed on every core, written in order.
+    enum FileLLD {
+      case rows(String, count: Int)
+      case skipped(String)
+    }
+    var start = 0
+    while start < files.count {
       try context.checkCancelled()
-      context.progress?.update(task: "export egemaps LLD", done: i, total: files.count)
-      let full = p.hasPrefix("/") ? p : URL(fileURLWithPath: root).appendingPathComponent(p).path
-      let audio: DecodedAudio
-      do { audio = try AudioDecoder.decode(path: full) } catch {
-        skipped.append("\(error)")
-        continue
+      context.progress?.update(task: "export egemaps LLD", done: start, total: files.count)
+      let batch = Array(files[start..<min(files.count, start + 16)])
+      let results = parallelMap(batch.count) { i -> FileLLD in
+        let p = batch[i]
+        let full = p.hasPrefix("/") ? p : URL(fileURLWithPath: root).appendingPathComponent(p).path
+        let audio: DecodedAudio
+        do { audio = try AudioDecoder.decode(path: full) } catch { return .skipped("\(error)") }
+        let x = audio.samples.map { Float(min(max((Double($0) * 32768).rounded(.towardZero), -32768), 32767) / 32767) }
+        var text = ""
+        let frames = EGeMAPSExtractor.lowLevelDescriptors(x, sampleRate: audio.sampleRate)
+        let field = Self.csvField(p)
+        for (t, values) in frames.enumerated() {
+          // t/100 (not t·0.01): the nearest double to the frame time, printed as 0.35, not 0.35000000000000003.
+          text += field + ",\(t),\(Value.format(Double(t) / 100))," + values.map { "\($0)" }.joined(separator: ",") + "\n"
+        }
+        return .rows(text, count: frames.count)
       }
-      let x = audio.samples.map { Float(min(max((Double($0) * 32768).rounded(.towardZero), -32768), 32767) / 32767) }
-      var text = ""
-      let frames = EGeMAPSExtractor.lowLevelDescriptors(x, sampleRate: audio.sampleRate)
-      if frames.isEmpty { short.append(p) }
-      for (t, values) in frames.enumerated() {
-        // t/100 (not t·0.01): the nearest double to the frame time, printed as 0.35, not 0.35000000000000003.
-        text += Self.csvField(p) + ",\(t),\(Value.format(Double(t) / 100))," + values.map { "\($0)" }.joined(separator: ",") + "\n"
-        rows += 1
+      for (i, r) in results.enumerated() {
+        switch r {
+        case .skipped(let why): skipped.append(why)
+        case .rows(let text, let n):
+          if n == 0 { short.append(batch[i]) }
+          rows += n
+          out.write(Data(text.utf8))
+        }
       }
-      out.write(Data(text.utf8))
+      start += batch.count
     }
     try? out.close()
     if FileManager.default.fileExists(atPath: bound.path) { try? FileManager.default.removeItem(atPath: bound.path) }
