@@ -26,7 +26,11 @@ struct PlotOperator {
     let c = context.connection
     let before = try c.scalar("SELECT coalesce(max(run_id), 0) FROM runs")?.intValue ?? 0
     _ = try executor.execute(subject)
-    guard let run = try c.scalar("SELECT max(run_id) FROM runs")?.intValue else { throw ExecutionError(.internal, "no run to plot") }
+    guard var run = try c.scalar("SELECT max(run_id) FROM runs")?.intValue else { throw ExecutionError(.internal, "no run to plot") }
+    if a.kind == .probe, a.options["stability_seeds"] != nil,
+       let main = try c.scalar("SELECT min(run_id) FROM probe_summary WHERE run_id > ?", [.integer(before)])?.intValue {
+      run = main  // the statement's own seed; the other seeds' runs follow it
+    }
     let figures = Figures(connection: c)
     let (svg, kind): (String, String)
     if a.kind == .probe, a.sets.first?.layer == .all {

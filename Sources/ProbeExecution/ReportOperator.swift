@@ -71,7 +71,9 @@ struct ReportOperator {
         try figure("shap-dims", figures.shapBars(run: run, top: 20), "Top 20 embedding dimensions by SHAP (run \(run))")
       }
     }
-    if let run = try latest("PROBE", having: "probe_results") {
+    if var run = try latest("PROBE", having: "probe_results") {
+      // With stability_seeds the other seeds' runs follow the statement's own: report that one.
+      if let main = try c.scalar("SELECT max(run_id) FROM probe_stability WHERE seed_run_id = ?", [.integer(run)])?.intValue { run = main }
       cited.append(run)
       md += "## Probing\n\nRun \(run): `\(try statement(run))`. Ridge regressions predict each eGeMAPS feature from the top-k SHAP dimensions and from all dimensions; information increase II = RMSE_all / RMSE_top² (II > 1: the emotion's dimensions carry that information).\n\n"
       let ks = try c.query("SELECT emotion, k, count(*) FROM probe_results WHERE run_id = ? GROUP BY emotion ORDER BY emotion", [.integer(run)]).rows
@@ -84,6 +86,15 @@ struct ReportOperator {
       try figure("ii", figures.informationIncrease(run: run), "Information increase per feature, by category and emotion (run \(run))")
       if (try c.scalar("SELECT count(*) FROM topk_sweep WHERE run_id = ?", [.integer(run)])?.intValue ?? 0) > 0 {
         try figure("sweep", figures.sweep(run: run), "Top-k sweep: mean F1 of the top-k SHAP dimensions, k* circled (run \(run))")
+      }
+      let stability = try c.query(
+        "SELECT emotion, seed, seed_run_id, k, f1, top_overlap FROM probe_stability WHERE run_id = ? ORDER BY emotion, seed", [.integer(run)]).rows
+      if !stability.isEmpty {
+        let own = try c.query("SELECT emotion, min(k) FROM probe_results WHERE run_id = ? GROUP BY emotion", [.integer(run)]).rows
+        md += "### Stability across seeds\n\nThe same probe with other seeds (other rows and splits): k\\* of each seed's run and the Jaccard overlap of its top-k\\* dimensions with this run's (k\\* here: "
+          + own.map { "\($0[0].stringValue!) \(fmt($0[1]))" }.joined(separator: ", ") + ").\n\n"
+        md += table(["emotion", "seed", "run", "k*", "F1 at k*", "top-k* overlap"], stability.map { $0.map { fmt($0, 3) } })
+        cited += stability.compactMap { $0[2].intValue }.filter { !cited.contains($0) }
       }
       // A `LAYER ALL` probe made one run per layer, in a row, with the same statement.
       let text = try statement(run)

@@ -276,6 +276,15 @@ final class ProbeTests: XCTestCase {
       XCTAssertTrue("\(e)".contains("cannot be combined with sample or splits"), "\(e)")
     }
     XCTAssertEqual(try db.query("SELECT count(*) FROM runs").rows, runs, "refused before anything ran")
+    // REPORT cites the statement's own run (not the last seed's) and its stability table.
+    let main = try db.query("SELECT DISTINCT run_id FROM probe_stability").rows
+    XCTAssertEqual(main.count, 1)
+    let out = TestSupport.temporaryDirectory("stability")
+    try db.execute("REPORT TO '\(out)/r.md'")
+    let report = try String(contentsOfFile: out + "/r.md", encoding: .utf8)
+    XCTAssertTrue(report.contains("### Stability across seeds"), report)
+    XCTAssertTrue(report.contains("Run \(main[0][0].intValue!): `PROBE"), report)
+    XCTAssertTrue(report.contains("| sad | 1 |"), report)
   }
 
   /// EXPLAIN marks what is stored and would be reused.
