@@ -15,10 +15,14 @@ import ProbeWavLM
 //       the pooled vectors [L+1, H] of each file as raw float32 in POOLED_OUT_DIR/<i>.f32;
 //       PROBEDB_BENCH_POOLED=1 keeps no hidden states (EXTRACT's mode)
 //   probedb-bench sgemm THREADS
-//       OpenBLAS sgemm GFLOP/s on a large square product and on the FFN shape of a 10 s utterance
+//       OpenBLAS sgemm GFLOP/s on a large square product and on the FFN shape of a 10 s utterance,
+//       and the kernel family OpenBLAS uses (`core`)
+//   probedb-bench cholesky N [REPS]
+//       OpenBLAS dpotrf (one thread) of an N×N SPD matrix, as a kernel-form Newton step factors
+//   PROBEDB_BENCH_ROWSPLIT=N overrides WavLMModel.rowSplitFrames for the wavlm mode
 let args = CommandLine.arguments
 func usage() -> Never {
-  FileHandle.standardError.write(Data("usage: probedb-bench egemaps FILE.wav [REPEATS] | wavlm MODEL_DIR THREADS REPEATS OUT_DIR FILE.wav… | sgemm THREADS\n".utf8))
+  FileHandle.standardError.write(Data("usage: probedb-bench egemaps FILE.wav [REPEATS] | wavlm MODEL_DIR THREADS REPEATS OUT_DIR FILE.wav… | sgemm THREADS | cholesky N [REPS]\n".utf8))
   exit(2)
 }
 func seconds(_ body: () throws -> Void) rethrows -> Double {
