@@ -168,6 +168,10 @@ public struct LogisticProblem {
     var gw = [Double](repeating: 0, count: d)
     var iterations = 0
     var factored = false
+    var sqF = sq, ddF = dd  // √D and D of the current factor
+    var chordSteps = 0
+    var gAtLastStep = Double.infinity
+    let chordThreshold = 1e-6 * c * Double(max(n, 1))
     var tangentW: [Double]?
     var tangentB = 0.0
     let scale = c * Double(max(n, 1))
@@ -205,28 +209,43 @@ public struct LogisticProblem {
             if gmax <= threshold { break }
           }
           iterations += 1
-          // A = I + C·S·K·S (row-major lower triangle = LAPACK's column-major upper).
-          a.withUnsafeMutableBufferPointer { pa in
-            for i in 0..<n {
-              let ci = c * sq[i]
-              let row = i * n
-              for j in 0...i { pa[row + j] = ci * K[row + j] * sq[j] }
-              pa[row + i] += 1
+          // Near the optimum (the quadratic phase) the Hessian hardly changes between steps: the
+          // last factor is reused (a chord step, solving with the previous D exactly), which
+          // converges at a rate of about the last step's relative size, for an n²-cost step
+          // instead of an n³/3 factorisation. A chord step that does not cut the gradient
+          // tenfold sends the next step back to a fresh factor.
+          let gCurrent = max(gNorm, abs(gb))
+          let chord = factored && gCurrent <= chordThreshold && gCurrent <= 0.1 * gAtLastStep && chordSteps < 4
+          gAtLastStep = gCurrent
+          if chord {
+            chordSteps += 1
+          } else {
+            chordSteps = 0
+            // A = I + C·S·K·S (row-major lower triangle = LAPACK's column-major upper).
+            a.withUnsafeMutableBufferPointer { pa in
+              for i in 0..<n {
+                let ci = c * sq[i]
+                let row = i * n
+                for j in 0...i { pa[row + j] = ci * K[row + j] * sq[j] }
+                pa[row + i] += 1
+              }
             }
+            try a.withUnsafeMutableBufferPointer { try Linalg.choleskyInPlace($0.baseAddress!, n: n) }
+            factored = true
+            sqF = sq
+            ddF = dd
           }
-          try a.withUnsafeMutableBufferPointer { try Linalg.choleskyInPlace($0.baseAddress!, n: n) }
-          factored = true
-          // Right-hand sides S·r0 and S·1, r0 = −(γ·p₀ + K·t).
+          // Right-hand sides S·r0 and S·1, r0 = −(γ·p₀ + K·t) (S, D: the factor's).
           for i in 0..<n {
             let r0 = -(gamma * p0[i] + kt[i])
             u[i] = r0
-            rhs[i] = sq[i] * r0
-            rhs[n + i] = sq[i]
+            rhs[i] = sqF[i] * r0
+            rhs[n + i] = sqF[i]
           }
           a.withUnsafeBufferPointer { pa in rhs.withUnsafeMutableBufferPointer { Linalg.choleskySolveInPlace(pa.baseAddress!, n: n, $0.baseAddress!, nrhs: 2) } }
           for i in 0..<n {
-            rhs[i] *= sq[i]
-            rhs[n + i] *= sq[i]
+            rhs[i] *= sqF[i]
+            rhs[n + i] *= sqF[i]
           }
           // K·(S·t) for both columns (kst column-major n×2, like rhs).
           rhs.withUnsafeBufferPointer { pr in
@@ -239,15 +258,15 @@ public struct LogisticProblem {
           for i in 0..<n {
             let u0 = u[i] - c * kst[i]
             let u1 = 1 - c * kst[n + i]
-            num -= c * dd[i] * u0
-            den += c * dd[i] * u1
+            num -= c * ddF[i] * u0
+            den += c * ddF[i] * u1
             u[i] = u0
             rhs[n + i] = u1
           }
           let db = den > 1e-300 ? num / den : 0
           for i in 0..<n {
             u[i] += db * rhs[n + i]
-            delta[i] = -t[i] - c * dd[i] * u[i]
+            delta[i] = -t[i] - c * ddF[i] * u[i]
           }
           let dGamma = -gamma
           // The solve's margin step is u = Δγ·p₀ + K·Δα + Δb, which gives K·Δα without a product.
@@ -296,13 +315,13 @@ public struct LogisticProblem {
       for i in 0..<n {
         let r0 = gamma * p0[i] + kAlpha[i]  // −Z·g = Z·w = m − b
         u[i] = r0
-        rhs[i] = sq[i] * r0
-        rhs[n + i] = sq[i]
+        rhs[i] = sqF[i] * r0
+        rhs[n + i] = sqF[i]
       }
       a.withUnsafeBufferPointer { pa in rhs.withUnsafeMutableBufferPointer { Linalg.choleskySolveInPlace(pa.baseAddress!, n: n, $0.baseAddress!, nrhs: 2) } }
       for i in 0..<n {
-        rhs[i] *= sq[i]
-        rhs[n + i] *= sq[i]
+        rhs[i] *= sqF[i]
+        rhs[n + i] *= sqF[i]
       }
       gram.withUnsafeBufferPointer { pk in
         rhs.withUnsafeBufferPointer { pr in
@@ -316,15 +335,15 @@ public struct LogisticProblem {
       for i in 0..<n {
         let u0 = u[i] - c * kst[i]
         let u1 = 1 - c * kst[n + i]
-        num -= c * dd[i] * u0
-        den += c * dd[i] * u1
+        num -= c * ddF[i] * u0
+        den += c * ddF[i] * u1
         u[i] = u0
         rhs[n + i] = u1
       }
       let vb = den > 1e-300 ? num / den : 0
       for i in 0..<n {
         u[i] += vb * rhs[n + i]
-        delta[i] = alpha[i] - c * dd[i] * u[i]
+        delta[i] = alpha[i] - c * ddF[i] * u[i]
       }
       var v = [Double](repeating: 0, count: d)
       for j in 0..<d { v[j] = gamma * (w0.isEmpty ? 0 : w0[j]) }
@@ -335,8 +354,7 @@ public struct LogisticProblem {
     return (LogisticModel(weights: gw, intercept: b, iterations: iterations), tangentW.map { ($0, tangentB) })
   }
 
-  /// Newton's method on (w, b) directly (the `primal` case), or — kept as the reference
-  /// implementation of the kernel form — with d-vectors throughout.
+  /// Newton's method on (w, b) directly (the `primal` case: d small next to n).
   func fitPrimal(c: Double, start: LogisticModel? = nil) throws -> LogisticModel {
     let n = z.rows, d = z.cols
     var w = start?.weights ?? [Double](repeating: 0, count: d)
@@ -350,14 +368,19 @@ public struct LogisticProblem {
     var sq = [Double](repeating: 0, count: n)  // √σ'(m)
     var gw = [Double](repeating: 0, count: d)
     var dw = [Double](repeating: 0, count: d)
-    var a = [Double](repeating: 0, count: n * n)
-    var t = [Double](repeating: 0, count: 2 * n)  // two right-hand sides, column-major n×2
-    var kst = [Double](repeating: 0, count: 2 * n)
+    let p = d + 1
+    var sz = [Double](repeating: 0, count: n * p)  // rows √Dᵢ·[zᵢ, 1]
+    var h: [Double] = []  // the Hessian's Cholesky factor
+    var rhs = [Double](repeating: 0, count: p)
     var u = [Double](repeating: 0, count: n)
     var mNew = m
     var iterations = 0
     let scale = c * Double(max(n, 1))
     let threshold = max(tolerance * scale, 1e-10, 64 * Double.ulpOfOne * scale)
+    var factored = false
+    var chordSteps = 0
+    var gAtLastStep = Double.infinity
+    let chordThreshold = 1e-6 * scale
     /// Backtracking line search on the exact objective along (dw, db), margins moving by step·u.
     /// Returns true when iteration should stop (no descent left, or converged).
     func lineSearch(db: Double, gb: Double) throws -> Bool {
@@ -413,83 +436,32 @@ public struct LogisticProblem {
         for j in 0..<d { gmax = max(gmax, abs(gw[j])) }
         if gmax <= threshold { break }
         iterations += 1
-
-        if primal {
-          // Newton direction from the (d+1)² Hessian  P + C·[Z 1]ᵀ·D·[Z 1]  (P: identity on w, 0 on b).
-          let p = d + 1
-          var sz = [Double](repeating: 0, count: n * p)  // rows √Dᵢ·[zᵢ, 1]
+        // Newton direction from the (d+1)² Hessian  P + C·[Z 1]ᵀ·D·[Z 1]  (P: identity on w, 0 on b),
+        // or a chord step with the last factor in the quadratic phase (as in `fitKernel`).
+        let chord = factored && gmax <= chordThreshold && gmax <= 0.1 * gAtLastStep && chordSteps < 4
+        gAtLastStep = gmax
+        if chord {
+          chordSteps += 1
+        } else {
+          chordSteps = 0
           for i in 0..<n {
             for j in 0..<d { sz[i * p + j] = sq[i] * pz[i * d + j] }
             sz[i * p + d] = sq[i]
           }
-          var h = Linalg.gram(transposeOf: sz, rows: n, cols: p, alpha: c)
+          h = Linalg.gram(transposeOf: sz, rows: n, cols: p, alpha: c)
           for j in 0..<d { h[j * p + j] += 1 }
           h[d * p + d] += 1e-12 * max(1, c)  // keeps the intercept block definite when every Dᵢ underflows
           try h.withUnsafeMutableBufferPointer { try Linalg.choleskyInPlace($0.baseAddress!, n: p) }
-          var rhs = [Double](repeating: 0, count: p)
-          for j in 0..<d { rhs[j] = -gw[j] }
-          rhs[d] = -gb
-          h.withUnsafeBufferPointer { ph in rhs.withUnsafeMutableBufferPointer { Linalg.choleskySolveInPlace(ph.baseAddress!, n: p, $0.baseAddress!, nrhs: 1) } }
-          for j in 0..<d { dw[j] = rhs[j] }
-          let db = rhs[d]
-          // Margins move by u = Z·Δw + Δb.
-          if d > 0 { Linalg.gemv(pz.baseAddress!, dw, &u, m: n, n: d) } else { for i in 0..<n { u[i] = 0 } }
-          for i in 0..<n { u[i] += db }
-          if try lineSearch(db: db, gb: gb) { break }
-          continue
+          factored = true
         }
-        // Newton direction by block elimination (see the type's note):
-        // A = I + C·S·K·S;  solve (I + C·K·D)·u = r as  t = A⁻¹·S·r,  u = r − C·K·S·t,
-        // for r0 = −Z·g_w and r1 = 1, then Δb from the intercept equation.
-        // Only the row-major lower triangle (= LAPACK's column-major upper) is read.
-        gram.withUnsafeBufferPointer { pg in
-          a.withUnsafeMutableBufferPointer { pa in
-            sq.withUnsafeBufferPointer { ps in
-              for i in 0..<n {
-                let ci = c * ps[i]
-                let row = i * n
-                for j in 0...i { pa[row + j] = ci * pg[row + j] * ps[j] }
-                pa[row + i] += 1
-              }
-            }
-          }
-        }
-        try a.withUnsafeMutableBufferPointer { try Linalg.choleskyInPlace($0.baseAddress!, n: n) }
-        // r0 = −Z·g_w goes to the first column of t (scaled by S after).
-        if d > 0 { Linalg.gemv(pz.baseAddress!, gw, &t, m: n, n: d, alpha: -1) } else { for i in 0..<n { t[i] = 0 } }
-        for i in 0..<n {
-          t[n + i] = sq[i]
-          u[i] = t[i]  // keep r0
-          t[i] *= sq[i]
-        }
-        a.withUnsafeBufferPointer { pa in t.withUnsafeMutableBufferPointer { Linalg.choleskySolveInPlace(pa.baseAddress!, n: n, $0.baseAddress!, nrhs: 2) } }
-        for i in 0..<n {
-          t[i] *= sq[i]
-          t[n + i] *= sq[i]
-        }
-        // K·(S·t) for both columns: (n×n)·(n×2) with column-major t ⇒ gemm with transposed B.
-        gram.withUnsafeBufferPointer { pk in
-          t.withUnsafeBufferPointer { pt in
-            kst.withUnsafeMutableBufferPointer { po in Linalg.gemm(pk.baseAddress!, pt.baseAddress!, po.baseAddress!, m: n, n: 2, k: n, transB: true) }
-          }
-        }
-        // kst is row-major n×2: [i*2] for r0, [i*2+1] for r1.
-        var num = -gb, den = 0.0
-        for i in 0..<n {
-          let u0 = u[i] - c * kst[2 * i]
-          let u1 = 1 - c * kst[2 * i + 1]
-          num -= c * dd[i] * u0
-          den += c * dd[i] * u1
-          u[i] = u0
-          t[n + i] = u1  // reuse as u1 storage
-        }
-        let db = den > 1e-300 ? num / den : 0
-        for i in 0..<n {
-          u[i] += db * t[n + i]
-          q[i] = dd[i] * u[i]  // D·u, reusing q
-        }
-        for j in 0..<d { dw[j] = -gw[j] }
-        if d > 0 { Linalg.gemv(pz.baseAddress!, q, &dw, m: n, n: d, trans: true, alpha: -c, beta: 1) }
+        for j in 0..<d { rhs[j] = -gw[j] }
+        rhs[d] = -gb
+        h.withUnsafeBufferPointer { ph in rhs.withUnsafeMutableBufferPointer { Linalg.choleskySolveInPlace(ph.baseAddress!, n: p, $0.baseAddress!, nrhs: 1) } }
+        for j in 0..<d { dw[j] = rhs[j] }
+        let db = rhs[d]
+        // Margins move by u = Z·Δw + Δb.
+        if d > 0 { Linalg.gemv(pz.baseAddress!, dw, &u, m: n, n: d) } else { for i in 0..<n { u[i] = 0 } }
+        for i in 0..<n { u[i] += db }
         if try lineSearch(db: db, gb: gb) { break }
       }
     }
