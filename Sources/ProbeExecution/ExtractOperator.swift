@@ -3,6 +3,7 @@ import ProbeAudio
 import ProbeCore
 import ProbeEGeMAPS
 import ProbeLearn
+import ProbeNumerics
 import ProbePlanner
 import ProbeStorage
 import ProbeWavLM
@@ -208,10 +209,21 @@ struct ExtractOperator {
     if skipped.count > 20 { notices.append("… and \(skipped.count - 20) more skipped (see extraction_notes)") }
     if shortInputs > 0 { notices.append("\(shortInputs) utterance\(shortInputs == 1 ? " is" : "s are") shorter than 60 ms: stored as NULL with a note in extraction_notes") }
     if extracted == 0 && skipped.isEmpty { notices.append("'\(bound.set)' of '\(bound.corpus)' is up to date") }
+    if kind == "wavlm", extracted > 0, let advice = Self.blasAdvice() { notices.append(advice) }
     return ResultTable(
       columns: [Column("set", .text), Column("corpus", .text), Column("extracted", .integer), Column("already", .integer), Column("skipped", .integer), Column("rows", .integer), Column("dims", .integer)],
       rows: [[.text(bound.set), .text(bound.corpus), .integer(Int64(extracted)), .integer(Int64(already)), .integer(Int64(skipped.count)), .integer(Int64(m.utteranceIDs.count)), .integer(Int64(dims))]],
       notices: notices)
+  }
+
+  /// A notice when `OPENBLAS_CORETYPE` pins OpenBLAS below what this CPU runs (AVX2 kernels on an
+  /// AVX-512 CPU): the WavLM pass is bound by sgemm, which OpenBLAS's own choice runs about twice
+  /// as fast there. The variable is the user's setting, so it is only pointed out.
+  static func blasAdvice() -> String? {
+    guard let pinned = ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"], !pinned.isEmpty, CPU.hasAVX512 else { return nil }
+    let core = Linalg.blasCoreName.lowercased()
+    guard !["skylakex", "cooperlake", "sapphirerapids"].contains(where: { core.contains($0) }) else { return nil }
+    return "OPENBLAS_CORETYPE=\(pinned) pins OpenBLAS to its \(Linalg.blasCoreName) kernels; this CPU has AVX-512, on which OpenBLAS's own choice ran the WavLM pass about 1.6× faster in ProbeDB's benchmark: run with the variable unset (env -u OPENBLAS_CORETYPE probedb …) unless it is set for a reason"
   }
 
   /// `sha256:` of config.json, preprocessor_config.json (when present) and the weight file(s), each

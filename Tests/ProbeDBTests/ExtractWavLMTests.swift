@@ -28,6 +28,10 @@ final class ExtractWavLMTests: XCTestCase {
     XCTAssertEqual(r.values("skipped"), [.integer(1)])
     XCTAssertEqual(r.values("dims"), [.integer(32)])
     XCTAssertTrue(r.notices.contains { $0.contains("short.wav") && $0.contains("receptive field of 400 samples") }, "\(r.notices)")
+    // An OPENBLAS_CORETYPE pin below the CPU (AVX2 kernels on an AVX-512 CPU) is pointed out.
+    let pin = ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"]?.lowercased() ?? ""
+    let pinnedLow = !pin.isEmpty && CPU.hasAVX512 && !["skylakex", "cooperlake", "sapphirerapids"].contains(pin)
+    XCTAssertEqual(r.notices.contains { $0.hasPrefix("OPENBLAS_CORETYPE=") && $0.contains("unset") }, pinnedLow, "\(r.notices)")
     XCTAssertEqual(try db.query("SELECT layers, dtype FROM representations WHERE name = 'wavlm'").rows, [[.integer(3), .text("float32")]])
     XCTAssertTrue(try db.query("SELECT source FROM representations WHERE name = 'wavlm'").rows[0][0].stringValue!.contains("sha256:"))
 

@@ -14,4 +14,8 @@ int probe_sha256_accelerated(void);
 /// The portable implementation, always (tests compare the two).
 void probe_sha256_blocks_portable(uint32_t state[8], const uint8_t *data, size_t blocks);
 
+/// 1 when the CPU and the OS support AVX-512 (F, BW, DQ, VL with ZMM state enabled): OpenBLAS's
+/// SkylakeX/Cooperlake kernels can run.
+int probe_cpu_has_avx512(void);
+
 #endif
