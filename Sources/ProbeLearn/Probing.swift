@@ -85,17 +85,20 @@ public func ridgeProbe(x: DataMatrix, y: DataMatrix, split: Split, alphas: [Doub
   let xtr = x.rows(split.train), ytr = y.rows(split.train)
   let xte = x.rows(split.test), yte = y.rows(split.test)
   let t = y.cols
+  /// Predictions of ridge fitted on (fx, fy) for vx at every α: the kernel form for wide data
+  /// (as many columns as rows or more: the all-dimensions probe), the SVD of X otherwise.
+  func predictions(_ fx: DataMatrix, _ fy: DataMatrix, _ vx: DataMatrix, _ alphas: [Double]) throws -> [DataMatrix] {
+    if fx.cols >= fx.rows { return try KernelRidge(x: fx, y: fy).predict(vx, alphas: alphas) }
+    let solver = try RidgeSolver(x: fx, y: fy)
+    return alphas.map { solver.predict(vx, alpha: $0) }
+  }
   // cv[a][f][target]
   var cv = [[[Double]]](repeating: [], count: alphas.count)
   for fold in contiguousKFold(n: split.train.count, k: k) {
     let fx = xtr.rows(fold.train), fy = ytr.rows(fold.train)
     let scaler = StandardScaler(fit: fx)
-    let solver = try RidgeSolver(x: scaler.transform(fx), y: fy)
     let vx = scaler.transform(xtr.rows(fold.test)), vy = ytr.rows(fold.test)
-    for (a, alpha) in alphas.enumerated() {
-      let p = solver.predict(vx, alpha: alpha)
-      cv[a].append(rmsePerColumn(vy, p))
-    }
+    for (a, p) in try predictions(scaler.transform(fx), fy, vx, alphas).enumerated() { cv[a].append(rmsePerColumn(vy, p)) }
   }
   var best = [Int](repeating: 0, count: t)
   var bestScore = [Double](repeating: .infinity, count: t)
@@ -111,11 +114,11 @@ public func ridgeProbe(x: DataMatrix, y: DataMatrix, split: Split, alphas: [Doub
     }
   }
   let scaler = StandardScaler(fit: xtr)
-  let solver = try RidgeSolver(x: scaler.transform(xtr), y: ytr)
-  let zte = scaler.transform(xte)
+  let chosen = Array(Set(best)).sorted()
+  let final = try predictions(scaler.transform(xtr), ytr, scaler.transform(xte), chosen.map { alphas[$0] })
   var rmse = [Double](repeating: .nan, count: t), r2 = rmse
-  for a in Set(best) {
-    let p = solver.predict(zte, alpha: alphas[a])
+  for (ci, a) in chosen.enumerated() {
+    let p = final[ci]
     for j in 0..<t where best[j] == a {
       var ss = 0.0, mean = 0.0
       for i in 0..<yte.rows { mean += yte[i, j] }

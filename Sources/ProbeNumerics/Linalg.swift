@@ -115,6 +115,22 @@ public enum Linalg {
     return zip(wr, wi).map { ($0, $1) }
   }
 
+  /// Eigen-decomposition of a symmetric n×n matrix (LAPACK dsyevd): eigenvalues ascending, and the
+  /// eigenvectors as the columns of the row-major n×n result (`vectors[i·n + j]` is component i of
+  /// vector j).
+  public static func symmetricEigen(_ a: [Double], n: Int) throws -> (values: [Double], vectors: [Double]) {
+    var v = a
+    var w = [Double](repeating: 0, count: n)
+    guard n > 0 else { return (w, v) }
+    let info = v.withUnsafeMutableBufferPointer { pv in
+      w.withUnsafeMutableBufferPointer { pw in
+        LAPACKE_dsyevd(LAPACK_ROW_MAJOR, Int8(UInt8(ascii: "V")), Int8(UInt8(ascii: "U")), Int32(n), pv.baseAddress, Int32(n), pw.baseAddress)
+      }
+    }
+    if info != 0 { throw NumericError.svdDidNotConverge(info: Int(info)) }
+    return (w, v)
+  }
+
   /// Thin singular value decomposition `A = U·diag(s)·Vᵀ` of an m×n row-major matrix (divide and
   /// conquer): U m×r, s r, Vᵀ r×n with r = min(m, n).
   public static func svd(_ a: [Double], rows m: Int, cols n: Int) throws -> (u: [Double], s: [Double], vt: [Double]) {

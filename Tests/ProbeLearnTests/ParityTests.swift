@@ -106,6 +106,36 @@ final class ParityTests: XCTestCase {
       assertClose(w, want.values, rel: 1e-9, abs: 1e-12, "alpha \(alpha) coef")
       assertClose(b, doubles(fit["intercept"]), rel: 1e-9, "alpha \(alpha) intercept")
     }
+    // The kernel form (X·Xᵀ) predicts what scikit-learn's coefficients predict, every α at once.
+    let fits = r["fits"]!.array.map { $0.object }
+    let kernel = try KernelRidge(x: x, y: y).predict(x, alphas: fits.map { num($0["alpha"]) })
+    for (fit, p) in zip(fits, kernel) {
+      let w = matrix(fit["coef"]), b = doubles(fit["intercept"])  // coef: features × targets, as stored
+      var want = [Double]()
+      for i in 0..<x.rows {
+        for j in 0..<y.cols {
+          var v = b[j]
+          for c in 0..<x.cols { v += x[i, c] * w[c, j] }
+          want.append(v)
+        }
+      }
+      let scale = want.map(abs).max()!
+      assertClose(p.values, want, rel: 1e-9, abs: 1e-9 * scale, "alpha \(num(fit["alpha"])) kernel predictions")
+    }
+    // Wide data (more columns than rows, the all-dimensions probe's shape): both forms agree.
+    var g: UInt64 = 1
+    func rnd() -> Double {
+      g = g &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+      return Double(g >> 11) / Double(1 << 53) - 0.5
+    }
+    let wx = DataMatrix(rows: 40, cols: 120, values: (0..<4800).map { _ in rnd() })
+    let wy = DataMatrix(rows: 40, cols: 3, values: (0..<120).map { _ in rnd() })
+    let vx = DataMatrix(rows: 7, cols: 120, values: (0..<840).map { _ in rnd() })
+    let svd = try RidgeSolver(x: wx, y: wy)
+    for (alpha, p) in zip([0.001, 1, 100], try KernelRidge(x: wx, y: wy).predict(vx, alphas: [0.001, 1, 100])) {
+      let want = svd.predict(vx, alpha: alpha).values
+      assertClose(p.values, want, rel: 1e-9, abs: 1e-10 * want.map(abs).max()!, "wide, alpha \(alpha)")
+    }
   }
 
   /// The reference pipeline's nested CV on its own splits: per-fold F1 and chosen C identical,
