@@ -47,7 +47,7 @@ let package = Package(
     .target(name: "ProbeShell", dependencies: ["ProbeDB", "CProbeReadline"]),
     .executableTarget(
       name: "probedb",
-      dependencies: ["ProbeShell", "ProbeNumerics", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+      dependencies: ["ProbeShell", "ProbeNumerics", "CProbeKernels", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
 
     // Benchmark driver (run by scripts/bench_*.py on demand; not a product).
     .executableTarget(name: "probedb-bench", dependencies: ["ProbeAudio", "ProbeEGeMAPS", "ProbeWavLM", "ProbeNumerics"]),

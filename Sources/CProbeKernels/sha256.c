@@ -89,9 +89,13 @@ static int has_sha_ni(void) {
 }
 
 int probe_sha256_accelerated(void) {
-  static int cached = -1;
-  if (cached < 0) cached = has_sha_ni();
-  return cached;
+  static int cached = -1;  // read and written atomically: threads may hash concurrently
+  int v = __atomic_load_n(&cached, __ATOMIC_RELAXED);
+  if (v < 0) {
+    v = has_sha_ni();
+    __atomic_store_n(&cached, v, __ATOMIC_RELAXED);
+  }
+  return v;
 }
 
 void probe_sha256_blocks(uint32_t state[8], const uint8_t *data, size_t blocks) {

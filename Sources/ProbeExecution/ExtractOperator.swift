@@ -223,7 +223,7 @@ struct ExtractOperator {
     guard let pinned = ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"], !pinned.isEmpty, CPU.hasAVX512 else { return nil }
     let core = Linalg.blasCoreName.lowercased()
     guard !["skylakex", "cooperlake", "sapphirerapids"].contains(where: { core.contains($0) }) else { return nil }
-    return "OPENBLAS_CORETYPE=\(pinned) pins OpenBLAS to its \(Linalg.blasCoreName) kernels; this CPU has AVX-512, on which OpenBLAS's own choice ran the WavLM pass about 1.6× faster in ProbeDB's benchmark: run with the variable unset (env -u OPENBLAS_CORETYPE probedb …) unless it is set for a reason"
+    return "OPENBLAS_CORETYPE=\(pinned) pins OpenBLAS to its \(Linalg.blasCoreName) kernels; this CPU has AVX-512, which OpenBLAS's own choice may use (on ProbeDB's benchmark machine it picked Cooperlake kernels and the WavLM pass ran about 1.6× faster): try the variable unset (env -u OPENBLAS_CORETYPE probedb …) unless it is set for a reason"
   }
 
   /// `sha256:` of config.json, preprocessor_config.json (when present) and the weight file(s), each

@@ -27,16 +27,20 @@ struct PlotOperator {
     let before = try c.scalar("SELECT coalesce(max(run_id), 0) FROM runs")?.intValue ?? 0
     _ = try executor.execute(subject)
     guard var run = try c.scalar("SELECT max(run_id) FROM runs")?.intValue else { throw ExecutionError(.internal, "no run to plot") }
-    if a.kind == .probe, a.options["stability_seeds"] != nil,
+    if a.kind == .probe, a.options["stability_seeds"] != nil, a.sets.first?.layer != .all,
        let main = try c.scalar("SELECT min(run_id) FROM probe_summary WHERE run_id > ?", [.integer(before)])?.intValue {
       run = main  // the statement's own seed; the other seeds' runs follow it
     }
     let figures = Figures(connection: c)
     let (svg, kind): (String, String)
     if a.kind == .probe, a.sets.first?.layer == .all {
-      // LAYER ALL made one run per layer: draw them together.
-      let runs = try c.query("SELECT DISTINCT run_id FROM probe_summary WHERE run_id > ? ORDER BY run_id", [.integer(before)]).rows.compactMap { $0[0].intValue }
+      // LAYER ALL made one run per layer (each followed by its stability seeds' runs, if any):
+      // draw the layers' own runs together.
+      let runs = try c.query(
+        "SELECT DISTINCT run_id FROM probe_summary WHERE run_id > ? AND run_id NOT IN (SELECT seed_run_id FROM probe_stability) ORDER BY run_id",
+        [.integer(before)]).rows.compactMap { $0[0].intValue }
       (svg, kind) = (try figures.layers(runs: runs), "information increase by layer")
+      run = runs.last ?? run
     } else {
       (svg, kind) = try figures.figure(for: a, run: run)
     }

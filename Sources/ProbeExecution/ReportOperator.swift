@@ -96,13 +96,19 @@ struct ReportOperator {
         md += table(["emotion", "seed", "run", "k*", "F1 at k*", "top-k* overlap"], stability.map { $0.map { fmt($0, 3) } })
         cited += stability.compactMap { $0[2].intValue }.filter { !cited.contains($0) }
       }
-      // A `LAYER ALL` probe made one run per layer, in a row, with the same statement.
+      // A `LAYER ALL` probe made one run per layer, in a row, with the same statement, each
+      // followed by its stability seeds' runs when it has any: walk back over the statement's
+      // runs, skipping seed runs, while the layers go down.
       let text = try statement(run)
       var layerRuns: [Int64] = []
       var seen = Set<Int64>()
-      for r in try c.query("SELECT run_id, statement FROM runs WHERE run_id <= ? ORDER BY run_id DESC", [.integer(run)]).rows {
-        guard r[1].stringValue == text, let id = r[0].intValue,
-              let layer = try c.scalar("SELECT min(layer) FROM probe_summary WHERE run_id = ?", [.integer(id)])?.intValue, !seen.contains(layer) else { break }
+      var below = Int64.max
+      for r in try c.query(
+        "SELECT run_id, statement, run_id IN (SELECT seed_run_id FROM probe_stability) FROM runs WHERE run_id <= ? ORDER BY run_id DESC", [.integer(run)]).rows {
+        guard r[1].stringValue == text, let id = r[0].intValue else { break }
+        if r[2].intValue == 1 { continue }
+        guard let layer = try c.scalar("SELECT min(layer) FROM probe_summary WHERE run_id = ?", [.integer(id)])?.intValue, layer < below else { break }
+        below = layer
         seen.insert(layer)
         layerRuns.insert(id, at: 0)
       }

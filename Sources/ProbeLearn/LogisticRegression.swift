@@ -172,6 +172,7 @@ public struct LogisticProblem {
     var chordSteps = 0
     var gAtLastStep = Double.infinity
     let chordThreshold = 1e-6 * c * Double(max(n, 1))
+    var noiseSteps = 0  // consecutive steps accepted only within the objective's rounding
     var tangentW: [Double]?
     var tangentB = 0.0
     let scale = c * Double(max(n, 1))
@@ -197,11 +198,18 @@ public struct LogisticProblem {
           }
           gb *= c
           Linalg.symv(K, t, &kt, n: n)
-          // ‖g‖₂² = γ²s₀ + 2γ·p₀ᵀt + tᵀKt bounds max|gᵢ|² from above.
-          let g2 = max(0, gamma * gamma * s0 + 2 * gamma * dot(p0, t) + dot(t, kt))
-          let gNorm = g2.squareRoot()
-          if max(gNorm, abs(gb)) <= threshold { break }
-          if gNorm <= rootD * threshold && abs(gb) <= threshold && d > 0 {
+          // ‖g‖₂² = γ²s₀ + 2γ·p₀ᵀt + tᵀKt bounds max|gᵢ|² from above. While γ ≠ 0 (after a warm
+          // start) its terms can be far larger than the sum, which is then known only to about
+          // ε times them: below that, g is formed explicitly instead of trusted.
+          let p0t = dot(p0, t), tkt = dot(t, kt)
+          let g2raw = gamma * gamma * s0 + 2 * gamma * p0t + tkt
+          let g2noise = gamma == 0 ? 0 : 1e3 * Double.ulpOfOne * (gamma * gamma * s0 + abs(2 * gamma * p0t) + tkt)
+          let gNorm = max(0, g2raw).squareRoot()
+          // At the rounding floor: two steps in a row accepted only within the objective's
+          // rounding, and the gradient no longer falling, mean there is nothing left to gain.
+          if noiseSteps >= 2 && max(gNorm, abs(gb)) > 0.5 * gAtLastStep { break }
+          if g2raw > g2noise && max(gNorm, abs(gb)) <= threshold { break }
+          if (gNorm <= rootD * threshold || g2raw <= g2noise) && abs(gb) <= threshold && d > 0 {
             for j in 0..<d { gw[j] = gamma * (w0.isEmpty ? 0 : w0[j]) }
             Linalg.gemv(pz.baseAddress!, t, &gw, m: n, n: d, trans: true, beta: 1)
             var gmax = 0.0
@@ -274,7 +282,19 @@ public struct LogisticProblem {
           let p0Delta = dot(p0, delta)
           let wdw = gamma * dGamma * s0 + gamma * p0Delta + dGamma * dot(p0, alpha) + dot(kAlpha, delta)
           let dw2 = max(0, dGamma * dGamma * s0 + 2 * dGamma * p0Delta + dot(delta, kDelta))
-          let slope = gb * db + gamma * dGamma * s0 + gamma * p0Delta + dGamma * dot(p0, t) + dot(kt, delta)
+          var slope = gb * db + gamma * dGamma * s0 + gamma * p0Delta + dGamma * dot(p0, t) + dot(kt, delta)
+          if slope >= 0 && gamma != 0 && d > 0 {
+            // Cancellation in the n-vector form (see g2noise): the slope g·Δw + g_b·Δb explicitly.
+            var g = [Double](repeating: 0, count: d), dw = [Double](repeating: 0, count: d)
+            for j in 0..<d {
+              g[j] = gamma * w0[j]
+              dw[j] = dGamma * w0[j]
+            }
+            Linalg.gemv(pz.baseAddress!, t, &g, m: n, n: d, trans: true, beta: 1)
+            Linalg.gemv(pz.baseAddress!, delta, &dw, m: n, n: d, trans: true, beta: 1)
+            slope = gb * db
+            for j in 0..<d { slope += g[j] * dw[j] }
+          }
           if slope >= 0 { break }  // no descent left: at the optimum to machine precision
           let noise = 1e3 * Double.ulpOfOne * max(1, abs(f))
           var step = 1.0
@@ -286,8 +306,14 @@ public struct LogisticProblem {
             fNew = objective(nw2, mNew, c)
             // Armijo; or, when the predicted decrease is below the objective's rounding (the last
             // steps of the quadratic phase), the full Newton step if it does not increase f beyond it.
-            if fNew <= f + 1e-4 * step * slope || (step == 1 && -slope <= noise && fNew <= f + noise) {
+            if fNew <= f + 1e-4 * step * slope {
               accepted = true
+              noiseSteps = 0
+            } else if step == 1 && -slope <= noise && fNew <= f + noise {
+              accepted = true
+              noiseSteps += 1
+            }
+            if accepted {
               wNorm2 = nw2
               break
             }
@@ -381,6 +407,7 @@ public struct LogisticProblem {
     var chordSteps = 0
     var gAtLastStep = Double.infinity
     let chordThreshold = 1e-6 * scale
+    var noiseSteps = 0  // consecutive steps accepted only within the objective's rounding
     /// Backtracking line search on the exact objective along (dw, db), margins moving by step·u.
     /// Returns true when iteration should stop (no descent left, or converged).
     func lineSearch(db: Double, gb: Double) throws -> Bool {
@@ -401,8 +428,14 @@ public struct LogisticProblem {
         fNew = objective(nw2, mNew, c)
         // Armijo; or, when the predicted decrease is below the objective's rounding (the last
         // steps of the quadratic phase), the full Newton step if it does not increase f beyond it.
-        if fNew <= f + 1e-4 * step * slope || (step == 1 && -slope <= noise && fNew <= f + noise) {
+        if fNew <= f + 1e-4 * step * slope {
           accepted = true
+          noiseSteps = 0
+        } else if step == 1 && -slope <= noise && fNew <= f + noise {
+          accepted = true
+          noiseSteps += 1
+        }
+        if accepted {
           wNorm2 = nw2
           break
         }
@@ -434,7 +467,7 @@ public struct LogisticProblem {
         // floating-point error (≈ C·n·ε); `tolerance` bounds it on scikit-learn's mean-loss scale.
         var gmax = abs(gb)
         for j in 0..<d { gmax = max(gmax, abs(gw[j])) }
-        if gmax <= threshold { break }
+        if gmax <= threshold || (noiseSteps >= 2 && gmax > 0.5 * gAtLastStep) { break }
         iterations += 1
         // Newton direction from the (d+1)² Hessian  P + C·[Z 1]ᵀ·D·[Z 1]  (P: identity on w, 0 on b),
         // or a chord step with the last factor in the quadratic phase (as in `fitKernel`).

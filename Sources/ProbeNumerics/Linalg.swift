@@ -9,6 +9,10 @@ public enum Linalg {
     if openblas_get_num_threads() != Int32(n) { openblas_set_num_threads(Int32(n)) }
   }
   public static var blasThreads: Int { Int(openblas_get_num_threads()) }
+  /// Stop OpenBLAS's worker threads (they spin for ~0.1 s after starting and after each threaded
+  /// call). Any later thread-count change starts them again; `setBLASThreads` changes it only
+  /// when it differs, so single-threaded work never restarts them.
+  public static func stopBLASThreadPool() { _ = blas_thread_shutdown_() }
   /// The CPU kernel family OpenBLAS chose (its own detection, or `OPENBLAS_CORETYPE`).
   public static var blasCoreName: String { openblas_get_corename().map { String(cString: $0) } ?? "unknown" }
 

@@ -157,7 +157,9 @@ struct TensorRef {
     guard span <= limit, (offset + span) * width <= raw.count else {
       throw CheckpointError("'\(file)' is truncated or corrupt: tensor '\(key)' of size \(size) needs \((offset + span) * width) bytes of storage '\(storageKey)', which has \(raw.count)")
     }
-    // Row-major contiguous when every dimension longer than 1 has the stride of the ones after it.
+    if count == 0 { return Tensor(shape: size, values: []) }
+    // Row-major contiguous when every dimension longer than 1 has the stride of the ones after it
+    // (the running product stays ≤ count ≤ limit, so it cannot overflow).
     var contiguous = true
     var expected = 1
     for d in stride.indices.reversed() {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import CProbeKernels
 import ProbeDB
 import ProbeNumerics
 import ProbeShell
@@ -10,18 +11,14 @@ import ProbeShell
 enum Main {
   static func main() {
     // Analyses allocate and free many matrices of a few MB: keep them in the heap instead of
-    // mapping and unmapping (and page-faulting) each one (glibc's default threshold is 128 KiB
-    // and adapts slowly).
-    #if os(Linux)
-      _ = glibcMallopt(-3, 64 << 20)  // M_MMAP_THRESHOLD
-      _ = glibcMallopt(-1, 256 << 20)  // M_TRIM_THRESHOLD
-    #endif
+    // mapping and unmapping (and page-faulting) each one.
+    _ = probe_malloc_keep_large_blocks()
     // OpenBLAS starts its worker threads when the library loads, and each spins (sched_yield)
-    // for ~0.1 s before sleeping, taking a core from the first statement. Stop them; OpenBLAS
-    // starts them again on the first multi-threaded call (the WavLM forward pass).
-    // Statements that want BLAS threads (the WavLM forward pass) ask for them and restore this.
+    // for ~0.1 s before sleeping, taking a core from the first statement. Set one thread and stop
+    // them: any later thread-count change (the WavLM forward pass asks for threads) starts them
+    // again, and `Linalg.setBLASThreads` skips unchanged counts, so nothing else does.
     Linalg.setBLASThreads(1)
-    _ = openblasThreadShutdown()
+    Linalg.stopBLASThreadPool()
     do {
       var command = try ProbeDBCommand.parseAsRoot()
       try command.run()
@@ -39,12 +36,6 @@ enum Main {
   }
 }
 
-#if os(Linux)
-  /// glibc's `mallopt` (declared in malloc.h, which the Glibc module does not export).
-  @_silgen_name("mallopt") func glibcMallopt(_ param: Int32, _ value: Int32) -> Int32
-#endif
-/// OpenBLAS's `blas_thread_shutdown_` (stops the thread pool; the next threaded call restarts it).
-@_silgen_name("blas_thread_shutdown_") func openblasThreadShutdown() -> Int32
 
 /// `probedb [DB] [-c STATEMENTS | -f FILE] [--format table|csv|json]`
 struct ProbeDBCommand: ParsableCommand {

@@ -427,5 +427,16 @@ final class PlotReportTests: XCTestCase {
     XCTAssertTrue(report.contains("| layer | energy | frequency | spectral |"), report)
     XCTAssertTrue(report.contains("](report-layers.svg)"))
     XCTAssertTrue(FileManager.default.fileExists(atPath: out + "/report-layers.svg"))
+    // With stability seeds too, each layer's run is followed by its seeds' runs: those are not layers.
+    let s = try db.query("PLOT PROBE f0 FROM deep LAYER ALL TOP 20 FOR angry WITH (stability_seeds = (1)) TO '\(out)/seeds.svg'")
+    let lastMain = try db.query("SELECT max(run_id) FROM probe_stability").rows[0][0]
+    XCTAssertEqual(s.rows[0][2], lastMain, "the last layer's own run")
+    let seeded = try String(contentsOfFile: out + "/seeds.svg", encoding: .utf8)
+    XCTAssertEqual(try elements(seeded)["polyline"], 1)
+    XCTAssertTrue(seeded.contains("best layer = "))
+    try db.execute("REPORT TO '\(out)/seeds.md'")
+    let seededReport = try String(contentsOfFile: out + "/seeds.md", encoding: .utf8)
+    XCTAssertTrue(seededReport.contains("### Stability across seeds"), seededReport)
+    for layer in 0..<3 { XCTAssertTrue(seededReport.contains("\n| \(layer) |"), "layer \(layer): \(seededReport)") }
   }
 }

@@ -138,6 +138,29 @@ final class ParityTests: XCTestCase {
     }
   }
 
+  /// Starts close to the optimum (where the kernel form's n-vector gradient norm cancels) still
+  /// converge to it, and unscaled large-valued data (whose gradient has a rounding floor above the
+  /// tolerance) stops in a few steps rather than at the iteration limit.
+  func testNearOptimalStartsAndRoundingFloors() throws {
+    for case_ in Self.ref["logistic"]!.array.map({ $0.object }) {
+      let x = matrix(case_["X"]), y = ints(case_["y"])
+      let z = StandardScaler(fit: x).transform(x)
+      let problem = LogisticProblem(z: z, y: y)
+      for c in [0.1, 10.0] {
+        let m = try problem.fit(c: c)
+        let scale = m.weights.map(abs).max()!
+        var near = m
+        for j in near.weights.indices { near.weights[j] *= 1 + 1e-9 * Double(j % 3 - 1) }
+        let again = try problem.fit(c: c, start: near)
+        assertClose(again.weights, m.weights, rel: 0, abs: 1e-10 * max(1, scale), "C=\(c) from a start 1e-9 away")
+      }
+      let raw = DataMatrix(rows: x.rows, cols: x.cols, values: x.values.map { 1e3 * $0 + 5e3 })
+      let r = try LogisticProblem(z: raw, y: y).fit(c: 100)
+      XCTAssertTrue(r.weights.allSatisfy(\.isFinite))
+      XCTAssertLessThan(r.iterations, 60, "unscaled data: \(r.iterations) steps")
+    }
+  }
+
   /// The reference pipeline's nested CV on its own splits: per-fold F1 and chosen C identical,
   /// inner mean scores identical, last model within 1e-6, SHAP importance within 1e-6 relative and
   /// the ranking identical.

@@ -21,10 +21,10 @@ public enum TestSupport {
     return d.withUnsafeBytes { raw in (0..<(d.count / 4)).map { Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: 4 * $0, as: UInt32.self))) } }
   }
 
-  /// One folder per test process (`$TMPDIR/probedb-tests-<pid>`), removed when the process exits, so
+  /// One folder per test process (`$TMPDIR/probedb-tests-<pid>-<random>`), removed when the process exits, so
   /// test runs leave nothing behind.
   public static let scratchRoot: URL = {
-    let root = FileManager.default.temporaryDirectory.appendingPathComponent("probedb-tests-\(getpid())")
+    let root = FileManager.default.temporaryDirectory.appendingPathComponent("probedb-tests-\(getpid())-\(UUID().uuidString.prefix(8))")
     try? FileManager.default.removeItem(at: root)
     try! FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
     atexit { try? FileManager.default.removeItem(at: TestSupport.scratchRoot) }

@@ -18,4 +18,8 @@ void probe_sha256_blocks_portable(uint32_t state[8], const uint8_t *data, size_t
 /// SkylakeX/Cooperlake kernels can run.
 int probe_cpu_has_avx512(void);
 
+/// glibc only: serve allocations up to 32 MiB from the heap (no mmap/munmap per matrix) and trim it
+/// only past 256 MiB. Returns 1 when both settings took effect. For the probedb executable.
+int probe_malloc_keep_large_blocks(void);
+
 #endif
