@@ -86,6 +86,28 @@ public struct LogisticProblem {
     return 0.5 * wNorm2 + c * loss
   }
 
+  /// Backtracking line search on the exact objective along a Newton direction whose margins move
+  /// by `u` per unit step (`wdw` = w·Δw, `dw2` = ‖Δw‖², `slope` = g·Δ < 0): halves the step
+  /// until Armijo's condition holds — or, for the full step when its predicted decrease is below
+  /// the objective's rounding (the last steps of the quadratic phase), until f does not rise
+  /// beyond that rounding (`withinRounding`). The accepted margins are left in `mNew`; nil when
+  /// no step of 60 halvings lowers f.
+  func backtrack(f: Double, m: [Double], u: [Double], into mNew: inout [Double], wNorm2: Double, wdw: Double, dw2: Double, slope: Double, c: Double)
+    -> (step: Double, f: Double, wNorm2: Double, withinRounding: Bool)?
+  {
+    let noise = 1e3 * Double.ulpOfOne * max(1, abs(f))
+    var step = 1.0
+    for _ in 0..<60 {
+      for i in 0..<m.count { mNew[i] = m[i] + step * u[i] }
+      let nw2 = wNorm2 + 2 * step * wdw + step * step * dw2
+      let fNew = objective(nw2, mNew, c)
+      if fNew <= f + 1e-4 * step * slope { return (step, fNew, nw2, false) }
+      if step == 1 && -slope <= noise && fNew <= f + noise { return (step, fNew, nw2, true) }
+      step *= 0.5
+    }
+    return nil
+  }
+
   /// Fit for one C, optionally warm-started from another solution.
   public func fit(c: Double, start: LogisticModel? = nil) throws -> LogisticModel {
     primal ? try fitPrimal(c: c, start: start) : try fitKernel(c: c, start: start).model
@@ -296,30 +318,10 @@ public struct LogisticProblem {
             for j in 0..<d { slope += g[j] * dw[j] }
           }
           if slope >= 0 { break }  // no descent left: at the optimum to machine precision
-          let noise = 1e3 * Double.ulpOfOne * max(1, abs(f))
-          var step = 1.0
-          var accepted = false
-          var fNew = f
-          for _ in 0..<60 {
-            for i in 0..<n { mNew[i] = m[i] + step * u[i] }
-            let nw2 = wNorm2 + 2 * step * wdw + step * step * dw2
-            fNew = objective(nw2, mNew, c)
-            // Armijo; or, when the predicted decrease is below the objective's rounding (the last
-            // steps of the quadratic phase), the full Newton step if it does not increase f beyond it.
-            if fNew <= f + 1e-4 * step * slope {
-              accepted = true
-              noiseSteps = 0
-            } else if step == 1 && -slope <= noise && fNew <= f + noise {
-              accepted = true
-              noiseSteps += 1
-            }
-            if accepted {
-              wNorm2 = nw2
-              break
-            }
-            step *= 0.5
-          }
-          if !accepted { break }
+          guard let found = backtrack(f: f, m: m, u: u, into: &mNew, wNorm2: wNorm2, wdw: wdw, dw2: dw2, slope: slope, c: c) else { break }
+          let (step, fNew) = (found.step, found.f)
+          wNorm2 = found.wNorm2
+          noiseSteps = found.withinRounding ? noiseSteps + 1 : 0
           gamma += step * dGamma
           for i in 0..<n {
             alpha[i] += step * delta[i]
@@ -418,30 +420,10 @@ public struct LogisticProblem {
         slope += gw[j] * dw[j]
       }
       if slope >= 0 { return true }  // no descent left: at the optimum to machine precision
-      let noise = 1e3 * Double.ulpOfOne * max(1, abs(f))
-      var step = 1.0
-      var accepted = false
-      var fNew = f
-      for _ in 0..<60 {
-        for i in 0..<n { mNew[i] = m[i] + step * u[i] }
-        let nw2 = wNorm2 + 2 * step * wdw + step * step * dw2
-        fNew = objective(nw2, mNew, c)
-        // Armijo; or, when the predicted decrease is below the objective's rounding (the last
-        // steps of the quadratic phase), the full Newton step if it does not increase f beyond it.
-        if fNew <= f + 1e-4 * step * slope {
-          accepted = true
-          noiseSteps = 0
-        } else if step == 1 && -slope <= noise && fNew <= f + noise {
-          accepted = true
-          noiseSteps += 1
-        }
-        if accepted {
-          wNorm2 = nw2
-          break
-        }
-        step *= 0.5
-      }
-      if !accepted { return true }
+      guard let found = backtrack(f: f, m: m, u: u, into: &mNew, wNorm2: wNorm2, wdw: wdw, dw2: dw2, slope: slope, c: c) else { return true }
+      let (step, fNew) = (found.step, found.f)
+      wNorm2 = found.wNorm2
+      noiseSteps = found.withinRounding ? noiseSteps + 1 : 0
       for j in 0..<d { w[j] += step * dw[j] }
       b += step * db
       swap(&m, &mNew)
