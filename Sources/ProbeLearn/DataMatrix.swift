@@ -24,6 +24,7 @@ public struct DataMatrix: Sendable, Equatable {
 
   /// The listed columns, in the given order.
   public func columns(_ idx: [Int]) -> DataMatrix {
+    precondition(idx.allSatisfy { $0 >= 0 && $0 < cols }, "column index out of 0..<\(cols)")  // the copy below is unchecked
     let k = idx.count
     var out = [Double](repeating: 0, count: rows * k)
     values.withUnsafeBufferPointer { pv in
