@@ -243,5 +243,27 @@ public enum Schema {
       }
       version += 1
     }
+    try addMissingObjects(connection)
+  }
+
+  /// Tables and indexes of the current version that the file lacks, created (nothing else is
+  /// touched). A database made by a development build from before a table joined version 2
+  /// (e.g. `extraction_notes`) is completed instead of failing at the first statement that needs it.
+  static func addMissingObjects(_ connection: Connection) throws {
+    var present = Set<String>()
+    for r in try connection.query("SELECT lower(name) FROM sqlite_schema WHERE type IN ('table', 'index')").rows {
+      if let n = r[0].stringValue { present.insert(n) }
+    }
+    var missing: [String] = []
+    for migration in migrations {
+      for statement in migration.split(separator: ";") {
+        let words = statement.split(whereSeparator: { $0 == " " || $0 == "\n" || $0 == "(" }).prefix(3).map { $0.uppercased() }
+        guard words.count == 3, words[0] == "CREATE", words[1] == "TABLE" || words[1] == "INDEX" else { continue }
+        let name = String(statement.split(whereSeparator: { $0 == " " || $0 == "\n" || $0 == "(" })[2]).lowercased()
+        if !present.contains(name) { missing.append(String(statement)) }
+      }
+    }
+    guard !missing.isEmpty else { return }
+    try connection.transaction { for sql in missing { try connection.execute(sql) } }
   }
 }

@@ -21,6 +21,14 @@ final class StorageTests: XCTestCase {
     // Migrating again is a no-op.
     try Schema.migrate(c)
     XCTAssertEqual(try c.scalar("PRAGMA user_version")?.intValue, Int64(Schema.latestVersion))
+    // A file of the latest version that lacks a table or an index (a development build's) is
+    // completed when opened; what it holds stays.
+    try c.execute("INSERT INTO meta(key, value) VALUES ('kept', 'yes'); DROP TABLE extraction_notes; DROP INDEX utterances_by_speaker;")
+    try Schema.migrate(c)
+    let names = try c.query("SELECT name FROM sqlite_schema").rows.compactMap { $0[0].stringValue }
+    XCTAssertTrue(names.contains("extraction_notes"))
+    XCTAssertTrue(names.contains("utterances_by_speaker"))
+    XCTAssertEqual(try c.scalar("SELECT value FROM meta WHERE key = 'kept'")?.stringValue, "yes")
   }
 
   func testRefusesForeignSQLiteFile() throws {
