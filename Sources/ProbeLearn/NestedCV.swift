@@ -52,6 +52,13 @@ public struct LearnError: Error, CustomStringConvertible, Equatable {
 }
 
 public enum NestedCV {
+  /// Gradient tolerance (scikit-learn's mean-loss scale) of the inner fits, which only choose C
+  /// by their validation predictions: 1e-10, a hundred times tighter than the reference's
+  /// newton-cg (1e-8), where a validation margin would have to lie within ~1e-9 of zero for the
+  /// prediction to depend on it. Models that are reported (each outer fold's, SHAP's) are solved
+  /// to `LogisticProblem`'s default, the rounding level.
+  public static let innerTolerance = 1e-10
+
   /// Grid search over C on the inner splits: mean score per C (sequential sum / count), the first
   /// best C on ties — `GridSearchCV` semantics.
   public static func selectC(_ x: DataMatrix, _ y: [Int], inner: [Split], config: NestedCVConfig) throws -> (c: Double, means: [Double]) {
@@ -63,7 +70,8 @@ public enum NestedCV {
       let scaler = config.scaleInner ? StandardScaler(fit: xtr) : nil
       let ztr = scaler?.transform(xtr) ?? xtr
       let zva = scaler?.transform(xva) ?? xva
-      let problem = LogisticProblem(z: ztr, y: ytr)
+      var problem = LogisticProblem(z: ztr, y: ytr)
+      problem.tolerance = innerTolerance
       for (a, model) in try problem.fitPath(config.cGrid).enumerated() {
         let pred = model.predict(zva)
         scores[a].append(config.innerMetric == .accuracy ? Metrics.accuracy(yva, pred) : Metrics.binaryF1(yva, pred))
@@ -150,7 +158,8 @@ public enum NestedCV {
       var scores = [[Double]](repeating: [], count: config.cGrid.count)
       for i in inner.indices {
         let (z, gram) = inner[i].train.grow(to: k)
-        let problem = LogisticProblem(z: z, y: inner[i].y, gram: gram)
+        var problem = LogisticProblem(z: z, y: inner[i].y, gram: gram)
+        problem.tolerance = innerTolerance
         let zv = inner[i].val.columns(Array(0..<k))
         var pathStart: LogisticModel?
         for (a, c) in config.cGrid.enumerated() {
