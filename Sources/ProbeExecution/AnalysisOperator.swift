@@ -24,6 +24,8 @@ struct AnalysisOperator {
     /// Digest of `ids`: the rows the per-speaker normalisation ran over.
     var rowsDigest: String = ""
     var paths: [String]
+    /// Row of each path (built once for every task's sample file).
+    var pathIndex: [String: Int] = [:]
     var speakers: [String?]
     var emotions: [String?]
     /// Per representation (and layer): the normalised matrix over `ids`.
@@ -243,6 +245,10 @@ struct AnalysisOperator {
   struct InputFiles {
     var sample: CSVTable?
     var splits: CSVTable?
+    /// Each record's `emotion` column, normalised once for every task (nil: not a known label;
+    /// for `splits`, an empty field is "" — the record applies to every emotion).
+    var sampleEmotions: [String?] = []
+    var splitsEmotions: [String?] = []
   }
 
   func inputFiles() throws -> InputFiles {
@@ -250,7 +256,22 @@ struct AnalysisOperator {
       guard let path = string(name) else { return nil }
       do { return try CSVTable.read(path: path) } catch { throw ExecutionError(.input, "\(error)") }
     }
-    return InputFiles(sample: try read("sample"), splits: try read("splits"))
+    var files = InputFiles(sample: try read("sample"), splits: try read("splits"))
+    func emotions(_ t: CSVTable?) -> [String?] {
+      guard let t, let ec = t.header.firstIndex(where: { $0.lowercased() == "emotion" }) else { return [] }
+      var memo: [String: String?] = [:]
+      return t.records.map { rec in
+        let raw = rec.fields[ec]
+        if raw.isEmpty { return "" }
+        if let known = memo[raw] { return known }
+        let e = Emotion.normalise(raw)
+        memo[raw] = e
+        return e
+      }
+    }
+    files.sampleEmotions = emotions(files.sample)
+    files.splitsEmotions = emotions(files.splits)
+    return files
   }
 
   /// Every selected emotion's task, the input files read once.
@@ -372,6 +393,7 @@ struct AnalysisOperator {
     }
     let speakers = ids.map { meta[$0]?.1 }
     var data = Data(ids: ids, paths: ids.map { meta[$0]!.0 }, speakers: speakers, emotions: ids.map { meta[$0]?.2 }, matrices: [])
+    data.pathIndex = Dictionary(uniqueKeysWithValues: data.paths.enumerated().map { ($1, $0) })
     data.rowsDigest = SHA256.hex(Array(ids.map(String.init).joined(separator: ",").utf8))
     let position = Dictionary(uniqueKeysWithValues: ids.enumerated().map { ($1, $0) })
     let speakerZ = string("normalize") != "none"
@@ -404,8 +426,8 @@ struct AnalysisOperator {
       guard let ec = t.header.firstIndex(where: { $0.lowercased() == "emotion" }), let pc = t.header.firstIndex(where: { $0.lowercased() == "path" }) else {
         throw ExecutionError(.input, "'\(samplePath)' needs the columns emotion, path (header: \(t.header.joined(separator: ",")))")
       }
-      let index = Dictionary(uniqueKeysWithValues: data.paths.enumerated().map { ($1, $0) })
-      for rec in t.records where Emotion.normalise(rec.fields[ec]) == emotion {
+      let index = data.pathIndex
+      for (r, rec) in t.records.enumerated() where files.sampleEmotions[r] == emotion {
         let p = rec.fields[pc].trimmedSpaces
         guard let row = index[p] else {
           throw ExecutionError(.input, "'\(samplePath)' line \(rec.line): '\(p)' is not an utterance of '\(bound.corpus)' with every representation of the statement")
@@ -469,8 +491,9 @@ struct AnalysisOperator {
     let ec = col("emotion")
     // outer → inner → role → speakers
     var spec: [Int: [Int: [String: Set<String>]]] = [:]
-    for rec in t.records {
-      if let ec, !rec.fields[ec].isEmpty, Emotion.normalise(rec.fields[ec]) != emotion { continue }
+    for (r, rec) in t.records.enumerated() {
+      if ec != nil, let e = files.splitsEmotions[r], !e.isEmpty, e != emotion { continue }
+      if ec != nil, files.splitsEmotions[r] == nil { continue }
       guard let o = Int(rec.fields[oc].trimmedSpaces), let i = Int(rec.fields[ic].trimmedSpaces) else {
         throw ExecutionError(.input, "'\(path)' line \(rec.line): outer and inner must be whole numbers")
       }
@@ -480,6 +503,7 @@ struct AnalysisOperator {
     }
     if spec.isEmpty { throw ExecutionError(.input, "'\(path)' has no splits for '\(emotion)'") }
     let all = Set(groups)
+    let index = GroupSplitter.GroupIndex(groups)
     var out: [NestedSplit] = []
     for o in spec.keys.sorted() {
       let inners = spec[o]!
@@ -488,15 +512,16 @@ struct AnalysisOperator {
       }
       let train = outerSpec["train"] ?? all.subtracting(test)
       let outer: Split
-      do { outer = try GroupSplitter.predefined(groups: groups, train: train, test: test) } catch let e as SplitError {
+      do { outer = try GroupSplitter.predefined(index, train: train, test: test) } catch let e as SplitError {
         throw ExecutionError(.input, "'\(path)': outer split \(o): \(e.message) for the \(emotion) task")
       }
       let innerGroups = outer.train.map { groups[$0] }
+      let innerIndex = GroupSplitter.GroupIndex(innerGroups)
       var innerSplits: [Split] = []
       for i in inners.keys.sorted() where i > 0 {
         guard let itest = inners[i]!["test"] else { throw ExecutionError(.input, "'\(path)': inner split \(o).\(i) has no test speakers") }
         let itrain = inners[i]!["train"] ?? Set(innerGroups).subtracting(itest)
-        do { innerSplits.append(try GroupSplitter.predefined(groups: innerGroups, train: itrain, test: itest)) } catch let e as SplitError {
+        do { innerSplits.append(try GroupSplitter.predefined(innerIndex, train: itrain, test: itest)) } catch let e as SplitError {
           throw ExecutionError(.input, "'\(path)': inner split \(o).\(i): \(e.message) (must be training speakers of outer split \(o))")
         }
       }

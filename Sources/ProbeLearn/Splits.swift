@@ -114,12 +114,39 @@ public enum GroupSplitter {
   /// Splits given as speaker sets (a splits file): rows of the test speakers and of the train
   /// speakers, each ascending. Speakers not in `groups` are an error naming them.
   public static func predefined(groups: [String], train: Set<String>, test: Set<String>) throws -> Split {
-    let known = Set(groups)
-    let unknown = train.union(test).subtracting(known).sorted()
+    try predefined(GroupIndex(groups), train: train, test: test)
+  }
+
+  /// Rows' groups as small integers, built once for the many predefined splits of one row set
+  /// (each split then costs a pass over integers, not a string hash per row).
+  public struct GroupIndex {
+    public let codes: [Int]
+    let lookup: [String: Int]
+
+    public init(_ groups: [String]) {
+      var lookup: [String: Int] = [:]
+      codes = groups.map { g in
+        if let c = lookup[g] { return c }
+        lookup[g] = lookup.count
+        return lookup.count - 1
+      }
+      self.lookup = lookup
+    }
+  }
+
+  public static func predefined(_ index: GroupIndex, train: Set<String>, test: Set<String>) throws -> Split {
+    let unknown = train.union(test).filter { index.lookup[$0] == nil }.sorted()
     if !unknown.isEmpty { throw SplitError(message: "unknown speaker\(unknown.count == 1 ? "" : "s") \(unknown.map { "'\($0)'" }.joined(separator: ", "))") }
     let both = train.intersection(test).sorted()
     if !both.isEmpty { throw SplitError(message: "speaker\(both.count == 1 ? "" : "s") \(both.map { "'\($0)'" }.joined(separator: ", ")) in both train and test") }
-    return Split(train: groups.indices.filter { train.contains(groups[$0]) }, test: groups.indices.filter { test.contains(groups[$0]) })
+    var role = [UInt8](repeating: 0, count: index.lookup.count)  // 1 train, 2 test
+    for g in train { role[index.lookup[g]!] = 1 }
+    for g in test { role[index.lookup[g]!] = 2 }
+    var tr: [Int] = [], te: [Int] = []
+    for (i, c) in index.codes.enumerated() {
+      if role[c] == 1 { tr.append(i) } else if role[c] == 2 { te.append(i) }
+    }
+    return Split(train: tr, test: te)
   }
 
   /// The reference protocol's nested splits: `shuffleSplit` over all rows, then the same
