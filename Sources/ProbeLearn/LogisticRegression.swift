@@ -200,6 +200,41 @@ public struct LogisticProblem {
     let scale = c * Double(max(n, 1))
     let threshold = max(tolerance * scale, 1e-10, 64 * Double.ulpOfOne * scale)
     let rootD = Double(max(d, 1)).squareRoot()
+    /// The Newton system with the current factor (its S = √D, D), by block elimination: given
+    /// r0 = −Z·g in `u` and the intercept gradient `gb`, solves A·t = S·[r0, 1] for both columns,
+    /// leaves the margin step u = r0 − C·K·S·t₀ + Δb·(1 − C·K·S·t₁) in `u`, and returns Δb.
+    func eliminate(gb: Double) -> Double {
+      for i in 0..<n {
+        rhs[i] = sqF[i] * u[i]
+        rhs[n + i] = sqF[i]
+      }
+      a.withUnsafeBufferPointer { pa in rhs.withUnsafeMutableBufferPointer { Linalg.choleskySolveInPlace(pa.baseAddress!, n: n, $0.baseAddress!, nrhs: 2) } }
+      for i in 0..<n {
+        rhs[i] *= sqF[i]
+        rhs[n + i] *= sqF[i]
+      }
+      // K·(S·t) for both columns (kst column-major n×2, like rhs).
+      gram.withUnsafeBufferPointer { pk in
+        rhs.withUnsafeBufferPointer { pr in
+          kst.withUnsafeMutableBufferPointer { po in
+            Linalg.symv(pk.baseAddress!, pr.baseAddress!, po.baseAddress!, n: n)
+            Linalg.symv(pk.baseAddress!, pr.baseAddress! + n, po.baseAddress! + n, n: n)
+          }
+        }
+      }
+      var num = -gb, den = 0.0
+      for i in 0..<n {
+        let u0 = u[i] - c * kst[i]
+        let u1 = 1 - c * kst[n + i]
+        num -= c * ddF[i] * u0
+        den += c * ddF[i] * u1
+        u[i] = u0
+        rhs[n + i] = u1
+      }
+      let db = den > 1e-300 ? num / den : 0
+      for i in 0..<n { u[i] += db * rhs[n + i] }
+      return db
+    }
     @inline(__always) func dot(_ x: [Double], _ y: [Double]) -> Double {
       var acc = 0.0
       for i in 0..<n { acc += x[i] * y[i] }
@@ -265,39 +300,10 @@ public struct LogisticProblem {
             sqF = sq
             ddF = dd
           }
-          // Right-hand sides S·r0 and S·1, r0 = −(γ·p₀ + K·t) (S, D: the factor's).
-          for i in 0..<n {
-            let r0 = -(gamma * p0[i] + kt[i])
-            u[i] = r0
-            rhs[i] = sqF[i] * r0
-            rhs[n + i] = sqF[i]
-          }
-          a.withUnsafeBufferPointer { pa in rhs.withUnsafeMutableBufferPointer { Linalg.choleskySolveInPlace(pa.baseAddress!, n: n, $0.baseAddress!, nrhs: 2) } }
-          for i in 0..<n {
-            rhs[i] *= sqF[i]
-            rhs[n + i] *= sqF[i]
-          }
-          // K·(S·t) for both columns (kst column-major n×2, like rhs).
-          rhs.withUnsafeBufferPointer { pr in
-            kst.withUnsafeMutableBufferPointer { po in
-              Linalg.symv(K, pr.baseAddress!, po.baseAddress!, n: n)
-              Linalg.symv(K, pr.baseAddress! + n, po.baseAddress! + n, n: n)
-            }
-          }
-          var num = -gb, den = 0.0
-          for i in 0..<n {
-            let u0 = u[i] - c * kst[i]
-            let u1 = 1 - c * kst[n + i]
-            num -= c * ddF[i] * u0
-            den += c * ddF[i] * u1
-            u[i] = u0
-            rhs[n + i] = u1
-          }
-          let db = den > 1e-300 ? num / den : 0
-          for i in 0..<n {
-            u[i] += db * rhs[n + i]
-            delta[i] = -t[i] - c * ddF[i] * u[i]
-          }
+          // r0 = −Z·g = −(γ·p₀ + K·t).
+          for i in 0..<n { u[i] = -(gamma * p0[i] + kt[i]) }
+          let db = eliminate(gb: gb)
+          for i in 0..<n { delta[i] = -t[i] - c * ddF[i] * u[i] }
           let dGamma = -gamma
           // The solve's margin step is u = Δγ·p₀ + K·Δα + Δb, which gives K·Δα without a product.
           for i in 0..<n { kDelta[i] = u[i] - dGamma * p0[i] - db }
@@ -340,39 +346,9 @@ public struct LogisticProblem {
       // The path tangent H⁻¹·(w, 0): the Newton system with gradient (−w, 0), i.e. γ_g = −γ,
       // t = −α, g_b = 0, solved with the last step's factor (the Hessian a step before the optimum).
       guard wantTangent, factored else { return }
-      for i in 0..<n {
-        let r0 = gamma * p0[i] + kAlpha[i]  // −Z·g = Z·w = m − b
-        u[i] = r0
-        rhs[i] = sqF[i] * r0
-        rhs[n + i] = sqF[i]
-      }
-      a.withUnsafeBufferPointer { pa in rhs.withUnsafeMutableBufferPointer { Linalg.choleskySolveInPlace(pa.baseAddress!, n: n, $0.baseAddress!, nrhs: 2) } }
-      for i in 0..<n {
-        rhs[i] *= sqF[i]
-        rhs[n + i] *= sqF[i]
-      }
-      gram.withUnsafeBufferPointer { pk in
-        rhs.withUnsafeBufferPointer { pr in
-          kst.withUnsafeMutableBufferPointer { po in
-            Linalg.symv(pk.baseAddress!, pr.baseAddress!, po.baseAddress!, n: n)
-            Linalg.symv(pk.baseAddress!, pr.baseAddress! + n, po.baseAddress! + n, n: n)
-          }
-        }
-      }
-      var num = 0.0, den = 0.0
-      for i in 0..<n {
-        let u0 = u[i] - c * kst[i]
-        let u1 = 1 - c * kst[n + i]
-        num -= c * ddF[i] * u0
-        den += c * ddF[i] * u1
-        u[i] = u0
-        rhs[n + i] = u1
-      }
-      let vb = den > 1e-300 ? num / den : 0
-      for i in 0..<n {
-        u[i] += vb * rhs[n + i]
-        delta[i] = alpha[i] - c * ddF[i] * u[i]
-      }
+      for i in 0..<n { u[i] = gamma * p0[i] + kAlpha[i] }  // −Z·g = Z·w = m − b
+      let vb = eliminate(gb: 0)
+      for i in 0..<n { delta[i] = alpha[i] - c * ddF[i] * u[i] }
       var v = [Double](repeating: 0, count: d)
       for j in 0..<d { v[j] = gamma * (w0.isEmpty ? 0 : w0[j]) }
       if d > 0 { Linalg.gemv(pz.baseAddress!, delta, &v, m: n, n: d, trans: true, beta: 1) }
