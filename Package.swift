@@ -24,9 +24,9 @@ let package = Package(
 
     // MARK: Shared vocabulary and domain libraries (no knowledge of the query language)
     .target(name: "ProbeCore", dependencies: ["CProbeKernels"]),
-    // Small C kernels that need CPU intrinsics chosen at run time (SHA extensions).
+    // Small C kernels that need CPU intrinsics chosen at run time (SHA extensions, small Cholesky).
     .target(name: "CProbeKernels"),
-    .target(name: "ProbeNumerics", dependencies: ["CProbeBLAS"]),
+    .target(name: "ProbeNumerics", dependencies: ["CProbeBLAS", "CProbeKernels"]),
     .target(name: "ProbeAudio", dependencies: ["CProbeSndfile", "CProbeSoxr", "CProbeKissFFT"]),
     .target(name: "ProbeStorage", dependencies: ["CProbeSQLite", "ProbeCore"]),
     .target(name: "ProbeCorpus", dependencies: ["ProbeCore"]),

@@ -286,13 +286,14 @@ public struct LogisticProblem {
             chordSteps += 1
           } else {
             chordSteps = 0
-            // A = I + C·S·K·S (row-major lower triangle = LAPACK's column-major upper).
+            // A = I + C·S·K·S, column-major lower triangle (K is symmetric: column j of its lower
+            // triangle is row j of the upper, contiguous).
             a.withUnsafeMutableBufferPointer { pa in
-              for i in 0..<n {
-                let ci = c * sq[i]
-                let row = i * n
-                for j in 0...i { pa[row + j] = ci * K[row + j] * sq[j] }
-                pa[row + i] += 1
+              for j in 0..<n {
+                let cj = c * sq[j]
+                let col = j * n
+                for i in j..<n { pa[col + i] = cj * K[col + i] * sq[i] }
+                pa[col + j] += 1
               }
             }
             try a.withUnsafeMutableBufferPointer { try Linalg.choleskyInPlace($0.baseAddress!, n: n) }

@@ -1,4 +1,5 @@
 import CProbeBLAS
+import CProbeKernels
 
 /// Row-major Double kernels on flat arrays, for the many small fits of cross-validation where a
 /// `Matrix` wrapper would only add copies. Thin wrappers over OpenBLAS / LAPACKE.
@@ -76,19 +77,54 @@ public enum Linalg {
     if info != 0 { throw NumericError.notPositiveDefinite(info: Int(info)) }
   }
 
-  /// Cholesky factorisation of a symmetric positive definite matrix held in full (either
-  /// triangle is read), in place, without LAPACKE's layout conversion and NaN scan: the fast path
-  /// for the many small solves of cross-validation. Row-major lower = column-major upper.
+  /// Cholesky factorisation `A = L·Lᵀ` in place, for the many small systems of cross-validation:
+  /// A symmetric positive definite, held column-major in its lower triangle (`a[j·n + i]` =
+  /// A(i, j) for i ≥ j, i.e. row-major upper; the strictly upper part is scratch and may be
+  /// overwritten). Up to n = 512 the project's vectorised kernel (`probe_cholesky`: no packing,
+  /// no allocation, about twice dpotrf's speed at n ≈ 120 on AVX-512, see `probedb-bench
+  /// cholesky N`); LAPACK's dpotrf beyond. Throws with the failing column otherwise.
   public static func choleskyInPlace(_ a: UnsafeMutablePointer<Double>, n: Int) throws {
-    let info = LAPACKE_dpotrf_work(LAPACK_COL_MAJOR, Int8(UInt8(ascii: "U")), Int32(n), a, Int32(n))
+    let info = n <= smallCholeskyLimit ? probe_cholesky(a, Int32(n)) : lapackCholeskyInPlace(a, n: n)
     if info != 0 { throw NumericError.notPositiveDefinite(info: Int(info)) }
+  }
+
+  /// Largest n `choleskyInPlace` factors with the project's kernel.
+  public static let smallCholeskyLimit = 512
+
+  /// LAPACK's dpotrf on the same storage as `choleskyInPlace`; returns LAPACK's `info`.
+  public static func lapackCholeskyInPlace(_ a: UnsafeMutablePointer<Double>, n: Int) -> Int32 {
+    LAPACKE_dpotrf_work(LAPACK_COL_MAJOR, Int8(UInt8(ascii: "L")), Int32(n), a, Int32(n))
+  }
+
+  /// LAPACK's dpotrs with a factor from `lapackCholeskyInPlace`.
+  public static func lapackCholeskySolveInPlace(_ l: UnsafePointer<Double>, n: Int, _ b: UnsafeMutablePointer<Double>, nrhs: Int) {
+    _ = LAPACKE_dpotrs_work(LAPACK_COL_MAJOR, Int8(UInt8(ascii: "L")), Int32(n), Int32(nrhs), l, Int32(n), b, Int32(n))
   }
 
   /// Solve with the factor from `choleskyInPlace`; `b` holds `nrhs` right-hand sides one after
   /// another (column-major n×nrhs), overwritten by the solutions.
   public static func choleskySolveInPlace(_ l: UnsafePointer<Double>, n: Int, _ b: UnsafeMutablePointer<Double>, nrhs: Int) {
-    _ = LAPACKE_dpotrs_work(LAPACK_COL_MAJOR, Int8(UInt8(ascii: "U")), Int32(n), Int32(nrhs), l, Int32(n), b, Int32(n))
+    if n <= smallCholeskyLimit {
+      probe_cholesky_solve(l, Int32(n), b, Int32(nrhs))
+    } else {
+      lapackCholeskySolveInPlace(l, n: n, b, nrhs: nrhs)
+    }
   }
+
+  /// `choleskyInPlace`'s kernel with a chosen instruction set (2 AVX-512, 1 AVX2+FMA, 0 portable),
+  /// whatever n; false when this CPU cannot run it. For tests and benchmarks.
+  public static func choleskyInPlace(_ a: UnsafeMutablePointer<Double>, n: Int, kernel: Int) throws -> Bool {
+    let info = probe_cholesky_with_kernel(a, Int32(n), Int32(kernel))
+    if info < 0 { return false }
+    if info != 0 { throw NumericError.notPositiveDefinite(info: Int(info)) }
+    return true
+  }
+
+  /// The instruction set `choleskyInPlace`'s kernel uses on this CPU: "AVX-512", "AVX2" or "portable".
+  public static var choleskyKernel: String { choleskyKernelNames[choleskyKernelLevel] }
+  /// `choleskyInPlace`'s kernel on this CPU as its `kernel:` number, and the names of all of them.
+  public static var choleskyKernelLevel: Int { Int(probe_cholesky_kernel()) }
+  public static let choleskyKernelNames = ["portable", "AVX2", "AVX-512"]
 
   /// Solve `A·X = B` given the Cholesky factor from `cholesky` (B n×nrhs row-major, in place).
   public static func choleskySolve(_ l: [Double], n: Int, _ b: inout [Double], nrhs: Int) {

@@ -18,7 +18,8 @@ import ProbeWavLM
 //       OpenBLAS sgemm GFLOP/s on a large square product and on the FFN shape of a 10 s utterance,
 //       and the kernel family OpenBLAS uses (`core`)
 //   probedb-bench cholesky N [REPS]
-//       OpenBLAS dpotrf (one thread) of an N×N SPD matrix, as a kernel-form Newton step factors
+//       OpenBLAS dpotrf (one thread) of an N×N SPD matrix, as a kernel-form Newton step factors,
+//       against the project's Cholesky kernel (each instruction set this CPU has)
 //   PROBEDB_BENCH_ROWSPLIT=N overrides WavLMModel.rowSplitFrames for the wavlm mode
 let args = CommandLine.arguments
 func usage() -> Never {
@@ -117,11 +118,38 @@ do {
     let tLapack = seconds {
       for _ in 0..<reps {
         work = k
-        try? work.withUnsafeMutableBufferPointer { try Linalg.choleskyInPlace($0.baseAddress!, n: n) }
+        _ = work.withUnsafeMutableBufferPointer { Linalg.lapackCholeskyInPlace($0.baseAddress!, n: n) }
       }
     }
+    let lapackFactor = work
+    // The project's kernel on the same matrix and storage.
+    let tSmall = seconds {
+      for _ in 0..<reps {
+        work = k
+        _ = try? work.withUnsafeMutableBufferPointer { try Linalg.choleskyInPlace($0.baseAddress!, n: n, kernel: Linalg.choleskyKernelLevel) }
+      }
+    }
+    // Largest relative difference between the two factors (both column-major lower).
+    var maxRel = 0.0
+    for j in 0..<n {
+      for i in j..<n {
+        let mine = work[j * n + i], theirs = lapackFactor[j * n + i]
+        maxRel = max(maxRel, abs(mine - theirs) / max(abs(theirs), 1e-300))
+      }
+    }
+    var variants = ""
+    for kernel in 0..<Linalg.choleskyKernelLevel {
+      let t = seconds {
+        for _ in 0..<reps {
+          work = k
+          _ = try? work.withUnsafeMutableBufferPointer { try Linalg.choleskyInPlace($0.baseAddress!, n: n, kernel: kernel) }
+        }
+      }
+      variants += ", \"\(Linalg.choleskyKernelNames[kernel])_us\": \(t / Double(reps) * 1e6)"
+    }
     let flops = Double(n * n * n) / 3 * Double(reps)
-    print("{\"n\": \(n), \"lapack_gflops\": \(flops / tLapack / 1e9), \"lapack_us\": \(tLapack / Double(reps) * 1e6)}")
+    print("{\"n\": \(n), \"lapack_gflops\": \(flops / tLapack / 1e9), \"lapack_us\": \(tLapack / Double(reps) * 1e6), "
+      + "\"kernel\": \"\(Linalg.choleskyKernel)\", \"kernel_gflops\": \(flops / tSmall / 1e9), \"kernel_us\": \(tSmall / Double(reps) * 1e6), \"max_rel_diff\": \(maxRel)\(variants)}")
 
   default:
     usage()

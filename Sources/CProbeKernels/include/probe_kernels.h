@@ -22,4 +22,21 @@ int probe_cpu_has_avx512(void);
 /// only past 256 MiB. Returns 1 when both settings took effect. For the probedb executable.
 int probe_malloc_keep_large_blocks(void);
 
+/// Cholesky factorisation A = L·Lᵀ in place of a symmetric positive definite n×n matrix stored
+/// column-major in its lower triangle (A(i, j) = a[j·n + i], i ≥ j; the strictly upper part is
+/// scratch). Returns 0, or the 1-based column whose pivot is not positive (or not finite).
+/// Vectorised with AVX-512 or AVX2+FMA when the CPU has them; for small n, faster than dpotrf.
+int probe_cholesky(double *a, int n);
+
+/// The same factorisation with a given kernel (2 AVX-512, 1 AVX2+FMA, 0 portable), for tests and
+/// benchmarks; -1 when this CPU cannot run it. A kernel that runs here also runs every lower one.
+int probe_cholesky_with_kernel(double *a, int n, int kernel);
+
+/// Which kernel `probe_cholesky` uses: 2 AVX-512, 1 AVX2+FMA, 0 portable.
+int probe_cholesky_kernel(void);
+
+/// Solve A·X = B with the factor from `probe_cholesky`; B holds `nrhs` right-hand sides one after
+/// another (column-major n×nrhs), overwritten by X.
+void probe_cholesky_solve(const double *l, int n, double *b, int nrhs);
+
 #endif

@@ -1,0 +1,238 @@
+// Cholesky factorisation and solves for the small dense systems of cross-validation (n ≈ 50–400).
+//
+// At these sizes LAPACK's dpotrf spends much of its time outside arithmetic (panel packing, buffer
+// allocation under a lock, recursive blocking tuned for large n). This is the left-looking
+// column-major algorithm with block columns of 4: for each block, the columns are updated by the
+// previous columns (a GEMM-shaped product, vectorised along the rows and tiled so the accumulators
+// stay in registers), then the 4×4 diagonal block is factored and its columns scaled. Written for
+// this project from the textbook algorithm (Golub & Van Loan, Matrix Computations, §4.2).
+//
+// Storage: column-major lower triangle, A(i, j) = a[j·n + i] for i ≥ j (= row-major upper).
+// The strictly upper part is scratch: it may be overwritten and is never read.
+#include "probe_kernels.h"
+#include <math.h>
+#include <string.h>
+
+#define NB 4
+
+// The update of block column [j0, j0+NB) for rows [j0, n):  A(i, j0+c) −= Σ_{k<j0} L(i,k)·L(j0+c,k),
+// with TV vectors of VW rows per tile. Rows past the last full vector are done in scalar code.
+#define DEFINE_UPDATE(NAME, ATTR, VT, VW, TV)                                                         \
+  ATTR static void NAME(double *a, int n, int j0) {                                                    \
+    const int rows = n - j0;                                                                           \
+    const int tile = VW * TV;                                                                          \
+    int i0 = j0;                                                                                       \
+    for (; i0 + tile <= n; i0 += tile) {                                                               \
+      VT acc[TV][NB];                                                                                  \
+      for (int v = 0; v < TV; v++)                                                                     \
+        for (int c = 0; c < NB; c++) acc[v][c] = (VT){0};                                              \
+      for (int k = 0; k < j0; k++) {                                                                   \
+        const double *col = a + (size_t)k * n;                                                         \
+        VT x[TV];                                                                                      \
+        for (int v = 0; v < TV; v++) memcpy(&x[v], col + i0 + v * VW, sizeof(VT));                     \
+        for (int c = 0; c < NB; c++) {                                                                 \
+          const double s = col[j0 + c];                                                                \
+          for (int v = 0; v < TV; v++) acc[v][c] += x[v] * s;                                          \
+        }                                                                                              \
+      }                                                                                                \
+      for (int c = 0; c < NB; c++) {                                                                   \
+        double *dst = a + (size_t)(j0 + c) * n + i0;                                                   \
+        for (int v = 0; v < TV; v++) {                                                                 \
+          VT cur;                                                                                      \
+          memcpy(&cur, dst + v * VW, sizeof(VT));                                                      \
+          cur -= acc[v][c];                                                                            \
+          memcpy(dst + v * VW, &cur, sizeof(VT));                                                      \
+        }                                                                                              \
+      }                                                                                                \
+    }                                                                                                  \
+    for (; i0 + VW <= n; i0 += VW) {                                                                   \
+      VT acc[NB];                                                                                      \
+      for (int c = 0; c < NB; c++) acc[c] = (VT){0};                                                   \
+      for (int k = 0; k < j0; k++) {                                                                   \
+        const double *col = a + (size_t)k * n;                                                         \
+        VT x;                                                                                          \
+        memcpy(&x, col + i0, sizeof(VT));                                                              \
+        for (int c = 0; c < NB; c++) acc[c] += x * col[j0 + c];                                        \
+      }                                                                                                \
+      for (int c = 0; c < NB; c++) {                                                                   \
+        double *dst = a + (size_t)(j0 + c) * n + i0;                                                   \
+        VT cur;                                                                                        \
+        memcpy(&cur, dst, sizeof(VT));                                                                 \
+        cur -= acc[c];                                                                                 \
+        memcpy(dst, &cur, sizeof(VT));                                                                 \
+      }                                                                                                \
+    }                                                                                                  \
+    for (; i0 < n; i0++) {                                                                             \
+      double acc[NB] = {0, 0, 0, 0};                                                                   \
+      for (int k = 0; k < j0; k++) {                                                                   \
+        const double *col = a + (size_t)k * n;                                                         \
+        for (int c = 0; c < NB; c++) acc[c] += col[i0] * col[j0 + c];                                  \
+      }                                                                                                \
+      for (int c = 0; c < NB; c++) a[(size_t)(j0 + c) * n + i0] -= acc[c];                             \
+    }                                                                                                  \
+    (void)rows;                                                                                        \
+  }
+
+// The whole factorisation around an update kernel, compiled once per instruction set so the
+// column operations of the diagonal blocks are vectorised too.
+#define DEFINE_FACTOR(NAME, ATTR, UPDATE)                                                             \
+  ATTR static int NAME(double *a, int n) {                                                             \
+    for (int j0 = 0; j0 < n; j0 += NB) {                                                               \
+      const int jb = n - j0 < NB ? n - j0 : NB;                                                        \
+      if (jb == NB) {                                                                                  \
+        UPDATE(a, n, j0);                                                                              \
+      } else {                                                                                         \
+        for (int c = 0; c < jb; c++) {                                                                 \
+          double *dst = a + (size_t)(j0 + c) * n;                                                      \
+          for (int k = 0; k < j0; k++) {                                                               \
+            const double *col = a + (size_t)k * n;                                                     \
+            const double s = col[j0 + c];                                                              \
+            for (int i = j0; i < n; i++) dst[i] -= col[i] * s;                                         \
+          }                                                                                            \
+        }                                                                                              \
+      }                                                                                                \
+      /* The diagonal block and the rows below it, column by column within the block. */              \
+      for (int c = 0; c < jb; c++) {                                                                   \
+        const int j = j0 + c;                                                                          \
+        double *colj = a + (size_t)j * n;                                                              \
+        for (int cc = 0; cc < c; cc++) {                                                               \
+          const double *colk = a + (size_t)(j0 + cc) * n;                                              \
+          const double s = colk[j];                                                                    \
+          for (int i = j; i < n; i++) colj[i] -= colk[i] * s;                                          \
+        }                                                                                              \
+        const double d = colj[j];                                                                      \
+        if (!(d > 0) || !isfinite(d)) return j + 1;                                                    \
+        const double r = sqrt(d);                                                                      \
+        colj[j] = r;                                                                                   \
+        const double inv = 1 / r;                                                                      \
+        for (int i = j + 1; i < n; i++) colj[i] *= inv;                                                \
+      }                                                                                                \
+    }                                                                                                  \
+    return 0;                                                                                          \
+  }
+
+// Forward and back substitution, two right-hand sides at a time (one pass over L for both):
+// L·y = b by axpys down the columns, Lᵀ·x = y by dot products with the columns.
+#define DEFINE_SOLVE(NAME, ATTR, VT, VW)                                                              \
+  ATTR static void NAME(const double *l, int n, double *b, int nrhs) {                                 \
+    for (int r = 0; r < nrhs; r += 2) {                                                                \
+      double *x0 = b + (size_t)r * n;                                                                  \
+      double *x1 = r + 1 < nrhs ? x0 + n : x0;                                                         \
+      const int two = r + 1 < nrhs;                                                                    \
+      for (int j = 0; j < n; j++) {                                                                    \
+        const double *col = l + (size_t)j * n;                                                         \
+        const double y0 = x0[j] / col[j], y1 = x1[j] / col[j];                                         \
+        x0[j] = y0;                                                                                    \
+        if (two) x1[j] = y1;                                                                           \
+        int i = j + 1;                                                                                 \
+        for (; i + VW <= n; i += VW) {                                                                 \
+          VT c, v0, v1;                                                                                \
+          memcpy(&c, col + i, sizeof(VT));                                                             \
+          memcpy(&v0, x0 + i, sizeof(VT));                                                             \
+          v0 -= c * y0;                                                                                \
+          memcpy(x0 + i, &v0, sizeof(VT));                                                             \
+          if (two) {                                                                                   \
+            memcpy(&v1, x1 + i, sizeof(VT));                                                           \
+            v1 -= c * y1;                                                                              \
+            memcpy(x1 + i, &v1, sizeof(VT));                                                           \
+          }                                                                                            \
+        }                                                                                              \
+        for (; i < n; i++) {                                                                           \
+          x0[i] -= col[i] * y0;                                                                        \
+          if (two) x1[i] -= col[i] * y1;                                                               \
+        }                                                                                              \
+      }                                                                                                \
+      for (int j = n - 1; j >= 0; j--) {                                                               \
+        const double *col = l + (size_t)j * n;                                                         \
+        VT a0 = {0}, a1 = {0};                                                                         \
+        int i = j + 1;                                                                                 \
+        for (; i + VW <= n; i += VW) {                                                                 \
+          VT c, v0, v1;                                                                                \
+          memcpy(&c, col + i, sizeof(VT));                                                             \
+          memcpy(&v0, x0 + i, sizeof(VT));                                                             \
+          memcpy(&v1, x1 + i, sizeof(VT));                                                             \
+          a0 += c * v0;                                                                                \
+          a1 += c * v1;                                                                                \
+        }                                                                                              \
+        double s0 = x0[j], s1 = x1[j];                                                                 \
+        for (int e = 0; e < VW; e++) {                                                                 \
+          s0 -= a0[e];                                                                                 \
+          s1 -= a1[e];                                                                                 \
+        }                                                                                              \
+        for (; i < n; i++) {                                                                           \
+          s0 -= col[i] * x0[i];                                                                        \
+          s1 -= col[i] * x1[i];                                                                        \
+        }                                                                                              \
+        x0[j] = s0 / col[j];                                                                           \
+        if (two) x1[j] = s1 / col[j];                                                                  \
+      }                                                                                                \
+    }                                                                                                  \
+  }
+
+typedef double probe_v2d __attribute__((vector_size(16)));
+DEFINE_UPDATE(update_generic, , probe_v2d, 2, 4)
+DEFINE_FACTOR(factor_generic, , update_generic)
+DEFINE_SOLVE(solve_generic, , probe_v2d, 2)
+
+#if defined(__x86_64__) && (defined(__clang__) || defined(__GNUC__))
+#define PROBE_X86 1
+typedef double probe_v4d __attribute__((vector_size(32)));
+typedef double probe_v8d __attribute__((vector_size(64)));
+#define AVX2 __attribute__((target("avx2,fma")))
+#define AVX512 __attribute__((target("avx512f")))
+// AVX2: 12 accumulators + 3 row vectors + 1 broadcast = the 16 ymm registers.
+DEFINE_UPDATE(update_avx2, AVX2, probe_v4d, 4, 3)
+DEFINE_FACTOR(factor_avx2, AVX2, update_avx2)
+DEFINE_SOLVE(solve_avx2, AVX2, probe_v4d, 4)
+// AVX-512: 16 accumulators of 8 rows (a 32×4 tile) in the 32 zmm registers.
+DEFINE_UPDATE(update_avx512, AVX512, probe_v8d, 8, 4)
+DEFINE_FACTOR(factor_avx512, AVX512, update_avx512)
+DEFINE_SOLVE(solve_avx512, AVX512, probe_v8d, 8)
+
+static int has_avx2_fma(void) {
+  __builtin_cpu_init();
+  return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+}
+#endif
+
+typedef int (*factor_fn)(double *, int);
+typedef void (*solve_fn)(const double *, int, double *, int);
+static const factor_fn factors[3] = {factor_generic,
+#ifdef PROBE_X86
+                                     factor_avx2, factor_avx512
+#endif
+};
+static const solve_fn solves[3] = {solve_generic,
+#ifdef PROBE_X86
+                                   solve_avx2, solve_avx512
+#endif
+};
+
+int probe_cholesky_kernel(void) {
+  static int level = -1;
+  int k = __atomic_load_n(&level, __ATOMIC_RELAXED);
+  if (k >= 0) return k;
+  k = 0;
+#ifdef PROBE_X86
+  if (probe_cpu_has_avx512()) k = 2;
+  else if (has_avx2_fma()) k = 1;
+#endif
+  __atomic_store_n(&level, k, __ATOMIC_RELAXED);
+  return k;
+}
+
+int probe_cholesky(double *a, int n) {
+  if (n <= 0) return 0;
+  return factors[probe_cholesky_kernel()](a, n);
+}
+
+int probe_cholesky_with_kernel(double *a, int n, int kernel) {
+  if (kernel < 0 || kernel > probe_cholesky_kernel()) return -1;
+  if (n <= 0) return 0;
+  return factors[kernel](a, n);
+}
+
+void probe_cholesky_solve(const double *l, int n, double *b, int nrhs) {
+  if (n <= 0) return;
+  solves[probe_cholesky_kernel()](l, n, b, nrhs);
+}

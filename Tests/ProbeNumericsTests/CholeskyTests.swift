@@ -1,0 +1,74 @@
+import Foundation
+import XCTest
+
+@testable import ProbeNumerics
+
+/// The project's small-matrix Cholesky kernel (every instruction set this CPU runs) against LAPACK's
+/// dpotrf/dpotrs on random positive definite matrices of sizes around the kernel's block and vector
+/// widths and cross-validation's sizes; failures report the column like dpotrf.
+final class CholeskyTests: XCTestCase {
+  var state: UInt64 = 0x5eed
+  func uniform() -> Double {
+    state = state &* 6364136223846793005 &+ 1442695040888963407
+    return Double(state >> 11) / Double(1 << 53) * 2 - 1
+  }
+
+  /// I + Z·Zᵀ/d for a random n×d Z, in full (both triangles), like a kernel-form Newton matrix.
+  func spd(_ n: Int, d: Int = 40) -> [Double] {
+    let z = (0..<(n * d)).map { _ in uniform() }
+    var k = Linalg.gram(z, rows: n, cols: d)
+    for i in 0..<(n * n) { k[i] /= Double(d) }
+    for i in 0..<n { k[i * n + i] += 1 }
+    return k
+  }
+
+  func testFactorAndSolveMatchLAPACKForEveryKernel() throws {
+    for n in [1, 2, 3, 4, 5, 7, 8, 9, 15, 16, 17, 31, 32, 33, 64, 123, 150, 300] {
+      let a = spd(n)
+      var reference = a
+      XCTAssertEqual(reference.withUnsafeMutableBufferPointer { Linalg.lapackCholeskyInPlace($0.baseAddress!, n: n) }, 0)
+      var b = (0..<(3 * n)).map { _ in uniform() }
+      var bReference = b
+      reference.withUnsafeBufferPointer { pl in
+        bReference.withUnsafeMutableBufferPointer { Linalg.lapackCholeskySolveInPlace(pl.baseAddress!, n: n, $0.baseAddress!, nrhs: 3) }
+      }
+      for kernel in 0...Linalg.choleskyKernelLevel {
+        var mine = a
+        // Poison the scratch (strictly upper) part: it must never be read.
+        for j in 0..<n { for i in 0..<j { mine[j * n + i] = .nan } }
+        XCTAssertTrue(try mine.withUnsafeMutableBufferPointer { try Linalg.choleskyInPlace($0.baseAddress!, n: n, kernel: kernel) })
+        for j in 0..<n {
+          for i in j..<n {
+            XCTAssertEqual(mine[j * n + i], reference[j * n + i], accuracy: 1e-12 * max(1, abs(reference[j * n + i])),
+                           "n = \(n), \(Linalg.choleskyKernelNames[kernel]), L(\(i), \(j))")
+          }
+        }
+      }
+      // The dispatching entry points: factor, then solve three right-hand sides (2 + 1).
+      var mine = a
+      try mine.withUnsafeMutableBufferPointer { try Linalg.choleskyInPlace($0.baseAddress!, n: n) }
+      mine.withUnsafeBufferPointer { pl in b.withUnsafeMutableBufferPointer { Linalg.choleskySolveInPlace(pl.baseAddress!, n: n, $0.baseAddress!, nrhs: 3) } }
+      for i in b.indices { XCTAssertEqual(b[i], bReference[i], accuracy: 1e-11 * max(1, abs(bReference[i])), "n = \(n), solve \(i)") }
+    }
+  }
+
+  func testNotPositiveDefiniteNamesTheColumnLikeLAPACK() throws {
+    let n = 40
+    var a = spd(n)
+    // Make the leading 23×23 block singular plus a negative direction: column 23 (1-based) fails.
+    for i in 0..<n { a[22 * n + i] = a[21 * n + i]; a[i * n + 22] = a[i * n + 21] }
+    a[22 * n + 22] = a[21 * n + 21] - 0.5
+    var reference = a
+    let info = reference.withUnsafeMutableBufferPointer { Linalg.lapackCholeskyInPlace($0.baseAddress!, n: n) }
+    XCTAssertEqual(info, 23)
+    for kernel in 0...Linalg.choleskyKernelLevel {
+      var mine = a
+      XCTAssertThrowsError(try mine.withUnsafeMutableBufferPointer { try Linalg.choleskyInPlace($0.baseAddress!, n: n, kernel: kernel) }) { error in
+        XCTAssertEqual(error as? NumericError, .notPositiveDefinite(info: 23), Linalg.choleskyKernelNames[kernel])
+      }
+    }
+    var nan = spd(9)
+    nan[4 * 9 + 4] = .nan
+    XCTAssertThrowsError(try nan.withUnsafeMutableBufferPointer { try Linalg.choleskyInPlace($0.baseAddress!, n: 9) })
+  }
+}
