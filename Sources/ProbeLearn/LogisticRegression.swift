@@ -31,6 +31,61 @@ public struct LogisticModel: Sendable, Equatable {
   public func predict(_ z: DataMatrix) -> [Int] { decision(z).map { $0 > 0 ? 1 : 0 } }
 }
 
+/// Rows whose predicted classes are all a caller needs from a fit (a validation split's rows in a
+/// C search, a test split's in the top-k sweep). Given them, Newton's method stops as soon as every
+/// row's class at the optimum is certain, instead of solving to the tolerance (see
+/// `LogisticProblem.fit(c:start:predicting:)`).
+public struct PredictionRows {
+  /// The rows, standardised like the training rows (n_v × d).
+  public let z: DataMatrix
+  /// `z·Zᵀ` (n_v × n, row-major) against the training rows Z, for the kernel form: margins and
+  /// their changes are then n-vector products. Empty for problems solved in the primal form.
+  public let cross: [Double]
+  /// ‖(zᵥ, 1)‖₂ for every row.
+  public let norms: [Double]
+
+  public init(z: DataMatrix, cross: [Double], norms: [Double]) {
+    precondition(norms.count == z.rows && (cross.isEmpty || cross.count % max(z.rows, 1) == 0))
+    self.z = z
+    self.cross = cross
+    self.norms = norms
+  }
+
+  /// The rows of `z` for `problem`: computes `z·Zᵀ` when the problem uses the kernel form.
+  public init(_ z: DataMatrix, for problem: LogisticProblem) {
+    var cross: [Double] = []
+    if !problem.primal && z.rows > 0 && problem.z.rows > 0 {
+      cross = [Double](repeating: 0, count: z.rows * problem.z.rows)
+      if z.cols > 0 {
+        z.values.withUnsafeBufferPointer { pv in
+          problem.z.values.withUnsafeBufferPointer { pz in
+            cross.withUnsafeMutableBufferPointer { pc in
+              Linalg.gemm(pv.baseAddress!, pz.baseAddress!, pc.baseAddress!, m: z.rows, n: problem.z.rows, k: z.cols, transB: true)
+            }
+          }
+        }
+      }
+    }
+    var norms = [Double](repeating: 1, count: z.rows)
+    for i in 0..<z.rows {
+      for j in 0..<z.cols { norms[i] += z[i, j] * z[i, j] }
+      norms[i] = norms[i].squareRoot()
+    }
+    self.init(z: z, cross: cross, norms: norms)
+  }
+
+  /// Whether the classes of margins `m` are certain, given the error estimate Δ (a direction from
+  /// an earlier factor) that moves them by `dm` and has length `stepNorm` (‖(Δw, Δb)‖₂), with
+  /// `rho` = ρ/(1 − ρ) for that factor's relative difference ρ; see `LogisticProblem`'s note.
+  static func certain(_ m: [Double], moved dm: [Double], stepNorm: Double, rho: Double, norms: [Double]) -> Bool {
+    for v in m.indices {
+      let bound = 4 * (abs(dm[v]) + rho * norms[v] * stepNorm) + 1e-7 * (1 + abs(m[v]))
+      if !(abs(m[v]) > bound) { return false }
+    }
+    return true
+  }
+}
+
 /// L2-regularised logistic regression with an unpenalised intercept, solved to a tight optimum:
 ///
 ///     minimise  ½‖w‖² + C · Σᵢ log(1 + exp(−sᵢ (w·zᵢ + b))),   sᵢ = 2yᵢ − 1
@@ -47,6 +102,19 @@ public struct LogisticModel: Sendable, Equatable {
 /// than scikit-learn's newton-cg at 1e-8, so both reach the same optimum to ~1e-8. When d is small
 /// next to n (eGeMAPS, the first points of a top-k sweep) the plain (d+1)² primal Newton system is
 /// cheaper and is used instead; both paths share the gradient, stopping rule and line search.
+///
+/// Stopping early when only predictions matter (`predicting:`). A caller that needs only the
+/// classes of some rows (cross-validation's validation and test rows) does not need the optimum to
+/// rounding: only the sign of each row's margin there. At a point x reached by at least one step,
+/// the direction Δ = −H_F⁻¹·g from the last factor (of weights D_F within ρ ≤ ½ of D at x,
+/// relatively) estimates the remaining error: x − x* = −H̄⁻¹H_F·Δ with H̄ the mean Hessian
+/// between x and x*, which lies within a factor 1 ± ρ of H_F, so a row's margin error is δm (its
+/// change along Δ) up to about ρ/(1 − ρ)·‖(z, 1)‖·‖Δ‖. The classes at x — and at x + Δ, where the
+/// margins move by δm — are taken as the optimum's when every row's margin m exceeds
+/// 4·(|δm| + ρ/(1 − ρ)·‖(z, 1)‖·‖Δ‖) + 1e-7·(1 + |m|): that estimate with a safety factor of 4.
+/// The step is still taken, and the fit ends. Rows closer to the boundary than that keep the
+/// solver going to the tolerance, as without `predicting:`. Costs one solve with an existing
+/// factor per check; in the top-k sweep most fits end after one factorisation and one such step.
 public struct LogisticProblem {
   public let z: DataMatrix
   public let y: [Int]
@@ -60,6 +128,12 @@ public struct LogisticProblem {
   /// when its cost per step, n·(d+1)² + (d+1)³/3, is below the kernel form's, n³/3 + 2·n·d.
   let primal: Bool
 
+  /// Whether problems of this shape are solved in the primal form (see `primal`).
+  public static func usesPrimal(rows: Int, cols: Int) -> Bool {
+    let n = Double(rows), p = Double(cols + 1)
+    return n * p * p + p * p * p / 3 < n * n * n / 3 + 2 * n * Double(cols)
+  }
+
   /// - Parameter gram: `Z·Zᵀ` when the caller already has it (the top-k sweep grows it column
   ///   block by column block); computed here when needed and not given.
   public init(z: DataMatrix, y: [Int], gram: [Double]? = nil) {
@@ -67,8 +141,7 @@ public struct LogisticProblem {
     self.z = z
     self.y = y
     self.s = y.map { $0 == 1 ? 1.0 : -1.0 }
-    let n = Double(z.rows), p = Double(z.cols + 1)
-    self.primal = n * p * p + p * p * p / 3 < n * n * n / 3 + 2 * n * Double(z.cols)
+    self.primal = Self.usesPrimal(rows: z.rows, cols: z.cols)
     self.gram = primal ? [] : (gram ?? Linalg.gram(z.values, rows: z.rows, cols: z.cols))
   }
 
@@ -108,9 +181,11 @@ public struct LogisticProblem {
     return nil
   }
 
-  /// Fit for one C, optionally warm-started from another solution.
-  public func fit(c: Double, start: LogisticModel? = nil) throws -> LogisticModel {
-    primal ? try fitPrimal(c: c, start: start) : try fitKernel(c: c, start: start).model
+  /// Fit for one C, optionally warm-started from another solution. With `predicting`, stops as soon
+  /// as the classes of those rows at the optimum are certain (see the note above): the model
+  /// predicts them as the optimum does, its coefficients are near the optimum but not at it.
+  public func fit(c: Double, start: LogisticModel? = nil, predicting rows: PredictionRows? = nil) throws -> LogisticModel {
+    primal ? try fitPrimal(c: c, start: start, predicting: rows) : try fitKernel(c: c, start: start, predicting: rows).model
   }
 
   /// Fit every C of `cs` in order, each warm-started from the previous solution moved along the
@@ -118,18 +193,18 @@ public struct LogisticProblem {
   /// `w + C·Zᵀq = 0`, `Σq = 0`), one more solve with the last Newton step's factor, so the next
   /// fit starts from `(w, b) + log(C′/C)·H⁻¹(w, 0)` and needs fewer Newton steps. The results are
   /// the same optima `fit` finds (the start only changes how fast they are reached).
-  public func fitPath(_ cs: [Double], start: LogisticModel? = nil) throws -> [LogisticModel] {
+  public func fitPath(_ cs: [Double], start: LogisticModel? = nil, predicting rows: PredictionRows? = nil) throws -> [LogisticModel] {
     var out: [LogisticModel] = []
     var next = start
     for (i, c) in cs.enumerated() {
       if primal {
-        let m = try fitPrimal(c: c, start: next)
+        let m = try fitPrimal(c: c, start: next, predicting: rows)
         out.append(m)
         next = m
         continue
       }
       let wantTangent = i + 1 < cs.count && cs[i + 1] > 0 && c > 0
-      let (m, tangent) = try fitKernel(c: c, start: next, tangent: wantTangent)
+      let (m, tangent) = try fitKernel(c: c, start: next, tangent: wantTangent, predicting: rows)
       out.append(m)
       next = m
       if let tangent, wantTangent {
@@ -156,7 +231,9 @@ public struct LogisticProblem {
   /// `Δw = −γ·w₀ + Zᵀ(−t − C·D·u)`, i.e. `Δγ = −γ`, `Δα = −t − C·D·u`. The stopping rule is the
   /// same max-norm test as the primal solver: ‖g‖₂ (from n-vectors) bounds it, and g itself
   /// (one product with Zᵀ) is formed only when ‖g‖₂ is within √d of the threshold.
-  func fitKernel(c: Double, start: LogisticModel?, tangent wantTangent: Bool = false) throws -> (model: LogisticModel, tangent: (w: [Double], b: Double)?) {
+  func fitKernel(c: Double, start: LogisticModel?, tangent wantTangent: Bool = false, predicting rows: PredictionRows? = nil)
+    throws -> (model: LogisticModel, tangent: (w: [Double], b: Double)?)
+  {
     let n = z.rows, d = z.cols
     let w0 = start?.weights ?? []
     precondition(w0.isEmpty || w0.count == d)
@@ -169,6 +246,17 @@ public struct LogisticProblem {
       for v in w0 { s0 += v * v }
     }
     var gamma = w0.isEmpty ? 0.0 : 1.0
+    // The prediction rows' margins mv = γ·pv₀ + (z·Zᵀ)·α + b (pv₀ = zᵥ·w₀) and their change
+    // along the current direction (see `predicting:`).
+    let nv = rows?.z.rows ?? 0
+    precondition(rows == nil || rows!.cross.count == nv * n, "prediction rows need z·Zᵀ for the kernel form")
+    var pv0 = [Double](repeating: 0, count: nv)
+    if let rows, !w0.isEmpty, nv > 0, d > 0 {
+      rows.z.values.withUnsafeBufferPointer { pz in Linalg.gemv(pz.baseAddress!, w0, &pv0, m: nv, n: d) }
+    }
+    var mv = [Double](repeating: 0, count: nv)
+    for v in 0..<nv { mv[v] = gamma * pv0[v] + b }
+    var dmv = [Double](repeating: 0, count: nv)
     var alpha = [Double](repeating: 0, count: n)
     var kAlpha = [Double](repeating: 0, count: n)  // K·α
     var m = [Double](repeating: 0, count: n)
@@ -282,36 +370,60 @@ public struct LogisticProblem {
           let gCurrent = max(gNorm, abs(gb))
           let chord = factored && gCurrent <= chordThreshold && gCurrent <= 0.1 * gAtLastStep && chordSteps < 4
           gAtLastStep = gCurrent
-          if chord {
-            chordSteps += 1
-          } else {
-            chordSteps = 0
-            // A = I + C·S·K·S, column-major lower triangle (K is symmetric: column j of its lower
-            // triangle is row j of the upper, contiguous).
-            a.withUnsafeMutableBufferPointer { pa in
-              for j in 0..<n {
-                let cj = c * sq[j]
-                let col = j * n
-                for i in j..<n { pa[col + i] = cj * K[col + i] * sq[i] }
-                pa[col + j] += 1
+          // With prediction rows and an earlier factor whose D is within 50 % of the current one,
+          // the direction from that factor estimates the remaining error: when it cannot change
+          // any row's class, this is the last step (see `predicting:`).
+          var rho = Double.infinity
+          if rows != nil && nv > 0 && factored {
+            rho = 0
+            for i in 0..<n { rho = max(rho, abs(dd[i] - ddF[i]) / max(ddF[i], 1e-300)) }
+          }
+          var certified = false
+          var useFactor = chord || rho <= 0.5  // the current factor, else a new one here
+          var db = 0.0, dGamma = 0.0, wdw = 0.0, dw2 = 0.0, slope = 0.0
+          while true {
+            if useFactor {
+              chordSteps += 1
+            } else {
+              chordSteps = 0
+              // A = I + C·S·K·S, column-major lower triangle (K is symmetric: column j of its
+              // lower triangle is row j of the upper, contiguous).
+              a.withUnsafeMutableBufferPointer { pa in
+                for j in 0..<n {
+                  let cj = c * sq[j]
+                  let col = j * n
+                  for i in j..<n { pa[col + i] = cj * K[col + i] * sq[i] }
+                  pa[col + j] += 1
+                }
+              }
+              try a.withUnsafeMutableBufferPointer { try Linalg.choleskyInPlace($0.baseAddress!, n: n) }
+              factored = true
+              sqF = sq
+              ddF = dd
+            }
+            // r0 = −Z·g = −(γ·p₀ + K·t).
+            for i in 0..<n { u[i] = -(gamma * p0[i] + kt[i]) }
+            db = eliminate(gb: gb)
+            for i in 0..<n { delta[i] = -t[i] - c * ddF[i] * u[i] }
+            dGamma = -gamma
+            // The solve's margin step is u = Δγ·p₀ + K·Δα + Δb, which gives K·Δα without a product.
+            for i in 0..<n { kDelta[i] = u[i] - dGamma * p0[i] - db }
+            let p0Delta = dot(p0, delta)
+            wdw = gamma * dGamma * s0 + gamma * p0Delta + dGamma * dot(p0, alpha) + dot(kAlpha, delta)
+            dw2 = max(0, dGamma * dGamma * s0 + 2 * dGamma * p0Delta + dot(delta, kDelta))
+            slope = gb * db + gamma * dGamma * s0 + gamma * p0Delta + dGamma * dot(p0, t) + dot(kt, delta)
+            if useFactor && rho <= 0.5, let rows {
+              // δmv = Δγ·pv₀ + (z·Zᵀ)·Δα + Δb along this direction.
+              rows.cross.withUnsafeBufferPointer { pc in Linalg.gemv(pc.baseAddress!, delta, &dmv, m: nv, n: n) }
+              for v in 0..<nv { dmv[v] += dGamma * pv0[v] + db }
+              certified = PredictionRows.certain(mv, moved: dmv, stepNorm: (dw2 + db * db).squareRoot(), rho: rho / (1 - rho), norms: rows.norms)
+              if !certified && !chord {
+                useFactor = false
+                continue
               }
             }
-            try a.withUnsafeMutableBufferPointer { try Linalg.choleskyInPlace($0.baseAddress!, n: n) }
-            factored = true
-            sqF = sq
-            ddF = dd
+            break
           }
-          // r0 = −Z·g = −(γ·p₀ + K·t).
-          for i in 0..<n { u[i] = -(gamma * p0[i] + kt[i]) }
-          let db = eliminate(gb: gb)
-          for i in 0..<n { delta[i] = -t[i] - c * ddF[i] * u[i] }
-          let dGamma = -gamma
-          // The solve's margin step is u = Δγ·p₀ + K·Δα + Δb, which gives K·Δα without a product.
-          for i in 0..<n { kDelta[i] = u[i] - dGamma * p0[i] - db }
-          let p0Delta = dot(p0, delta)
-          let wdw = gamma * dGamma * s0 + gamma * p0Delta + dGamma * dot(p0, alpha) + dot(kAlpha, delta)
-          let dw2 = max(0, dGamma * dGamma * s0 + 2 * dGamma * p0Delta + dot(delta, kDelta))
-          var slope = gb * db + gamma * dGamma * s0 + gamma * p0Delta + dGamma * dot(p0, t) + dot(kt, delta)
           if slope >= 0 && gamma != 0 && d > 0 {
             // Cancellation in the n-vector form (see g2noise): the slope g·Δw + g_b·Δb explicitly.
             var g = [Double](repeating: 0, count: d), dw = [Double](repeating: 0, count: d)
@@ -336,9 +448,13 @@ public struct LogisticProblem {
           }
           b += step * db
           swap(&m, &mNew)
+          if let rows, nv > 0 {
+            rows.cross.withUnsafeBufferPointer { pc in Linalg.gemv(pc.baseAddress!, delta, &dmv, m: nv, n: n) }
+            for v in 0..<nv { mv[v] += step * (dmv[v] + dGamma * pv0[v] + db) }
+          }
           let converged = abs(f - fNew) <= 1e-16 * max(1, abs(f)) && step < 1
           f = fNew
-          if converged { break }
+          if converged || certified { break }
         }
       }
       // w = γ·w₀ + Zᵀα.
@@ -360,7 +476,7 @@ public struct LogisticProblem {
   }
 
   /// Newton's method on (w, b) directly (the `primal` case: d small next to n).
-  func fitPrimal(c: Double, start: LogisticModel? = nil) throws -> LogisticModel {
+  func fitPrimal(c: Double, start: LogisticModel? = nil, predicting rows: PredictionRows? = nil) throws -> LogisticModel {
     let n = z.rows, d = z.cols
     var w = start?.weights ?? [Double](repeating: 0, count: d)
     var b = start?.intercept ?? 0
@@ -387,6 +503,17 @@ public struct LogisticProblem {
     var gAtLastStep = Double.infinity
     let chordThreshold = 1e-6 * scale
     var noiseSteps = 0  // consecutive steps accepted only within the objective's rounding
+    // The prediction rows' margins, their change along the direction, D of the current factor.
+    let nv = rows?.z.rows ?? 0
+    var mv = rows.map { LogisticModel(weights: w, intercept: b, iterations: 0).decision($0.z) } ?? []
+    var dmv = [Double](repeating: 0, count: nv)
+    var ddF = dd
+    /// δmv = zᵥ·Δw + Δb along the current direction.
+    func predictedMoves(db: Double) {
+      guard let rows else { return }
+      for v in 0..<nv { dmv[v] = db }
+      if d > 0 { rows.z.values.withUnsafeBufferPointer { Linalg.gemv($0.baseAddress!, dw, &dmv, m: nv, n: d, beta: 1) } }
+    }
     /// Backtracking line search on the exact objective along (dw, db), margins moving by step·u.
     /// Returns true when iteration should stop (no descent left, or converged).
     func lineSearch(db: Double, gb: Double) throws -> Bool {
@@ -404,6 +531,10 @@ public struct LogisticProblem {
       for j in 0..<d { w[j] += step * dw[j] }
       b += step * db
       swap(&m, &mNew)
+      if nv > 0 {
+        predictedMoves(db: db)
+        for v in 0..<nv { mv[v] += step * dmv[v] }
+      }
       let converged = abs(f - fNew) <= 1e-16 * max(1, abs(f)) && step < 1
       f = fNew
       return converged
@@ -432,10 +563,7 @@ public struct LogisticProblem {
         // or a chord step with the last factor in the quadratic phase (as in `fitKernel`).
         let chord = factored && gmax <= chordThreshold && gmax <= 0.1 * gAtLastStep && chordSteps < 4
         gAtLastStep = gmax
-        if chord {
-          chordSteps += 1
-        } else {
-          chordSteps = 0
+        func factorHere() throws {
           for i in 0..<n {
             for j in 0..<d { sz[i * p + j] = sq[i] * pz[i * d + j] }
             sz[i * p + d] = sq[i]
@@ -445,16 +573,48 @@ public struct LogisticProblem {
           h[d * p + d] += 1e-12 * max(1, c)  // keeps the intercept block definite when every Dᵢ underflows
           try h.withUnsafeMutableBufferPointer { try Linalg.choleskyInPlace($0.baseAddress!, n: p) }
           factored = true
+          ddF = dd
         }
-        for j in 0..<d { rhs[j] = -gw[j] }
-        rhs[d] = -gb
-        h.withUnsafeBufferPointer { ph in rhs.withUnsafeMutableBufferPointer { Linalg.choleskySolveInPlace(ph.baseAddress!, n: p, $0.baseAddress!, nrhs: 1) } }
-        for j in 0..<d { dw[j] = rhs[j] }
-        let db = rhs[d]
+        /// The direction (dw, Δb) with the current factor.
+        func direction() -> Double {
+          for j in 0..<d { rhs[j] = -gw[j] }
+          rhs[d] = -gb
+          h.withUnsafeBufferPointer { ph in rhs.withUnsafeMutableBufferPointer { Linalg.choleskySolveInPlace(ph.baseAddress!, n: p, $0.baseAddress!, nrhs: 1) } }
+          for j in 0..<d { dw[j] = rhs[j] }
+          return rhs[d]
+        }
+        // Certain classes of the prediction rows end the fit, as in `fitKernel`.
+        var rho = Double.infinity
+        if rows != nil && nv > 0 && factored {
+          rho = 0
+          for i in 0..<n { rho = max(rho, abs(dd[i] - ddF[i]) / max(ddF[i], 1e-300)) }
+        }
+        var certified = false
+        var db: Double
+        if chord || rho <= 0.5 {
+          db = direction()
+          if rho <= 0.5, let rows {
+            predictedMoves(db: db)
+            var dw2 = db * db
+            for j in 0..<d { dw2 += dw[j] * dw[j] }
+            certified = PredictionRows.certain(mv, moved: dmv, stepNorm: dw2.squareRoot(), rho: rho / (1 - rho), norms: rows.norms)
+          }
+          if chord || certified {
+            chordSteps += 1
+          } else {
+            chordSteps = 0
+            try factorHere()
+            db = direction()
+          }
+        } else {
+          chordSteps = 0
+          try factorHere()
+          db = direction()
+        }
         // Margins move by u = Z·Δw + Δb.
         if d > 0 { Linalg.gemv(pz.baseAddress!, dw, &u, m: n, n: d) } else { for i in 0..<n { u[i] = 0 } }
         for i in 0..<n { u[i] += db }
-        if try lineSearch(db: db, gb: gb) { break }
+        if try lineSearch(db: db, gb: gb) || certified { break }
       }
     }
     return LogisticModel(weights: w, intercept: b, iterations: iterations)

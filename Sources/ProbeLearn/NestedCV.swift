@@ -105,24 +105,45 @@ public enum NestedCV {
     let ytr = s.outer.train.map { y[$0] }
     if Set(ytr).count < 2 { throw LearnError("an outer training split has only one class") }
 
-    /// A row set standardised once, its columns in ranking order, with a growing Gram matrix.
+    /// A row set standardised once, its columns in ranking order, with a growing Gram matrix; and
+    /// the rows whose classes its fits predict (validation or test rows), with their growing
+    /// products with the row set and norms (`PredictionRows`).
     struct Grower {
       let z: DataMatrix  // n × maxK, ranking order
+      let predicted: DataMatrix  // n_v × maxK
       var gram: [Double]
+      var cross: [Double]  // predicted · zᵀ over the first k columns
+      var norms2: [Double]  // 1 + ‖predicted row‖² over the first k columns
       var k = 0
-      init(_ z: DataMatrix) {
+      init(_ z: DataMatrix, predicting: DataMatrix) {
         self.z = z
+        self.predicted = predicting
         self.gram = [Double](repeating: 0, count: z.rows * z.rows)
+        self.cross = [Double](repeating: 0, count: predicting.rows * z.rows)
+        self.norms2 = [Double](repeating: 1, count: predicting.rows)
       }
-      mutating func grow(to k2: Int) -> (DataMatrix, [Double]) {
-        let n = z.rows
+      mutating func grow(to k2: Int) -> (z: DataMatrix, gram: [Double], rows: PredictionRows) {
+        let n = z.rows, nv = predicted.rows
+        let columns = Array(0..<k2)
         if k2 > k {
           let block = z.columns(Array(k..<k2))
           let add = Linalg.gram(block.values, rows: n, cols: k2 - k)
           for i in 0..<(n * n) { gram[i] += add[i] }
+          let pBlock = predicted.columns(Array(k..<k2))
+          pBlock.values.withUnsafeBufferPointer { pp in
+            block.values.withUnsafeBufferPointer { pb in
+              cross.withUnsafeMutableBufferPointer { pc in
+                Linalg.gemm(pp.baseAddress!, pb.baseAddress!, pc.baseAddress!, m: nv, n: n, k: k2 - k, transB: true, beta: 1)
+              }
+            }
+          }
+          for v in 0..<nv { for j in 0..<(k2 - k) { norms2[v] += pBlock[v, j] * pBlock[v, j] } }
           k = k2
         }
-        return (z.columns(Array(0..<k2)), gram)
+        let zk = z.columns(columns)
+        let rows = PredictionRows(z: predicted.columns(columns), cross: LogisticProblem.usesPrimal(rows: n, cols: k2) ? [] : cross,
+                                  norms: norms2.map { $0.squareRoot() })
+        return (zk, gram, rows)
       }
     }
     func prepared(_ rows: DataMatrix, scale: Bool) -> (StandardScaler?, DataMatrix) {
@@ -131,18 +152,17 @@ public enum NestedCV {
       return (scaler, scaler?.transform(sub) ?? sub)
     }
     // Inner splits: standardised training and validation rows.
-    var inner: [(train: Grower, val: DataMatrix, y: [Int], yVal: [Int])] = []
+    var inner: [(train: Grower, y: [Int], yVal: [Int])] = []
     for split in s.inner {
       let itr = xtr.rows(split.train), iva = xtr.rows(split.test)
       let iy = split.train.map { ytr[$0] }
       if Set(iy).count < 2 { throw LearnError("an inner training split has only one class; the task needs both classes in every split") }
       let (scaler, z) = prepared(itr, scale: config.scaleInner)
       let zv = scaler?.transform(iva.columns(order)) ?? iva.columns(order)
-      inner.append((Grower(z), zv, iy, split.test.map { ytr[$0] }))
+      inner.append((Grower(z, predicting: zv), iy, split.test.map { ytr[$0] }))
     }
     let (outerScaler, zOuter) = prepared(xtr, scale: true)
-    var outer = Grower(zOuter)
-    let zTest = outerScaler!.transform(x.rows(s.outer.test).columns(order))
+    var outer = Grower(zOuter, predicting: outerScaler!.transform(x.rows(s.outer.test).columns(order)))
     let yTest = s.outer.test.map { y[$0] }
 
     func padded(_ m: LogisticModel?, to k: Int) -> LogisticModel? {
@@ -157,27 +177,27 @@ public enum NestedCV {
     for k in ks {
       var scores = [[Double]](repeating: [], count: config.cGrid.count)
       for i in inner.indices {
-        let (z, gram) = inner[i].train.grow(to: k)
+        let (z, gram, rows) = inner[i].train.grow(to: k)
         var problem = LogisticProblem(z: z, y: inner[i].y, gram: gram)
         problem.tolerance = innerTolerance
-        let zv = inner[i].val.columns(Array(0..<k))
         var pathStart: LogisticModel?
         for (a, c) in config.cGrid.enumerated() {
-          // Start from this C at the previous k, else from the previous C at this k.
-          let m = try problem.fit(c: c, start: padded(previous[i][a], to: k) ?? pathStart)
+          // Start from this C at the previous k, else from the previous C at this k; stop once
+          // the validation rows' classes are certain.
+          let m = try problem.fit(c: c, start: padded(previous[i][a], to: k) ?? pathStart, predicting: rows)
           previous[i][a] = m
           pathStart = m
-          let pred = m.predict(zv)
+          let pred = m.predict(rows.z)
           scores[a].append(config.innerMetric == .accuracy ? Metrics.accuracy(inner[i].yVal, pred) : Metrics.binaryF1(inner[i].yVal, pred))
         }
       }
       let means = scores.map { Metrics.mean($0) }
       var best = 0
       for a in means.indices where means[a] > means[best] { best = a }
-      let (z, gram) = outer.grow(to: k)
-      let model = try LogisticProblem(z: z, y: ytr, gram: gram).fit(c: config.cGrid[best], start: padded(previousOuter[best], to: k))
+      let (z, gram, testRows) = outer.grow(to: k)
+      let model = try LogisticProblem(z: z, y: ytr, gram: gram).fit(c: config.cGrid[best], start: padded(previousOuter[best], to: k), predicting: testRows)
       previousOuter[best] = model
-      let f1 = Metrics.binaryF1(yTest, model.predict(zTest.columns(Array(0..<k))))
+      let f1 = Metrics.binaryF1(yTest, model.predict(testRows.z))
       out.append(FoldResult(c: config.cGrid[best], f1: f1, innerMeanScores: means, trainRows: s.outer.train.count, testRows: s.outer.test.count))
     }
     return out

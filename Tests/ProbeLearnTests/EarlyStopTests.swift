@@ -1,0 +1,87 @@
+import Foundation
+import XCTest
+
+@testable import ProbeLearn
+
+/// Fits that stop once the classes of given rows are certain (`predicting:`) against the same fits
+/// solved to the tolerance: identical predictions on those rows, including rows placed next to the
+/// decision boundary, in both solver forms and from sweep-like warm starts; and the top-k sweep
+/// equal to a separate nested CV of every k.
+final class EarlyStopTests: XCTestCase {
+  var state: UInt64 = 0xC0FFEE
+  func gaussian() -> Double {
+    state = state &* 6364136223846793005 &+ 1442695040888963407
+    let u1 = max(Double(state >> 11) / Double(1 << 53), 1e-300)
+    state = state &* 6364136223846793005 &+ 1442695040888963407
+    let u2 = Double(state >> 11) / Double(1 << 53)
+    return (-2 * log(u1)).squareRoot() * cos(2 * .pi * u2)
+  }
+
+  /// n rows, d columns; the class is a noisy linear function of the first 15 columns.
+  func data(_ n: Int, _ d: Int) -> (DataMatrix, [Int]) {
+    var x = [Double](), y = [Int]()
+    for _ in 0..<n {
+      let row = (0..<d).map { _ in gaussian() }
+      var t = 0.0
+      for j in 0..<min(d, 15) { t += row[j] * (j % 2 == 0 ? 0.4 : -0.3) }
+      x += row
+      y.append(t + gaussian() > 0 ? 1 : 0)
+    }
+    return (DataMatrix(rows: n, cols: d, values: x), y)
+  }
+
+  func testPredictionsEqualTheOptimumsInBothFormsFromSweepStarts() throws {
+    var iterationsExact = 0, iterationsEarly = 0
+    for (n, d) in [(90, 240), (90, 30)] {
+      let (x, y) = data(n, d)
+      let (xv, _) = data(40, d)
+      for c in [0.01, 0.1, 1, 10, 100] {
+        // The previous "k" (20 fewer columns), solved exactly and padded: the sweep's warm start.
+        let kPrev = d - 20
+        let prev = try LogisticProblem(z: x.columns(Array(0..<kPrev)), y: y).fit(c: c)
+        var start = prev
+        start.weights += [Double](repeating: 0, count: 20)
+        let problem = LogisticProblem(z: x, y: y)
+        XCTAssertEqual(problem.primal, d < n, "n \(n), d \(d): the intended solver form")
+        let exact = try problem.fit(c: c, start: start)
+        // Validation rows, plus rows moved to margins of ±1e-3 and ±1e-6 at the optimum.
+        var rowsValues = xv.values
+        let norm2 = exact.weights.reduce(0) { $0 + $1 * $1 }
+        for (i, target) in [1e-3, -1e-3, 1e-6, -1e-6].enumerated() {
+          var r = Array(xv.values[(i * d)..<((i + 1) * d)])
+          let m = zip(r, exact.weights).reduce(exact.intercept) { $0 + $1.0 * $1.1 }
+          for j in 0..<d { r[j] += (target - m) * exact.weights[j] / norm2 }
+          rowsValues += r
+        }
+        let zv = DataMatrix(rows: 44, cols: d, values: rowsValues)
+        let rows = PredictionRows(zv, for: problem)
+        let early = try problem.fit(c: c, start: start, predicting: rows)
+        XCTAssertEqual(early.predict(zv), exact.predict(zv), "n \(n), d \(d), C \(c)")
+        iterationsExact += exact.iterations
+        iterationsEarly += early.iterations
+        // Without the boundary rows most fits end after the first step from the warm start.
+        let easy = PredictionRows(xv, for: problem)
+        let quick = try problem.fit(c: c, start: start, predicting: easy)
+        XCTAssertEqual(quick.predict(xv), exact.predict(xv), "n \(n), d \(d), C \(c), validation rows")
+        XCTAssertLessThanOrEqual(quick.iterations, exact.iterations)
+      }
+    }
+    XCTAssertLessThan(iterationsEarly, iterationsExact, "the early stop never stopped early")
+  }
+
+  func testSweepEqualsNestedCVOfEveryK() throws {
+    let (x, y) = data(96, 120)
+    let groups = (0..<96).map { "s\($0 % 12)" }
+    let splits = try GroupSplitter.nestedShuffleSplit(groups: groups, outer: 2, inner: 3, trainSize: 0.8, seed: 7)
+    let ranking = Array((0..<120).reversed())
+    let ks = [10, 20, 40, 60, 80, 100]
+    let config = NestedCVConfig()
+    for s in splits {
+      let swept = try NestedCV.sweepFold(x, y, s, ranking: ranking, ks: ks, config: config)
+      for (k, result) in zip(ks, swept) {
+        let (alone, _) = try NestedCV.outerFold(x.columns(Array(ranking.prefix(k))), y, s, config: config)
+        XCTAssertEqual(result, alone, "k = \(k)")
+      }
+    }
+  }
+}
