@@ -111,60 +111,111 @@
     return 0;                                                                                          \
   }
 
-// Forward and back substitution, two right-hand sides at a time (one pass over L for both):
-// L·y = b by axpys down the columns, Lᵀ·x = y by dot products with the columns.
+// Forward and back substitution, two right-hand sides at a time (one pass over L for both), in
+// blocks of 4 columns: the 4×4 diagonal block in scalar code, the rest of the block's rows as one
+// fused update (forward: x −= L(:, block)·y(block)) or four dot products (back: y(block) −=
+// L(:, block)ᵀ·x) per pass over x, so dependent chains are only 4 long.
 #define DEFINE_SOLVE(NAME, ATTR, VT, VW)                                                              \
   ATTR static void NAME(const double *l, int n, double *b, int nrhs) {                                 \
     for (int r = 0; r < nrhs; r += 2) {                                                                \
       double *x0 = b + (size_t)r * n;                                                                  \
-      double *x1 = r + 1 < nrhs ? x0 + n : x0;                                                         \
       const int two = r + 1 < nrhs;                                                                    \
-      for (int j = 0; j < n; j++) {                                                                    \
-        const double *col = l + (size_t)j * n;                                                         \
-        const double y0 = x0[j] / col[j], y1 = x1[j] / col[j];                                         \
-        x0[j] = y0;                                                                                    \
-        if (two) x1[j] = y1;                                                                           \
-        int i = j + 1;                                                                                 \
+      double *x1 = two ? x0 + n : x0;                                                                  \
+      for (int j0 = 0; j0 < n; j0 += NB) {                                                             \
+        const int jb = n - j0 < NB ? n - j0 : NB;                                                      \
+        double y0[NB] = {0, 0, 0, 0}, y1[NB] = {0, 0, 0, 0};                                           \
+        for (int c = 0; c < jb; c++) {                                                                 \
+          const double *col = l + (size_t)(j0 + c) * n;                                                \
+          y0[c] = x0[j0 + c] / col[j0 + c];                                                            \
+          y1[c] = x1[j0 + c] / col[j0 + c];                                                            \
+          for (int i = j0 + c + 1; i < j0 + jb; i++) {                                                 \
+            x0[i] -= col[i] * y0[c];                                                                   \
+            if (two) x1[i] -= col[i] * y1[c];                                                          \
+          }                                                                                            \
+          x0[j0 + c] = y0[c];                                                                          \
+          if (two) x1[j0 + c] = y1[c];                                                                 \
+        }                                                                                              \
+        const double *c0 = l + (size_t)j0 * n, *c1 = c0 + n, *c2 = c1 + n, *c3 = c2 + n;               \
+        if (jb < NB) continue; /* the last block: no rows below it */                                  \
+        int i = j0 + NB;                                                                               \
         for (; i + VW <= n; i += VW) {                                                                 \
-          VT c, v0, v1;                                                                                \
-          memcpy(&c, col + i, sizeof(VT));                                                             \
+          VT a0, a1, a2, a3, v0, v1;                                                                   \
+          memcpy(&a0, c0 + i, sizeof(VT));                                                             \
+          memcpy(&a1, c1 + i, sizeof(VT));                                                             \
+          memcpy(&a2, c2 + i, sizeof(VT));                                                             \
+          memcpy(&a3, c3 + i, sizeof(VT));                                                             \
           memcpy(&v0, x0 + i, sizeof(VT));                                                             \
-          v0 -= c * y0;                                                                                \
+          v0 -= a0 * y0[0] + a1 * y0[1] + a2 * y0[2] + a3 * y0[3];                                     \
           memcpy(x0 + i, &v0, sizeof(VT));                                                             \
           if (two) {                                                                                   \
             memcpy(&v1, x1 + i, sizeof(VT));                                                           \
-            v1 -= c * y1;                                                                              \
+            v1 -= a0 * y1[0] + a1 * y1[1] + a2 * y1[2] + a3 * y1[3];                                   \
             memcpy(x1 + i, &v1, sizeof(VT));                                                           \
           }                                                                                            \
         }                                                                                              \
         for (; i < n; i++) {                                                                           \
-          x0[i] -= col[i] * y0;                                                                        \
-          if (two) x1[i] -= col[i] * y1;                                                               \
+          x0[i] -= c0[i] * y0[0] + c1[i] * y0[1] + c2[i] * y0[2] + c3[i] * y0[3];                      \
+          if (two) x1[i] -= c0[i] * y1[0] + c1[i] * y1[1] + c2[i] * y1[2] + c3[i] * y1[3];             \
         }                                                                                              \
       }                                                                                                \
-      for (int j = n - 1; j >= 0; j--) {                                                               \
-        const double *col = l + (size_t)j * n;                                                         \
-        VT a0 = {0}, a1 = {0};                                                                         \
-        int i = j + 1;                                                                                 \
-        for (; i + VW <= n; i += VW) {                                                                 \
-          VT c, v0, v1;                                                                                \
-          memcpy(&c, col + i, sizeof(VT));                                                             \
-          memcpy(&v0, x0 + i, sizeof(VT));                                                             \
-          memcpy(&v1, x1 + i, sizeof(VT));                                                             \
-          a0 += c * v0;                                                                                \
-          a1 += c * v1;                                                                                \
+      /* Back substitution, blocks from the bottom (the last block may be short). */                  \
+      const int last = ((n - 1) / NB) * NB;                                                            \
+      for (int j0 = last; j0 >= 0; j0 -= NB) {                                                         \
+        const int jb = n - j0 < NB ? n - j0 : NB;                                                      \
+        double s0[NB] = {0, 0, 0, 0}, s1[NB] = {0, 0, 0, 0};                                           \
+        if (jb == NB) {                                                                                \
+          const double *c0 = l + (size_t)j0 * n, *c1 = c0 + n, *c2 = c1 + n, *c3 = c2 + n;             \
+          VT p0 = {0}, p1 = {0}, p2 = {0}, p3 = {0}, q0 = {0}, q1 = {0}, q2 = {0}, q3 = {0};           \
+          int i = j0 + NB;                                                                             \
+          for (; i + VW <= n; i += VW) {                                                               \
+            VT a0, a1, a2, a3, v0, v1;                                                                 \
+            memcpy(&a0, c0 + i, sizeof(VT));                                                           \
+            memcpy(&a1, c1 + i, sizeof(VT));                                                           \
+            memcpy(&a2, c2 + i, sizeof(VT));                                                           \
+            memcpy(&a3, c3 + i, sizeof(VT));                                                           \
+            memcpy(&v0, x0 + i, sizeof(VT));                                                           \
+            memcpy(&v1, x1 + i, sizeof(VT));                                                           \
+            p0 += a0 * v0;                                                                             \
+            p1 += a1 * v0;                                                                             \
+            p2 += a2 * v0;                                                                             \
+            p3 += a3 * v0;                                                                             \
+            q0 += a0 * v1;                                                                             \
+            q1 += a1 * v1;                                                                             \
+            q2 += a2 * v1;                                                                             \
+            q3 += a3 * v1;                                                                             \
+          }                                                                                            \
+          for (int e = 0; e < VW; e++) {                                                               \
+            s0[0] += p0[e];                                                                            \
+            s0[1] += p1[e];                                                                            \
+            s0[2] += p2[e];                                                                            \
+            s0[3] += p3[e];                                                                            \
+            s1[0] += q0[e];                                                                            \
+            s1[1] += q1[e];                                                                            \
+            s1[2] += q2[e];                                                                            \
+            s1[3] += q3[e];                                                                            \
+          }                                                                                            \
+          for (; i < n; i++) {                                                                         \
+            s0[0] += c0[i] * x0[i];                                                                    \
+            s0[1] += c1[i] * x0[i];                                                                    \
+            s0[2] += c2[i] * x0[i];                                                                    \
+            s0[3] += c3[i] * x0[i];                                                                    \
+            s1[0] += c0[i] * x1[i];                                                                    \
+            s1[1] += c1[i] * x1[i];                                                                    \
+            s1[2] += c2[i] * x1[i];                                                                    \
+            s1[3] += c3[i] * x1[i];                                                                    \
+          }                                                                                            \
         }                                                                                              \
-        double s0 = x0[j], s1 = x1[j];                                                                 \
-        for (int e = 0; e < VW; e++) {                                                                 \
-          s0 -= a0[e];                                                                                 \
-          s1 -= a1[e];                                                                                 \
+        for (int c = jb - 1; c >= 0; c--) {                                                            \
+          const int j = j0 + c;                                                                        \
+          const double *col = l + (size_t)j * n;                                                       \
+          double t0 = x0[j] - s0[c], t1 = x1[j] - s1[c];                                               \
+          for (int i = j + 1; i < j0 + jb; i++) {                                                      \
+            t0 -= col[i] * x0[i];                                                                      \
+            t1 -= col[i] * x1[i];                                                                      \
+          }                                                                                            \
+          x0[j] = t0 / col[j];                                                                         \
+          if (two) x1[j] = t1 / col[j];                                                                \
         }                                                                                              \
-        for (; i < n; i++) {                                                                           \
-          s0 -= col[i] * x0[i];                                                                        \
-          s1 -= col[i] * x1[i];                                                                        \
-        }                                                                                              \
-        x0[j] = s0 / col[j];                                                                           \
-        if (two) x1[j] = s1 / col[j];                                                                  \
       }                                                                                                \
     }                                                                                                  \
   }

@@ -304,10 +304,7 @@ public struct LogisticProblem {
       // K·(S·t) for both columns (kst column-major n×2, like rhs).
       gram.withUnsafeBufferPointer { pk in
         rhs.withUnsafeBufferPointer { pr in
-          kst.withUnsafeMutableBufferPointer { po in
-            Linalg.symv(pk.baseAddress!, pr.baseAddress!, po.baseAddress!, n: n)
-            Linalg.symv(pk.baseAddress!, pr.baseAddress! + n, po.baseAddress! + n, n: n)
-          }
+          kst.withUnsafeMutableBufferPointer { Linalg.symmetricProduct(pk.baseAddress!, n: n, pr.baseAddress!, $0.baseAddress!, count: 2) }
         }
       }
       var num = -gb, den = 0.0
@@ -342,7 +339,7 @@ public struct LogisticProblem {
             t[i] = alpha[i] + c * q[i]
           }
           gb *= c
-          Linalg.symv(K, t, &kt, n: n)
+          Linalg.symmetricProduct(K, n: n, t, &kt)
           // ‖g‖₂² = γ²s₀ + 2γ·p₀ᵀt + tᵀKt bounds max|gᵢ|² from above. While γ ≠ 0 (after a warm
           // start) its terms can be far larger than the sum, which is then known only to about
           // ε times them: below that, g is formed explicitly instead of trusted.
@@ -386,16 +383,8 @@ public struct LogisticProblem {
               chordSteps += 1
             } else {
               chordSteps = 0
-              // A = I + C·S·K·S, column-major lower triangle (K is symmetric: column j of its
-              // lower triangle is row j of the upper, contiguous).
-              a.withUnsafeMutableBufferPointer { pa in
-                for j in 0..<n {
-                  let cj = c * sq[j]
-                  let col = j * n
-                  for i in j..<n { pa[col + i] = cj * K[col + i] * sq[i] }
-                  pa[col + j] += 1
-                }
-              }
+              // A = I + C·S·K·S, column-major lower triangle.
+              a.withUnsafeMutableBufferPointer { pa in sq.withUnsafeBufferPointer { Linalg.scaledGramShift(pa.baseAddress!, K, $0.baseAddress!, c: c, n: n) } }
               try a.withUnsafeMutableBufferPointer { try Linalg.choleskyInPlace($0.baseAddress!, n: n) }
               factored = true
               sqF = sq

@@ -37,6 +37,19 @@ public enum Linalg {
     cblas_dgemv(CblasRowMajor, trans ? CblasTrans : CblasNoTrans, blasint(m), blasint(n), alpha, a, blasint(n), x, 1, beta, y, 1)
   }
 
+  /// `y_v = K·x_v` for `count` vectors stored one after another (n each), K symmetric n×n held in
+  /// full (both triangles): the project's kernel, which reads K once per two vectors — for the
+  /// small products of the kernel-form Newton step, where it beats two dsymv calls.
+  public static func symmetricProduct(_ k: UnsafePointer<Double>, n: Int, _ x: UnsafePointer<Double>, _ y: UnsafeMutablePointer<Double>, count: Int = 1) {
+    probe_symmetric_matvec(k, Int32(n), x, y, Int32(count))
+  }
+
+  /// `A = I + c·S·K·S` (S = diag(s)) for a symmetric n×n K held in full, into `a` as
+  /// `choleskyInPlace` stores its input (column-major lower triangle).
+  public static func scaledGramShift(_ a: UnsafeMutablePointer<Double>, _ k: UnsafePointer<Double>, _ s: UnsafePointer<Double>, c: Double, n: Int) {
+    probe_scaled_gram_shift(a, k, s, c, Int32(n))
+  }
+
   /// `y = A·x` for a symmetric n×n A stored in full (row-major; the lower triangle is read).
   public static func symv(_ a: UnsafePointer<Double>, _ x: UnsafePointer<Double>, _ y: UnsafeMutablePointer<Double>, n: Int) {
     guard n > 0 else { return }

@@ -52,6 +52,36 @@ final class CholeskyTests: XCTestCase {
     }
   }
 
+  /// The kernel-form helpers (A = I + c·S·K·S, K·x for one and two vectors) against plain loops.
+  func testKernelFormProductsMatchPlainLoops() {
+    for n in [1, 3, 8, 13, 64, 123] {
+      let k = spd(n)
+      let sv = (0..<n).map { _ in abs(uniform()) }
+      let c = 3.5
+      var a = [Double](repeating: .nan, count: n * n)
+      a.withUnsafeMutableBufferPointer { pa in Linalg.scaledGramShift(pa.baseAddress!, k, sv, c: c, n: n) }
+      for j in 0..<n {
+        for i in j..<n {
+          let want = (i == j ? 1 : 0) + c * sv[i] * k[i * n + j] * sv[j]
+          XCTAssertEqual(a[j * n + i], want, accuracy: 1e-13 * max(1, abs(want)), "n \(n) A(\(i), \(j))")
+        }
+      }
+      let x = (0..<(2 * n)).map { _ in uniform() }
+      var y = [Double](repeating: .nan, count: 2 * n)
+      Linalg.symmetricProduct(k, n: n, x, &y, count: 2)
+      var y1 = [Double](repeating: .nan, count: n)
+      Linalg.symmetricProduct(k, n: n, x, &y1, count: 1)
+      for v in 0..<2 {
+        for i in 0..<n {
+          var want = 0.0
+          for j in 0..<n { want += k[i * n + j] * x[v * n + j] }
+          XCTAssertEqual(y[v * n + i], want, accuracy: 1e-12 * max(1, abs(want)), "n \(n) vector \(v) row \(i)")
+          if v == 0 { XCTAssertEqual(y1[i], want, accuracy: 1e-12 * max(1, abs(want))) }
+        }
+      }
+    }
+  }
+
   func testNotPositiveDefiniteNamesTheColumnLikeLAPACK() throws {
     let n = 40
     var a = spd(n)

@@ -35,6 +35,14 @@ int probe_cholesky_with_kernel(double *a, int n, int kernel);
 /// Which kernel `probe_cholesky` uses: 2 AVX-512, 1 AVX2+FMA, 0 portable.
 int probe_cholesky_kernel(void);
 
+/// A = I + c·S·K·S into `a`, column-major lower triangle (the layout `probe_cholesky` factors), for
+/// an n×n symmetric K held in full (row-major, either triangle read as the other) and S = diag(s).
+void probe_scaled_gram_shift(double *a, const double *k, const double *s, double c, int n);
+
+/// y_v = K·x_v for `count` vectors stored one after another (n each), K n×n symmetric held in full
+/// (row-major); K is read once for every two vectors.
+void probe_symmetric_matvec(const double *k, int n, const double *x, double *y, int count);
+
 /// Solve A·X = B with the factor from `probe_cholesky`; B holds `nrhs` right-hand sides one after
 /// another (column-major n×nrhs), overwritten by X.
 void probe_cholesky_solve(const double *l, int n, double *b, int nrhs);
