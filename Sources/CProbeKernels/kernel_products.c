@@ -26,28 +26,60 @@
   }
 
 // y_v = K·x_v for `count` (1 or 2) vectors stored one after another; K symmetric, full, row-major:
-// row i of K dotted with each vector, K read once for both.
-#define DEFINE_MATVEC(NAME, ATTR, VT, VW)                                                             \
+// rows of K dotted with each vector, four rows at a time (independent accumulators), K read once
+// for both vectors.
+#define DEFINE_MATVEC(NAME, ATTR, VT, VW, HSUM)                                                       \
   ATTR static void NAME(const double *k, int n, const double *x, double *y, int count) {               \
     const double *x1 = count > 1 ? x + n : x;                                                          \
-    for (int i = 0; i < n; i++) {                                                                      \
-      const double *kr = k + (size_t)i * n;                                                            \
-      VT p = {0}, q = {0};                                                                             \
+    int i = 0;                                                                                         \
+    for (; i + 4 <= n; i += 4) {                                                                       \
+      const double *k0 = k + (size_t)i * n, *k1 = k0 + n, *k2 = k1 + n, *k3 = k2 + n;                  \
+      VT p0 = {0}, p1 = {0}, p2 = {0}, p3 = {0}, q0 = {0}, q1 = {0}, q2 = {0}, q3 = {0};               \
       int j = 0;                                                                                       \
       for (; j + VW <= n; j += VW) {                                                                   \
-        VT kv, a, b;                                                                                   \
-        memcpy(&kv, kr + j, sizeof(VT));                                                               \
+        VT a, b, r0, r1, r2, r3;                                                                       \
         memcpy(&a, x + j, sizeof(VT));                                                                 \
         memcpy(&b, x1 + j, sizeof(VT));                                                                \
-        p += kv * a;                                                                                   \
-        q += kv * b;                                                                                   \
+        memcpy(&r0, k0 + j, sizeof(VT));                                                               \
+        memcpy(&r1, k1 + j, sizeof(VT));                                                               \
+        memcpy(&r2, k2 + j, sizeof(VT));                                                               \
+        memcpy(&r3, k3 + j, sizeof(VT));                                                               \
+        p0 += r0 * a;                                                                                  \
+        p1 += r1 * a;                                                                                  \
+        p2 += r2 * a;                                                                                  \
+        p3 += r3 * a;                                                                                  \
+        q0 += r0 * b;                                                                                  \
+        q1 += r1 * b;                                                                                  \
+        q2 += r2 * b;                                                                                  \
+        q3 += r3 * b;                                                                                  \
       }                                                                                                \
-      double s0 = 0, s1 = 0;                                                                           \
-      for (int e = 0; e < VW; e++) {                                                                   \
-        s0 += p[e];                                                                                    \
-        s1 += q[e];                                                                                    \
-      }                                                                                                \
+      double s0 = HSUM(p0), s1 = HSUM(p1), s2 = HSUM(p2), s3 = HSUM(p3);                               \
+      double t0 = HSUM(q0), t1 = HSUM(q1), t2 = HSUM(q2), t3 = HSUM(q3);                               \
       for (; j < n; j++) {                                                                             \
+        s0 += k0[j] * x[j];                                                                            \
+        s1 += k1[j] * x[j];                                                                            \
+        s2 += k2[j] * x[j];                                                                            \
+        s3 += k3[j] * x[j];                                                                            \
+        t0 += k0[j] * x1[j];                                                                           \
+        t1 += k1[j] * x1[j];                                                                           \
+        t2 += k2[j] * x1[j];                                                                           \
+        t3 += k3[j] * x1[j];                                                                           \
+      }                                                                                                \
+      y[i] = s0;                                                                                       \
+      y[i + 1] = s1;                                                                                   \
+      y[i + 2] = s2;                                                                                   \
+      y[i + 3] = s3;                                                                                   \
+      if (count > 1) {                                                                                 \
+        y[n + i] = t0;                                                                                 \
+        y[n + i + 1] = t1;                                                                             \
+        y[n + i + 2] = t2;                                                                             \
+        y[n + i + 3] = t3;                                                                             \
+      }                                                                                                \
+    }                                                                                                  \
+    for (; i < n; i++) {                                                                               \
+      const double *kr = k + (size_t)i * n;                                                            \
+      double s0 = 0, s1 = 0;                                                                           \
+      for (int j = 0; j < n; j++) {                                                                    \
         s0 += kr[j] * x[j];                                                                            \
         s1 += kr[j] * x1[j];                                                                           \
       }                                                                                                \
@@ -57,17 +89,23 @@
   }
 
 typedef double kp_v2d __attribute__((vector_size(16)));
+static inline double hsum2(kp_v2d v) { return v[0] + v[1]; }
 DEFINE_SHIFT(shift_generic, , kp_v2d, 2)
-DEFINE_MATVEC(matvec_generic, , kp_v2d, 2)
+DEFINE_MATVEC(matvec_generic, , kp_v2d, 2, hsum2)
 
 #if defined(__x86_64__) && (defined(__clang__) || defined(__GNUC__))
 #define KP_X86 1
 typedef double kp_v4d __attribute__((vector_size(32)));
 typedef double kp_v8d __attribute__((vector_size(64)));
+// Pairwise horizontal sums (a tree, not a chain of dependent adds).
+__attribute__((target("avx2,fma"))) static inline double hsum4(kp_v4d v) { return (v[0] + v[2]) + (v[1] + v[3]); }
+__attribute__((target("avx512f"))) static inline double hsum8(kp_v8d v) {
+  return ((v[0] + v[4]) + (v[2] + v[6])) + ((v[1] + v[5]) + (v[3] + v[7]));
+}
 DEFINE_SHIFT(shift_avx2, __attribute__((target("avx2,fma"))), kp_v4d, 4)
-DEFINE_MATVEC(matvec_avx2, __attribute__((target("avx2,fma"))), kp_v4d, 4)
+DEFINE_MATVEC(matvec_avx2, __attribute__((target("avx2,fma"))), kp_v4d, 4, hsum4)
 DEFINE_SHIFT(shift_avx512, __attribute__((target("avx512f"))), kp_v8d, 8)
-DEFINE_MATVEC(matvec_avx512, __attribute__((target("avx512f"))), kp_v8d, 8)
+DEFINE_MATVEC(matvec_avx512, __attribute__((target("avx512f"))), kp_v8d, 8, hsum8)
 #endif
 
 typedef void (*shift_fn)(double *, const double *, const double *, double, int);

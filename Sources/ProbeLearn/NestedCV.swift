@@ -126,12 +126,14 @@ public enum NestedCV {
         let n = z.rows, nv = predicted.rows
         let columns = Array(0..<k2)
         if k2 > k {
+          // gram += B·Bᵀ and cross += P·Bᵀ for the new columns B (and P of the predicted rows).
           let block = z.columns(Array(k..<k2))
-          let add = Linalg.gram(block.values, rows: n, cols: k2 - k)
-          for i in 0..<(n * n) { gram[i] += add[i] }
           let pBlock = predicted.columns(Array(k..<k2))
-          pBlock.values.withUnsafeBufferPointer { pp in
-            block.values.withUnsafeBufferPointer { pb in
+          block.values.withUnsafeBufferPointer { pb in
+            gram.withUnsafeMutableBufferPointer { pg in
+              Linalg.gemm(pb.baseAddress!, pb.baseAddress!, pg.baseAddress!, m: n, n: n, k: k2 - k, transB: true, beta: 1)
+            }
+            pBlock.values.withUnsafeBufferPointer { pp in
               cross.withUnsafeMutableBufferPointer { pc in
                 Linalg.gemm(pp.baseAddress!, pb.baseAddress!, pc.baseAddress!, m: nv, n: n, k: k2 - k, transB: true, beta: 1)
               }
