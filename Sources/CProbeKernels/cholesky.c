@@ -15,52 +15,57 @@
 
 #define NB 4
 
-// The update of block column [j0, j0+NB) for rows [j0, n):  A(i, j0+c) −= Σ_{k<j0} L(i,k)·L(j0+c,k),
-// with TV vectors of VW rows per tile. Rows past the last full vector are done in scalar code.
-#define DEFINE_UPDATE(NAME, ATTR, VT, VW, TV)                                                         \
-  ATTR static void NAME(double *a, int n, int j0) {                                                    \
-    const int rows = n - j0;                                                                           \
-    const int tile = VW * TV;                                                                          \
-    int i0 = j0;                                                                                       \
-    for (; i0 + tile <= n; i0 += tile) {                                                               \
-      VT acc[TV][NB];                                                                                  \
-      for (int v = 0; v < TV; v++)                                                                     \
-        for (int c = 0; c < NB; c++) acc[v][c] = (VT){0};                                              \
-      for (int k = 0; k < j0; k++) {                                                                   \
-        const double *col = a + (size_t)k * n;                                                         \
-        VT x[TV];                                                                                      \
-        for (int v = 0; v < TV; v++) memcpy(&x[v], col + i0 + v * VW, sizeof(VT));                     \
-        for (int c = 0; c < NB; c++) {                                                                 \
-          const double s = col[j0 + c];                                                                \
-          for (int v = 0; v < TV; v++) acc[v][c] += x[v] * s;                                          \
-        }                                                                                              \
-      }                                                                                                \
+// One tile of the update: TVN vectors of VW rows from row `s`, accumulated over k < j0 in
+// registers; rows below `from` (already updated by the previous tile, when the last tile is moved
+// back to end at row n instead of running past it) are computed but not stored.
+#define UPDATE_TILE(VT, VW, TVN, a, n, j0, s, from)                                                   \
+  do {                                                                                                 \
+    VT acc[TVN][NB];                                                                                   \
+    for (int v = 0; v < TVN; v++)                                                                      \
+      for (int c = 0; c < NB; c++) acc[v][c] = (VT){0};                                                \
+    for (int k = 0; k < (j0); k++) {                                                                   \
+      const double *col = (a) + (size_t)k * (n);                                                       \
+      VT x[TVN];                                                                                       \
+      for (int v = 0; v < TVN; v++) memcpy(&x[v], col + (s) + v * VW, sizeof(VT));                    \
       for (int c = 0; c < NB; c++) {                                                                   \
-        double *dst = a + (size_t)(j0 + c) * n + i0;                                                   \
-        for (int v = 0; v < TV; v++) {                                                                 \
+        const double sc = col[(j0) + c];                                                               \
+        for (int v = 0; v < TVN; v++) acc[v][c] += x[v] * sc;                                          \
+      }                                                                                                \
+    }                                                                                                  \
+    for (int c = 0; c < NB; c++) {                                                                     \
+      double *dst = (a) + (size_t)((j0) + c) * (n) + (s);                                              \
+      if ((from) == (s)) {                                                                             \
+        for (int v = 0; v < TVN; v++) {                                                                \
           VT cur;                                                                                      \
           memcpy(&cur, dst + v * VW, sizeof(VT));                                                      \
           cur -= acc[v][c];                                                                            \
           memcpy(dst + v * VW, &cur, sizeof(VT));                                                      \
         }                                                                                              \
+      } else {                                                                                         \
+        double tmp[TVN * VW];                                                                          \
+        for (int v = 0; v < TVN; v++) memcpy(tmp + v * VW, &acc[v][c], sizeof(VT));                    \
+        for (int r = (from) - (s); r < TVN * VW; r++) dst[r] -= tmp[r];                                \
       }                                                                                                \
     }                                                                                                  \
-    for (; i0 + VW <= n; i0 += VW) {                                                                   \
-      VT acc[NB];                                                                                      \
-      for (int c = 0; c < NB; c++) acc[c] = (VT){0};                                                   \
-      for (int k = 0; k < j0; k++) {                                                                   \
-        const double *col = a + (size_t)k * n;                                                         \
-        VT x;                                                                                          \
-        memcpy(&x, col + i0, sizeof(VT));                                                              \
-        for (int c = 0; c < NB; c++) acc[c] += x * col[j0 + c];                                        \
-      }                                                                                                \
-      for (int c = 0; c < NB; c++) {                                                                   \
-        double *dst = a + (size_t)(j0 + c) * n + i0;                                                   \
-        VT cur;                                                                                        \
-        memcpy(&cur, dst, sizeof(VT));                                                                 \
-        cur -= acc[c];                                                                                 \
-        memcpy(dst, &cur, sizeof(VT));                                                                 \
-      }                                                                                                \
+  } while (0)
+
+// The update of block column [j0, j0+NB) for rows [j0, n):  A(i, j0+c) −= Σ_{k<j0} L(i,k)·L(j0+c,k),
+// in tiles of TV vectors of VW rows, then single vectors; a last partial tile or vector is moved
+// back to end at row n (overlapping rows are computed twice and stored once), so only blocks with
+// fewer than VW rows left use scalar code.
+#define DEFINE_UPDATE(NAME, ATTR, VT, VW, TV)                                                         \
+  ATTR static void NAME(double *a, int n, int j0) {                                                    \
+    const int tile = VW * TV;                                                                          \
+    int i0 = j0;                                                                                       \
+    for (; i0 + tile <= n; i0 += tile) UPDATE_TILE(VT, VW, TV, a, n, j0, i0, i0);                      \
+    if (i0 < n && n - j0 >= tile && n - i0 > tile / 2) {                                               \
+      UPDATE_TILE(VT, VW, TV, a, n, j0, n - tile, i0);                                                 \
+      return;                                                                                          \
+    }                                                                                                  \
+    for (; i0 + VW <= n; i0 += VW) UPDATE_TILE(VT, VW, 1, a, n, j0, i0, i0);                           \
+    if (i0 < n && n - j0 >= VW) {                                                                      \
+      UPDATE_TILE(VT, VW, 1, a, n, j0, n - VW, i0);                                                    \
+      return;                                                                                          \
     }                                                                                                  \
     for (; i0 < n; i0++) {                                                                             \
       double acc[NB] = {0, 0, 0, 0};                                                                   \
@@ -70,7 +75,6 @@
       }                                                                                                \
       for (int c = 0; c < NB; c++) a[(size_t)(j0 + c) * n + i0] -= acc[c];                             \
     }                                                                                                  \
-    (void)rows;                                                                                        \
   }
 
 // The whole factorisation around an update kernel, compiled once per instruction set so the
