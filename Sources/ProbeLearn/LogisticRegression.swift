@@ -77,8 +77,8 @@ public struct PredictionRows {
   /// Whether the classes of margins `m` are certain, given the error estimate Δ (a direction from
   /// an earlier factor) that moves them by `dm` and has length `stepNorm` (‖(Δw, Δb)‖₂), with
   /// `rho` = ρ/(1 − ρ) for that factor's relative difference ρ; see `LogisticProblem`'s note.
-  static func certain(_ m: [Double], moved dm: [Double], stepNorm: Double, rho: Double, norms: [Double]) -> Bool {
-    for v in m.indices {
+  static func certain(_ m: UnsafePointer<Double>, moved dm: UnsafePointer<Double>, stepNorm: Double, rho: Double, norms: [Double]) -> Bool {
+    for v in norms.indices {
       let bound = 4 * (abs(dm[v]) + rho * norms[v] * stepNorm) + 1e-7 * (1 + abs(m[v]))
       if !(abs(m[v]) > bound) { return false }
     }
@@ -153,9 +153,13 @@ public struct LogisticProblem {
     t >= 0 ? 1 / (1 + exp(-t)) : exp(t) / (1 + exp(t))
   }
 
-  func objective(_ wNorm2: Double, _ m: [Double], _ c: Double) -> Double {
+  func objective(_ wNorm2: Double, _ m: [Double], _ c: Double) -> Double { objective(wNorm2, m, m.count, c) }
+
+  func objective(_ wNorm2: Double, _ m: UnsafePointer<Double>, _ count: Int, _ c: Double) -> Double {
     var loss = 0.0
-    for i in 0..<m.count { loss += Self.logLoss(s[i] * m[i]) }
+    s.withUnsafeBufferPointer { ps in
+      for i in 0..<count { loss += Self.logLoss(ps[i] * m[i]) }
+    }
     return 0.5 * wNorm2 + c * loss
   }
 
@@ -165,15 +169,16 @@ public struct LogisticProblem {
   /// the objective's rounding (the last steps of the quadratic phase), until f does not rise
   /// beyond that rounding (`withinRounding`). The accepted margins are left in `mNew`; nil when
   /// no step of 60 halvings lowers f.
-  func backtrack(f: Double, m: [Double], u: [Double], into mNew: inout [Double], wNorm2: Double, wdw: Double, dw2: Double, slope: Double, c: Double)
-    -> (step: Double, f: Double, wNorm2: Double, withinRounding: Bool)?
-  {
+  func backtrack(
+    f: Double, m: UnsafePointer<Double>, u: UnsafePointer<Double>, into mNew: UnsafeMutablePointer<Double>, count: Int, wNorm2: Double,
+    wdw: Double, dw2: Double, slope: Double, c: Double
+  ) -> (step: Double, f: Double, wNorm2: Double, withinRounding: Bool)? {
     let noise = 1e3 * Double.ulpOfOne * max(1, abs(f))
     var step = 1.0
     for _ in 0..<60 {
-      for i in 0..<m.count { mNew[i] = m[i] + step * u[i] }
+      for i in 0..<count { mNew[i] = m[i] + step * u[i] }
       let nw2 = wNorm2 + 2 * step * wdw + step * step * dw2
-      let fNew = objective(nw2, mNew, c)
+      let fNew = objective(nw2, mNew, count, c)
       if fNew <= f + 1e-4 * step * slope { return (step, fNew, nw2, false) }
       if step == 1 && -slope <= noise && fNew <= f + noise { return (step, fNew, nw2, true) }
       step *= 0.5
@@ -237,48 +242,60 @@ public struct LogisticProblem {
     let n = z.rows, d = z.cols
     let w0 = start?.weights ?? []
     precondition(w0.isEmpty || w0.count == d)
+    let nv = rows?.z.rows ?? 0
+    precondition(rows == nil || rows!.cross.count == nv * n, "prediction rows need z·Zᵀ for the kernel form")
+    // One zeroed workspace for every vector and the n×n factor: plain pointers, so the loops below
+    // have no bounds, uniqueness or exclusivity checks and vectorise.
+    let sizes = (vectors: 19 * n + 3 * nv + d, matrix: n * n)
+    let workspace = UnsafeMutablePointer<Double>.allocate(capacity: sizes.vectors + sizes.matrix + 1)
+    workspace.initialize(repeating: 0, count: sizes.vectors + sizes.matrix + 1)
+    defer { workspace.deallocate() }
+    var cursor = workspace
+    func take(_ count: Int) -> UnsafeMutablePointer<Double> {
+      defer { cursor += count }
+      return cursor
+    }
     var b = start?.intercept ?? 0
     // p₀ = Z·w₀, s₀ = ‖w₀‖².
-    var p0 = [Double](repeating: 0, count: n)
+    let p0 = take(n)
     var s0 = 0.0
     if !w0.isEmpty && d > 0 {
-      z.values.withUnsafeBufferPointer { pz in Linalg.gemv(pz.baseAddress!, w0, &p0, m: n, n: d) }
+      z.values.withUnsafeBufferPointer { pz in Linalg.gemv(pz.baseAddress!, w0, p0, m: n, n: d) }
       for v in w0 { s0 += v * v }
     }
     var gamma = w0.isEmpty ? 0.0 : 1.0
     // The prediction rows' margins mv = γ·pv₀ + (z·Zᵀ)·α + b (pv₀ = zᵥ·w₀) and their change
     // along the current direction (see `predicting:`).
-    let nv = rows?.z.rows ?? 0
-    precondition(rows == nil || rows!.cross.count == nv * n, "prediction rows need z·Zᵀ for the kernel form")
-    var pv0 = [Double](repeating: 0, count: nv)
+    let pv0 = take(nv)
     if let rows, !w0.isEmpty, nv > 0, d > 0 {
-      rows.z.values.withUnsafeBufferPointer { pz in Linalg.gemv(pz.baseAddress!, w0, &pv0, m: nv, n: d) }
+      rows.z.values.withUnsafeBufferPointer { pz in Linalg.gemv(pz.baseAddress!, w0, pv0, m: nv, n: d) }
     }
-    var mv = [Double](repeating: 0, count: nv)
+    let mv = take(nv)
     for v in 0..<nv { mv[v] = gamma * pv0[v] + b }
-    var dmv = [Double](repeating: 0, count: nv)
-    var alpha = [Double](repeating: 0, count: n)
-    var kAlpha = [Double](repeating: 0, count: n)  // K·α
-    var m = [Double](repeating: 0, count: n)
+    let dmv = take(nv)
+    let alpha = take(n)
+    let kAlpha = take(n)  // K·α
+    var m = take(n)
     for i in 0..<n { m[i] = gamma * p0[i] + b }
     var wNorm2 = gamma * gamma * s0
-    var f = objective(wNorm2, m, c)
-    var q = [Double](repeating: 0, count: n)
-    var dd = [Double](repeating: 0, count: n)
-    var sq = [Double](repeating: 0, count: n)
-    var t = [Double](repeating: 0, count: n)  // α + C·q
-    var kt = [Double](repeating: 0, count: n)  // K·t
-    var a = [Double](repeating: 0, count: n * n)
-    var rhs = [Double](repeating: 0, count: 2 * n)  // two right-hand sides, column-major n×2
-    var kst = [Double](repeating: 0, count: 2 * n)
-    var u = [Double](repeating: 0, count: n)
-    var delta = [Double](repeating: 0, count: n)  // Δα
-    var kDelta = [Double](repeating: 0, count: n)  // K·Δα
-    var mNew = m
-    var gw = [Double](repeating: 0, count: d)
+    var f = objective(wNorm2, m, n, c)
+    let q = take(n)
+    let dd = take(n)
+    let sq = take(n)
+    let t = take(n)  // α + C·q
+    let kt = take(n)  // K·t
+    let rhs = take(2 * n)  // two right-hand sides, column-major n×2
+    let kst = take(2 * n)
+    let u = take(n)
+    let delta = take(n)  // Δα
+    let kDelta = take(n)  // K·Δα
+    var mNew = take(n)
+    let gw = take(d)
+    let sqF = take(n), ddF = take(n)  // √D and D of the current factor
+    let a = take(n * n)
+    precondition(cursor - workspace == sizes.vectors + sizes.matrix, "workspace layout")
     var iterations = 0
     var factored = false
-    var sqF = sq, ddF = dd  // √D and D of the current factor
     var chordSteps = 0
     var gAtLastStep = Double.infinity
     let chordThreshold = 1e-6 * c * Double(max(n, 1))
@@ -291,22 +308,18 @@ public struct LogisticProblem {
     /// The Newton system with the current factor (its S = √D, D), by block elimination: given
     /// r0 = −Z·g in `u` and the intercept gradient `gb`, solves A·t = S·[r0, 1] for both columns,
     /// leaves the margin step u = r0 − C·K·S·t₀ + Δb·(1 − C·K·S·t₁) in `u`, and returns Δb.
-    func eliminate(gb: Double) -> Double {
+    func eliminate(gb: Double, _ K: UnsafePointer<Double>) -> Double {
       for i in 0..<n {
         rhs[i] = sqF[i] * u[i]
         rhs[n + i] = sqF[i]
       }
-      a.withUnsafeBufferPointer { pa in rhs.withUnsafeMutableBufferPointer { Linalg.choleskySolveInPlace(pa.baseAddress!, n: n, $0.baseAddress!, nrhs: 2) } }
+      Linalg.choleskySolveInPlace(a, n: n, rhs, nrhs: 2)
       for i in 0..<n {
         rhs[i] *= sqF[i]
         rhs[n + i] *= sqF[i]
       }
       // K·(S·t) for both columns (kst column-major n×2, like rhs).
-      gram.withUnsafeBufferPointer { pk in
-        rhs.withUnsafeBufferPointer { pr in
-          kst.withUnsafeMutableBufferPointer { Linalg.symmetricProduct(pk.baseAddress!, n: n, pr.baseAddress!, $0.baseAddress!, count: 2) }
-        }
-      }
+      Linalg.symmetricProduct(K, n: n, rhs, kst, count: 2)
       var num = -gb, den = 0.0
       for i in 0..<n {
         let u0 = u[i] - c * kst[i]
@@ -320,14 +333,14 @@ public struct LogisticProblem {
       for i in 0..<n { u[i] += db * rhs[n + i] }
       return db
     }
-    @inline(__always) func dot(_ x: [Double], _ y: [Double]) -> Double {
+    @inline(__always) func dot(_ x: UnsafeMutablePointer<Double>, _ y: UnsafeMutablePointer<Double>) -> Double {
       var acc = 0.0
       for i in 0..<n { acc += x[i] * y[i] }
       return acc
     }
     try z.values.withUnsafeBufferPointer { pz in
       try gram.withUnsafeBufferPointer { pk in
-        let K = pk.baseAddress!
+        let K = pk.baseAddress ?? UnsafePointer(workspace)  // K = Z·Zᵀ (empty only when n = 0)
         while iterations < maxIterations {
           var gb = 0.0
           for i in 0..<n {
@@ -339,7 +352,7 @@ public struct LogisticProblem {
             t[i] = alpha[i] + c * q[i]
           }
           gb *= c
-          Linalg.symmetricProduct(K, n: n, t, &kt)
+          Linalg.symmetricProduct(K, n: n, t, kt)
           // ‖g‖₂² = γ²s₀ + 2γ·p₀ᵀt + tᵀKt bounds max|gᵢ|² from above. While γ ≠ 0 (after a warm
           // start) its terms can be far larger than the sum, which is then known only to about
           // ε times them: below that, g is formed explicitly instead of trusted.
@@ -353,7 +366,7 @@ public struct LogisticProblem {
           if g2raw > g2noise && max(gNorm, abs(gb)) <= threshold { break }
           if (gNorm <= rootD * threshold || g2raw <= g2noise) && abs(gb) <= threshold && d > 0 {
             for j in 0..<d { gw[j] = gamma * (w0.isEmpty ? 0 : w0[j]) }
-            Linalg.gemv(pz.baseAddress!, t, &gw, m: n, n: d, trans: true, beta: 1)
+            Linalg.gemv(pz.baseAddress!, t, gw, m: n, n: d, trans: true, beta: 1)
             var gmax = 0.0
             for j in 0..<d { gmax = max(gmax, abs(gw[j])) }
             if gmax <= threshold { break }
@@ -384,15 +397,15 @@ public struct LogisticProblem {
             } else {
               chordSteps = 0
               // A = I + C·S·K·S, column-major lower triangle.
-              a.withUnsafeMutableBufferPointer { pa in sq.withUnsafeBufferPointer { Linalg.scaledGramShift(pa.baseAddress!, K, $0.baseAddress!, c: c, n: n) } }
-              try a.withUnsafeMutableBufferPointer { try Linalg.choleskyInPlace($0.baseAddress!, n: n) }
+              Linalg.scaledGramShift(a, K, sq, c: c, n: n)
+              try Linalg.choleskyInPlace(a, n: n)
               factored = true
-              sqF = sq
-              ddF = dd
+              sqF.update(from: sq, count: n)
+              ddF.update(from: dd, count: n)
             }
             // r0 = −Z·g = −(γ·p₀ + K·t).
             for i in 0..<n { u[i] = -(gamma * p0[i] + kt[i]) }
-            db = eliminate(gb: gb)
+            db = eliminate(gb: gb, K)
             for i in 0..<n { delta[i] = -t[i] - c * ddF[i] * u[i] }
             dGamma = -gamma
             // The solve's margin step is u = Δγ·p₀ + K·Δα + Δb, which gives K·Δα without a product.
@@ -403,7 +416,7 @@ public struct LogisticProblem {
             slope = gb * db + gamma * dGamma * s0 + gamma * p0Delta + dGamma * dot(p0, t) + dot(kt, delta)
             if useFactor && rho <= 0.5, let rows {
               // δmv = Δγ·pv₀ + (z·Zᵀ)·Δα + Δb along this direction.
-              rows.cross.withUnsafeBufferPointer { pc in Linalg.gemv(pc.baseAddress!, delta, &dmv, m: nv, n: n) }
+              rows.cross.withUnsafeBufferPointer { pc in Linalg.gemv(pc.baseAddress!, delta, dmv, m: nv, n: n) }
               for v in 0..<nv { dmv[v] += dGamma * pv0[v] + db }
               certified = PredictionRows.certain(mv, moved: dmv, stepNorm: (dw2 + db * db).squareRoot(), rho: rho / (1 - rho), norms: rows.norms)
               if !certified && !chord {
@@ -426,7 +439,7 @@ public struct LogisticProblem {
             for j in 0..<d { slope += g[j] * dw[j] }
           }
           if slope >= 0 { break }  // no descent left: at the optimum to machine precision
-          guard let found = backtrack(f: f, m: m, u: u, into: &mNew, wNorm2: wNorm2, wdw: wdw, dw2: dw2, slope: slope, c: c) else { break }
+          guard let found = backtrack(f: f, m: m, u: u, into: mNew, count: n, wNorm2: wNorm2, wdw: wdw, dw2: dw2, slope: slope, c: c) else { break }
           let (step, fNew) = (found.step, found.f)
           wNorm2 = found.wNorm2
           noiseSteps = found.withinRounding ? noiseSteps + 1 : 0
@@ -438,30 +451,31 @@ public struct LogisticProblem {
           b += step * db
           swap(&m, &mNew)
           if let rows, nv > 0 {
-            rows.cross.withUnsafeBufferPointer { pc in Linalg.gemv(pc.baseAddress!, delta, &dmv, m: nv, n: n) }
+            rows.cross.withUnsafeBufferPointer { pc in Linalg.gemv(pc.baseAddress!, delta, dmv, m: nv, n: n) }
             for v in 0..<nv { mv[v] += step * (dmv[v] + dGamma * pv0[v] + db) }
           }
           let converged = abs(f - fNew) <= 1e-16 * max(1, abs(f)) && step < 1
           f = fNew
           if converged || certified { break }
         }
+        // w = γ·w₀ + Zᵀα.
+        for j in 0..<d { gw[j] = gamma * (w0.isEmpty ? 0 : w0[j]) }
+        if d > 0 { Linalg.gemv(pz.baseAddress!, alpha, gw, m: n, n: d, trans: true, beta: 1) }
+        // The path tangent H⁻¹·(w, 0): the Newton system with gradient (−w, 0), i.e. γ_g = −γ,
+        // t = −α, g_b = 0, solved with the last step's factor (the Hessian a step before the optimum).
+        guard wantTangent, factored else { return }
+        for i in 0..<n { u[i] = gamma * p0[i] + kAlpha[i] }  // −Z·g = Z·w = m − b
+        let vb = eliminate(gb: 0, K)
+        for i in 0..<n { delta[i] = alpha[i] - c * ddF[i] * u[i] }
+        var v = [Double](repeating: 0, count: d)
+        for j in 0..<d { v[j] = gamma * (w0.isEmpty ? 0 : w0[j]) }
+        if d > 0 { Linalg.gemv(pz.baseAddress!, delta, &v, m: n, n: d, trans: true, beta: 1) }
+        tangentW = v
+        tangentB = vb
       }
-      // w = γ·w₀ + Zᵀα.
-      for j in 0..<d { gw[j] = gamma * (w0.isEmpty ? 0 : w0[j]) }
-      if d > 0 { Linalg.gemv(pz.baseAddress!, alpha, &gw, m: n, n: d, trans: true, beta: 1) }
-      // The path tangent H⁻¹·(w, 0): the Newton system with gradient (−w, 0), i.e. γ_g = −γ,
-      // t = −α, g_b = 0, solved with the last step's factor (the Hessian a step before the optimum).
-      guard wantTangent, factored else { return }
-      for i in 0..<n { u[i] = gamma * p0[i] + kAlpha[i] }  // −Z·g = Z·w = m − b
-      let vb = eliminate(gb: 0)
-      for i in 0..<n { delta[i] = alpha[i] - c * ddF[i] * u[i] }
-      var v = [Double](repeating: 0, count: d)
-      for j in 0..<d { v[j] = gamma * (w0.isEmpty ? 0 : w0[j]) }
-      if d > 0 { Linalg.gemv(pz.baseAddress!, delta, &v, m: n, n: d, trans: true, beta: 1) }
-      tangentW = v
-      tangentB = vb
     }
-    return (LogisticModel(weights: gw, intercept: b, iterations: iterations), tangentW.map { ($0, tangentB) })
+    let weights = Array(UnsafeBufferPointer(start: gw, count: d))
+    return (LogisticModel(weights: weights, intercept: b, iterations: iterations), tangentW.map { ($0, tangentB) })
   }
 
   /// Newton's method on (w, b) directly (the `primal` case: d small next to n).
@@ -513,7 +527,7 @@ public struct LogisticProblem {
         slope += gw[j] * dw[j]
       }
       if slope >= 0 { return true }  // no descent left: at the optimum to machine precision
-      guard let found = backtrack(f: f, m: m, u: u, into: &mNew, wNorm2: wNorm2, wdw: wdw, dw2: dw2, slope: slope, c: c) else { return true }
+      guard let found = backtrack(f: f, m: m, u: u, into: &mNew, count: n, wNorm2: wNorm2, wdw: wdw, dw2: dw2, slope: slope, c: c) else { return true }
       let (step, fNew) = (found.step, found.f)
       wNorm2 = found.wNorm2
       noiseSteps = found.withinRounding ? noiseSteps + 1 : 0
