@@ -39,6 +39,22 @@ public struct DataMatrix: Sendable, Equatable {
     }
     return DataMatrix(rows: rows, cols: k, values: out)
   }
+
+  /// Columns `range` (a contiguous block: one copy per row, as the top-k sweep takes prefixes).
+  public func columns(_ range: Range<Int>) -> DataMatrix {
+    precondition(range.lowerBound >= 0 && range.upperBound <= cols, "columns \(range) out of 0..<\(cols)")
+    let k = range.count
+    guard k > 0, rows > 0 else { return DataMatrix(rows: rows, cols: k, values: []) }
+    let out = [Double](unsafeUninitializedCapacity: rows * k) { buffer, count in
+      values.withUnsafeBufferPointer { pv in
+        for r in 0..<rows {
+          (buffer.baseAddress! + r * k).initialize(from: pv.baseAddress! + r * cols + range.lowerBound, count: k)
+        }
+      }
+      count = rows * k
+    }
+    return DataMatrix(rows: rows, cols: k, values: out)
+  }
 }
 
 /// Column standardisation with scikit-learn `StandardScaler` semantics: mean and population

@@ -248,7 +248,7 @@ public struct LogisticProblem {
     // have no bounds, uniqueness or exclusivity checks and vectorise.
     let sizes = (vectors: 19 * n + 3 * nv + d, matrix: n * n)
     let workspace = UnsafeMutablePointer<Double>.allocate(capacity: sizes.vectors + sizes.matrix + 1)
-    workspace.initialize(repeating: 0, count: sizes.vectors + sizes.matrix + 1)
+    // Only the vectors read before they are written are zeroed (p₀ and pv₀ without a start, α, K·α).
     defer { workspace.deallocate() }
     var cursor = workspace
     func take(_ count: Int) -> UnsafeMutablePointer<Double> {
@@ -258,6 +258,7 @@ public struct LogisticProblem {
     var b = start?.intercept ?? 0
     // p₀ = Z·w₀, s₀ = ‖w₀‖².
     let p0 = take(n)
+    p0.initialize(repeating: 0, count: n)
     var s0 = 0.0
     if !w0.isEmpty && d > 0 {
       z.values.withUnsafeBufferPointer { pz in Linalg.gemv(pz.baseAddress!, w0, p0, m: n, n: d) }
@@ -267,6 +268,7 @@ public struct LogisticProblem {
     // The prediction rows' margins mv = γ·pv₀ + (z·Zᵀ)·α + b (pv₀ = zᵥ·w₀) and their change
     // along the current direction (see `predicting:`).
     let pv0 = take(nv)
+    pv0.initialize(repeating: 0, count: nv)
     if let rows, !w0.isEmpty, nv > 0, d > 0 {
       rows.z.values.withUnsafeBufferPointer { pz in Linalg.gemv(pz.baseAddress!, w0, pv0, m: nv, n: d) }
     }
@@ -275,6 +277,8 @@ public struct LogisticProblem {
     let dmv = take(nv)
     let alpha = take(n)
     let kAlpha = take(n)  // K·α
+    alpha.initialize(repeating: 0, count: n)
+    kAlpha.initialize(repeating: 0, count: n)
     var m = take(n)
     for i in 0..<n { m[i] = gamma * p0[i] + b }
     var wNorm2 = gamma * gamma * s0

@@ -124,11 +124,10 @@ public enum NestedCV {
       }
       mutating func grow(to k2: Int) -> (z: DataMatrix, gram: [Double], rows: PredictionRows) {
         let n = z.rows, nv = predicted.rows
-        let columns = Array(0..<k2)
         if k2 > k {
           // gram += B·Bᵀ and cross += P·Bᵀ for the new columns B (and P of the predicted rows).
-          let block = z.columns(Array(k..<k2))
-          let pBlock = predicted.columns(Array(k..<k2))
+          let block = z.columns(k..<k2)
+          let pBlock = predicted.columns(k..<k2)
           block.values.withUnsafeBufferPointer { pb in
             gram.withUnsafeMutableBufferPointer { pg in
               Linalg.gemm(pb.baseAddress!, pb.baseAddress!, pg.baseAddress!, m: n, n: n, k: k2 - k, transB: true, beta: 1)
@@ -142,8 +141,8 @@ public enum NestedCV {
           for v in 0..<nv { for j in 0..<(k2 - k) { norms2[v] += pBlock[v, j] * pBlock[v, j] } }
           k = k2
         }
-        let zk = z.columns(columns)
-        let rows = PredictionRows(z: predicted.columns(columns), cross: LogisticProblem.usesPrimal(rows: n, cols: k2) ? [] : cross,
+        let zk = z.columns(0..<k2)
+        let rows = PredictionRows(z: predicted.columns(0..<k2), cross: LogisticProblem.usesPrimal(rows: n, cols: k2) ? [] : cross,
                                   norms: norms2.map { $0.squareRoot() })
         return (zk, gram, rows)
       }
