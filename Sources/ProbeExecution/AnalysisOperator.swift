@@ -383,7 +383,16 @@ struct AnalysisOperator {
     var common: Set<Int64>?
     for (_, _, _, m) in loaded {
       var ok = Set<Int64>()
-      for (i, id) in m.utteranceIDs.enumerated() where !m.values[(i * m.cols)..<((i + 1) * m.cols)].contains(where: \.isNaN) { ok.insert(id) }
+      m.values.withUnsafeBufferPointer { v in
+        for (i, id) in m.utteranceIDs.enumerated() {
+          var finiteOrInf = true
+          for j in (i * m.cols)..<((i + 1) * m.cols) where v[j].isNaN {
+            finiteOrInf = false
+            break
+          }
+          if finiteOrInf { ok.insert(id) }
+        }
+      }
       common = common.map { $0.intersection(ok) } ?? ok
     }
     let ids = (common ?? []).sorted()

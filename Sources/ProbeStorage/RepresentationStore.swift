@@ -146,17 +146,25 @@ public struct RepresentationStore {
       try stmt.bind([.text(info.name), .text(info.corpus), .integer(Int64(layer))])
       values.reserveCapacity(info.rows * info.dims)
       let float32 = info.dtype == "float32"
+      var row: [Double] = []  // one vector, decoded, then appended whole
       while try stmt.step() {
         guard let id = stmt.int64(at: 0) else { continue }
         let ok = stmt.withBlob(at: 1) { raw -> Bool in
-          if float32 {
-            for k in 0..<(raw.count / 4) { values.append(Double(Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: 4 * k, as: UInt32.self))))) }
-          } else {
-            for k in 0..<(raw.count / 8) { values.append(Double(bitPattern: UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: 8 * k, as: UInt64.self)))) }
+          let count = raw.count / (float32 ? 4 : 8)
+          if row.count != count { row = [Double](repeating: 0, count: count) }
+          row.withUnsafeMutableBufferPointer { dst in
+            if float32 {
+              for k in 0..<count { dst[k] = Double(Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: 4 * k, as: UInt32.self)))) }
+            } else {
+              for k in 0..<count { dst[k] = Double(bitPattern: UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: 8 * k, as: UInt64.self))) }
+            }
           }
           return true
         }
-        if ok == true { ids.append(id) }
+        if ok == true {
+          values.append(contentsOf: row)
+          ids.append(id)
+        }
       }
     case .features:
       let names = info.featureNames ?? []
