@@ -50,12 +50,6 @@ public enum Linalg {
     probe_scaled_gram_shift(a, k, s, c, Int32(n))
   }
 
-  /// `y = A·x` for a symmetric n×n A stored in full (row-major; the lower triangle is read).
-  public static func symv(_ a: UnsafePointer<Double>, _ x: UnsafePointer<Double>, _ y: UnsafeMutablePointer<Double>, n: Int) {
-    guard n > 0 else { return }
-    cblas_dsymv(CblasRowMajor, CblasLower, blasint(n), 1, a, blasint(n), x, 1, 0, y, 1)
-  }
-
   /// The Gram matrix `Z·Zᵀ` (n×n, full) of an n×d row-major matrix.
   public static func gram(_ z: [Double], rows n: Int, cols d: Int) -> [Double] {
     var k = [Double](repeating: 0, count: n * n)
