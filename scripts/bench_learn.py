@@ -5,9 +5,9 @@ same run; with --full, the whole analysis (also the top-k sweep and the ridge pr
 BY CATEGORY) against the whole reference pipeline. Not a test; run on demand:
 
     swift build -c release --product probedb
-    /tmp/refvenv/bin/python scripts/bench_learn.py ../shared/reference/paper_pipeline.py [--dim 768] [--full] [--work /tmp/bench_learn]
+    /tmp/refvenv/bin/python scripts/bench_learn.py ../shared/reference/paper_pipeline.py [--dim 768] [--seed 0] [--speakers 24] [--full] [--work /tmp/bench_learn]
 
-1. makes the reference's --synthetic corpus (seed 0, 24 speakers) and saves it;
+1. makes the reference's --synthetic corpus (seed 0, 24 speakers unless given) and saves it;
 2. times the reference's stage 1 (`_stage_classify`: nested CV of eGeMAPS and all embedding dims +
    SHAP) for the paper's five emotions, on one core as the reference runs (BLAS one thread);
 3. writes ProbeDB inputs with the reference's rows and splits (scripts/reference_to_probedb.py);
@@ -33,6 +33,8 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("reference")
     ap.add_argument("--dim", type=int, default=768)
+    ap.add_argument("--seed", type=int, default=0, help="the synthetic corpus's seed (the reference's --seed)")
+    ap.add_argument("--speakers", type=int, default=24, help="speakers in the synthetic corpus")
     ap.add_argument("--work", default="/tmp/bench_learn")
     ap.add_argument("--full", action="store_true", help="the whole pipeline: sweep and ridge probes too")
     a = ap.parse_args()
@@ -44,7 +46,7 @@ def main():
     ref._limit_blas()
     os.makedirs(a.work, exist_ok=True)
 
-    data = ref.make_synthetic(seed=0, n_speakers=24, dim=a.dim)
+    data = ref.make_synthetic(seed=a.seed, n_speakers=a.speakers, dim=a.dim)
     ref.save_dataset(f"{a.work}/data", data["X"], data["F"], data["feature_names"], data["labels"], data["speakers"])
     cfg = ref.Config(emotions=list(ref.SYNTH_PAPER_EMOTIONS))
     X = ref.speaker_zscore(data["X"], data["speakers"])

@@ -88,9 +88,81 @@
     }                                                                                                  \
   }
 
+// The primal Newton matrix H = P + c·Z̃ᵀ·diag(w)·Z̃ (Z̃ = [Z 1], P = I on the d weights, 0 on the
+// intercept) into h, (d+1)×(d+1) column-major lower (the layout `probe_cholesky` factors). Tiles of
+// TV vectors of VW rows of H (a) by 4 columns (b), a ≥ b, accumulated over the n rows of Z in
+// registers: row i contributes z_i[a] · (c·w_i·z_i[b]). A last partial tile is moved back to end
+// at row d (rows computed twice, stored once), as in the Cholesky update.
+#define WG_TILE(VT, VW, TVN, z, n, d, w, c, h, b0, s, from)                                           \
+  do {                                                                                                 \
+    VT acc[TVN][4];                                                                                    \
+    for (int v = 0; v < TVN; v++)                                                                      \
+      for (int q = 0; q < 4; q++) acc[v][q] = (VT){0};                                                 \
+    for (int i = 0; i < (n); i++) {                                                                    \
+      const double *row = (z) + (size_t)i * (d);                                                       \
+      const double wi = (c) * (w)[i];                                                                  \
+      VT x[TVN];                                                                                       \
+      for (int v = 0; v < TVN; v++) memcpy(&x[v], row + (s) + v * VW, sizeof(VT));                     \
+      for (int q = 0; q < 4; q++) {                                                                    \
+        const double sc = wi * row[(b0) + q];                                                          \
+        for (int v = 0; v < TVN; v++) acc[v][q] += x[v] * sc;                                          \
+      }                                                                                                \
+    }                                                                                                  \
+    for (int q = 0; q < 4; q++) {                                                                      \
+      double *dst = (h) + (size_t)((b0) + q) * ((d) + 1) + (s);                                        \
+      double tmp[TVN * VW];                                                                            \
+      for (int v = 0; v < TVN; v++) memcpy(tmp + v * VW, &acc[v][q], sizeof(VT));                      \
+      for (int r = (from) - (s); r < TVN * VW; r++) dst[r] = tmp[r];                                   \
+    }                                                                                                  \
+  } while (0)
+
+#define DEFINE_WGRAM(NAME, ATTR, VT, VW, TV)                                                          \
+  ATTR static void NAME(const double *z, int n, int d, const double *w, double c, double *h) {         \
+    const int p = d + 1;                                                                               \
+    const int tile = VW * TV;                                                                          \
+    int b0 = 0;                                                                                        \
+    for (; b0 + 4 <= d; b0 += 4) {                                                                     \
+      int a0 = b0;                                                                                     \
+      for (; a0 + tile <= d; a0 += tile) WG_TILE(VT, VW, TV, z, n, d, w, c, h, b0, a0, a0);            \
+      if (a0 < d && d - b0 >= tile && d - a0 > tile / 2) {                                             \
+        WG_TILE(VT, VW, TV, z, n, d, w, c, h, b0, d - tile, a0);                                       \
+        continue;                                                                                      \
+      }                                                                                                \
+      for (; a0 + VW <= d; a0 += VW) WG_TILE(VT, VW, 1, z, n, d, w, c, h, b0, a0, a0);                 \
+      if (a0 < d && d - b0 >= VW) {                                                                    \
+        WG_TILE(VT, VW, 1, z, n, d, w, c, h, b0, d - VW, a0);                                          \
+        continue;                                                                                      \
+      }                                                                                                \
+      for (; a0 < d; a0++)                                                                             \
+        for (int q = 0; q < 4; q++) {                                                                  \
+          double acc = 0;                                                                              \
+          for (int i = 0; i < n; i++) acc += z[(size_t)i * d + a0] * (c * w[i] * z[(size_t)i * d + b0 + q]); \
+          h[(size_t)(b0 + q) * p + a0] = acc;                                                          \
+        }                                                                                              \
+    }                                                                                                  \
+    /* The last columns (fewer than 4), then the intercept row and corner. */                          \
+    for (int b = b0; b < d; b++)                                                                       \
+      for (int a = b; a < d; a++) {                                                                    \
+        double acc = 0;                                                                                \
+        for (int i = 0; i < n; i++) acc += z[(size_t)i * d + a] * (c * w[i] * z[(size_t)i * d + b]);   \
+        h[(size_t)b * p + a] = acc;                                                                    \
+      }                                                                                                \
+    double corner = 0;                                                                                 \
+    for (int b = 0; b < d; b++) h[(size_t)b * p + d] = 0;                                              \
+    for (int i = 0; i < n; i++) {                                                                      \
+      const double wi = c * w[i];                                                                      \
+      const double *row = z + (size_t)i * d;                                                           \
+      for (int b = 0; b < d; b++) h[(size_t)b * p + d] += wi * row[b];                                 \
+      corner += wi;                                                                                    \
+    }                                                                                                  \
+    h[(size_t)d * p + d] = corner;                                                                     \
+    for (int b = 0; b < d; b++) h[(size_t)b * p + b] += 1;                                             \
+  }
+
 typedef double kp_v2d __attribute__((vector_size(16)));
 static inline double hsum2(kp_v2d v) { return v[0] + v[1]; }
 DEFINE_SHIFT(shift_generic, , kp_v2d, 2)
+DEFINE_WGRAM(wgram_generic, , kp_v2d, 2, 4)
 DEFINE_MATVEC(matvec_generic, , kp_v2d, 2, hsum2)
 
 #if defined(__x86_64__) && (defined(__clang__) || defined(__GNUC__))
@@ -103,8 +175,10 @@ __attribute__((target("avx512f"))) static inline double hsum8(kp_v8d v) {
   return ((v[0] + v[4]) + (v[2] + v[6])) + ((v[1] + v[5]) + (v[3] + v[7]));
 }
 DEFINE_SHIFT(shift_avx2, __attribute__((target("avx2,fma"))), kp_v4d, 4)
+DEFINE_WGRAM(wgram_avx2, __attribute__((target("avx2,fma"))), kp_v4d, 4, 3)
 DEFINE_MATVEC(matvec_avx2, __attribute__((target("avx2,fma"))), kp_v4d, 4, hsum4)
 DEFINE_SHIFT(shift_avx512, __attribute__((target("avx512f"))), kp_v8d, 8)
+DEFINE_WGRAM(wgram_avx512, __attribute__((target("avx512f"))), kp_v8d, 8, 4)
 DEFINE_MATVEC(matvec_avx512, __attribute__((target("avx512f"))), kp_v8d, 8, hsum8)
 #endif
 
@@ -120,6 +194,18 @@ static const matvec_fn matvecs[3] = {matvec_generic,
                                      matvec_avx2, matvec_avx512
 #endif
 };
+
+typedef void (*wgram_fn)(const double *, int, int, const double *, double, double *);
+static const wgram_fn wgrams[3] = {wgram_generic,
+#ifdef KP_X86
+                                   wgram_avx2, wgram_avx512
+#endif
+};
+
+void probe_weighted_gram_shift(const double *z, int n, int d, const double *w, double c, double *h) {
+  if (d < 0) return;
+  wgrams[probe_cholesky_kernel()](z, n, d, w, c, h);
+}
 
 void probe_scaled_gram_shift(double *a, const double *k, const double *s, double c, int n) {
   if (n <= 0) return;

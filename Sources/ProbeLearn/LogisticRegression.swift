@@ -497,8 +497,7 @@ public struct LogisticProblem {
     var gw = [Double](repeating: 0, count: d)
     var dw = [Double](repeating: 0, count: d)
     let p = d + 1
-    var sz = [Double](repeating: 0, count: n * p)  // rows √Dᵢ·[zᵢ, 1]
-    var h: [Double] = []  // the Hessian's Cholesky factor
+    var h = [Double](repeating: 0, count: p * p)  // the Hessian's Cholesky factor (column-major lower)
     var rhs = [Double](repeating: 0, count: p)
     var u = [Double](repeating: 0, count: n)
     var mNew = m
@@ -571,12 +570,10 @@ public struct LogisticProblem {
         let chord = factored && gmax <= chordThreshold && gmax <= 0.1 * gAtLastStep && chordSteps < 4
         gAtLastStep = gmax
         func factorHere() throws {
-          for i in 0..<n {
-            for j in 0..<d { sz[i * p + j] = sq[i] * pz[i * d + j] }
-            sz[i * p + d] = sq[i]
+          // H = P + C·[Z 1]ᵀ·D·[Z 1], column-major lower.
+          h.withUnsafeMutableBufferPointer { ph in
+            dd.withUnsafeBufferPointer { Linalg.weightedGramShift(pz.baseAddress, rows: n, cols: d, weights: $0.baseAddress!, c: c, into: ph.baseAddress!) }
           }
-          h = Linalg.gram(transposeOf: sz, rows: n, cols: p, alpha: c)
-          for j in 0..<d { h[j * p + j] += 1 }
           h[d * p + d] += 1e-12 * max(1, c)  // keeps the intercept block definite when every Dᵢ underflows
           try h.withUnsafeMutableBufferPointer { try Linalg.choleskyInPlace($0.baseAddress!, n: p) }
           factored = true

@@ -44,6 +44,14 @@ public enum Linalg {
     probe_symmetric_matvec(k, Int32(n), x, y, Int32(count))
   }
 
+  /// `H = P + c·Z̃ᵀ·diag(w)·Z̃` for an n×d row-major Z (Z̃ = [Z 1], P the identity on the d
+  /// weights, 0 on the intercept), (d+1)×(d+1), into `h` as `choleskyInPlace` stores its input
+  /// (column-major lower triangle): the primal Newton matrix, without forming diag(√w)·Z̃.
+  /// `z` may be nil when d = 0.
+  public static func weightedGramShift(_ z: UnsafePointer<Double>?, rows n: Int, cols d: Int, weights w: UnsafePointer<Double>, c: Double, into h: UnsafeMutablePointer<Double>) {
+    probe_weighted_gram_shift(z, Int32(n), Int32(d), w, c, h)
+  }
+
   /// `A = I + c·S·K·S` (S = diag(s)) for a symmetric n×n K held in full, into `a` as
   /// `choleskyInPlace` stores its input (column-major lower triangle).
   public static func scaledGramShift(_ a: UnsafeMutablePointer<Double>, _ k: UnsafePointer<Double>, _ s: UnsafePointer<Double>, c: Double, n: Int) {

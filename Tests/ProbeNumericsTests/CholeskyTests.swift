@@ -52,7 +52,8 @@ final class CholeskyTests: XCTestCase {
     }
   }
 
-  /// The kernel-form helpers (A = I + c·S·K·S, K·x for one and two vectors) against plain loops.
+  /// The Newton-step helpers (A = I + c·S·K·S, H = P + c·Z̃ᵀ·diag(w)·Z̃, K·x for one and two vectors)
+  /// against plain loops.
   func testKernelFormProductsMatchPlainLoops() {
     for n in [1, 3, 8, 13, 64, 123] {
       let k = spd(n)
@@ -64,6 +65,23 @@ final class CholeskyTests: XCTestCase {
         for i in j..<n {
           let want = (i == j ? 1 : 0) + c * sv[i] * k[i * n + j] * sv[j]
           XCTAssertEqual(a[j * n + i], want, accuracy: 1e-13 * max(1, abs(want)), "n \(n) A(\(i), \(j))")
+        }
+      }
+      // H = P + c·Z̃ᵀ·diag(w)·Z̃ (Z̃ = [Z 1]) for Z n×d, d around the tile widths.
+      for d in [0, 1, 3, 4, 7, 9, 33, 40] {
+        let z = (0..<(n * d)).map { _ in uniform() }
+        let w = (0..<n).map { _ in abs(uniform()) }
+        let p = d + 1
+        var h = [Double](repeating: .nan, count: p * p)
+        z.withUnsafeBufferPointer { pz in
+          h.withUnsafeMutableBufferPointer { Linalg.weightedGramShift(pz.baseAddress, rows: n, cols: d, weights: w, c: c, into: $0.baseAddress!) }
+        }
+        for b in 0..<p {
+          for a in b..<p {
+            var want = a == b && a < d ? 1.0 : 0
+            for i in 0..<n { want += c * w[i] * (a < d ? z[i * d + a] : 1) * (b < d ? z[i * d + b] : 1) }
+            XCTAssertEqual(h[b * p + a], want, accuracy: 1e-12 * max(1, abs(want)), "n \(n) d \(d) H(\(a), \(b))")
+          }
         }
       }
       let x = (0..<(2 * n)).map { _ in uniform() }

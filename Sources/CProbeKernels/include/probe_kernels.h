@@ -39,6 +39,11 @@ int probe_cholesky_kernel(void);
 /// an n×n symmetric K held in full (row-major, either triangle read as the other) and S = diag(s).
 void probe_scaled_gram_shift(double *a, const double *k, const double *s, double c, int n);
 
+/// H = P + c·Z̃ᵀ·diag(w)·Z̃ into `h`, (d+1)×(d+1) column-major lower triangle (the layout
+/// `probe_cholesky` factors), for Z n×d row-major, Z̃ = [Z 1] and P the identity on the d weights
+/// (0 on the intercept): the primal Newton matrix of logistic regression.
+void probe_weighted_gram_shift(const double *z, int n, int d, const double *w, double c, double *h);
+
 /// y_v = K·x_v for `count` vectors stored one after another (n each), K n×n symmetric held in full
 /// (row-major); K is read once for every two vectors.
 void probe_symmetric_matvec(const double *k, int n, const double *x, double *y, int count);
