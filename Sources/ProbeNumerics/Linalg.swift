@@ -49,7 +49,39 @@ public enum Linalg {
   /// (column-major lower triangle): the primal Newton matrix, without forming diag(√w)·Z̃.
   /// `z` may be nil when d = 0.
   public static func weightedGramShift(_ z: UnsafePointer<Double>?, rows n: Int, cols d: Int, weights w: UnsafePointer<Double>, c: Double, into h: UnsafeMutablePointer<Double>) {
-    probe_weighted_gram_shift(z, Int32(n), Int32(d), w, c, h)
+    if choleskyKernelLevel == 2 {
+      probe_weighted_gram_shift(z, Int32(n), Int32(d), w, c, h)
+    } else {
+      weightedGramShiftBLAS(z, rows: n, cols: d, weights: w, c: c, into: h)
+    }
+  }
+
+  /// `weightedGramShift` by OpenBLAS: the rows of Z̃ scaled by √w, then `dsyrk` (row-major upper =
+  /// column-major lower). What runs without AVX-512, where OpenBLAS's kernels are the faster
+  /// (`probedb-bench cholesky N` compares them).
+  public static func weightedGramShiftBLAS(_ z: UnsafePointer<Double>?, rows n: Int, cols d: Int, weights w: UnsafePointer<Double>, c: Double, into h: UnsafeMutablePointer<Double>) {
+    let p = d + 1
+    h.update(repeating: 0, count: p * p)
+    if n > 0 {
+      var scaled = [Double](repeating: 0, count: n * p)
+      for i in 0..<n {
+        let r = max(w[i], 0).squareRoot()
+        for j in 0..<d { scaled[i * p + j] = r * z![i * d + j] }
+        scaled[i * p + d] = r
+      }
+      scaled.withUnsafeBufferPointer { ps in
+        cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, blasint(p), blasint(n), c, ps.baseAddress, blasint(p), 0, h, blasint(p))
+      }
+    }
+    for j in 0..<d { h[j * p + j] += 1 }
+  }
+
+  /// `weightedGramShift` with a chosen instruction set (as `choleskyInPlace(_:n:kernel:)`); false
+  /// when this CPU cannot run it.
+  public static func weightedGramShift(
+    _ z: UnsafePointer<Double>?, rows n: Int, cols d: Int, weights w: UnsafePointer<Double>, c: Double, into h: UnsafeMutablePointer<Double>, kernel: Int
+  ) -> Bool {
+    probe_weighted_gram_shift_with_kernel(z, Int32(n), Int32(d), w, c, h, Int32(kernel)) == 0
   }
 
   /// `A = I + c·S·K·S` (S = diag(s)) for a symmetric n×n K held in full, into `a` as
@@ -99,11 +131,12 @@ public enum Linalg {
   /// no allocation, about twice dpotrf's speed at n ≈ 120 on AVX-512, see `probedb-bench
   /// cholesky N`); LAPACK's dpotrf beyond. Throws with the failing column otherwise.
   public static func choleskyInPlace(_ a: UnsafeMutablePointer<Double>, n: Int) throws {
-    let info = n <= smallCholeskyLimit ? probe_cholesky(a, Int32(n)) : lapackCholeskyInPlace(a, n: n)
+    let info = n <= smallCholeskyLimit && choleskyKernelLevel == 2 ? probe_cholesky(a, Int32(n)) : lapackCholeskyInPlace(a, n: n)
     if info != 0 { throw NumericError.notPositiveDefinite(info: Int(info)) }
   }
 
-  /// Largest n `choleskyInPlace` factors with the project's kernel.
+  /// Largest n `choleskyInPlace` factors with the project's kernel (with AVX-512; without it, the
+  /// project's AVX2 kernel is no faster than OpenBLAS's and LAPACK factors every n).
   public static let smallCholeskyLimit = 512
 
   /// LAPACK's dpotrf on the same storage as `choleskyInPlace`; returns LAPACK's `info`.
@@ -119,6 +152,8 @@ public enum Linalg {
   /// Solve with the factor from `choleskyInPlace`; `b` holds `nrhs` right-hand sides one after
   /// another (column-major n×nrhs), overwritten by the solutions.
   public static func choleskySolveInPlace(_ l: UnsafePointer<Double>, n: Int, _ b: UnsafeMutablePointer<Double>, nrhs: Int) {
+    // Either factor (the kernel's or dpotrf's) has the same layout; the project's solves are used
+    // up to the kernel's size limit.
     if n <= smallCholeskyLimit {
       probe_cholesky_solve(l, Int32(n), b, Int32(nrhs))
     } else {

@@ -72,15 +72,25 @@ final class CholeskyTests: XCTestCase {
         let z = (0..<(n * d)).map { _ in uniform() }
         let w = (0..<n).map { _ in abs(uniform()) }
         let p = d + 1
-        var h = [Double](repeating: .nan, count: p * p)
-        z.withUnsafeBufferPointer { pz in
-          h.withUnsafeMutableBufferPointer { Linalg.weightedGramShift(pz.baseAddress, rows: n, cols: d, weights: w, c: c, into: $0.baseAddress!) }
-        }
-        for b in 0..<p {
-          for a in b..<p {
-            var want = a == b && a < d ? 1.0 : 0
-            for i in 0..<n { want += c * w[i] * (a < d ? z[i * d + a] : 1) * (b < d ? z[i * d + b] : 1) }
-            XCTAssertEqual(h[b * p + a], want, accuracy: 1e-12 * max(1, abs(want)), "n \(n) d \(d) H(\(a), \(b))")
+        for kernel in -2...Linalg.choleskyKernelLevel {
+          var h = [Double](repeating: .nan, count: p * p)
+          z.withUnsafeBufferPointer { pz in
+            h.withUnsafeMutableBufferPointer { ph in
+              if kernel == -2 {
+                Linalg.weightedGramShiftBLAS(pz.baseAddress, rows: n, cols: d, weights: w, c: c, into: ph.baseAddress!)
+              } else if kernel == -1 {
+                Linalg.weightedGramShift(pz.baseAddress, rows: n, cols: d, weights: w, c: c, into: ph.baseAddress!)
+              } else {
+                XCTAssertTrue(Linalg.weightedGramShift(pz.baseAddress, rows: n, cols: d, weights: w, c: c, into: ph.baseAddress!, kernel: kernel))
+              }
+            }
+          }
+          for b in 0..<p {
+            for a in b..<p {
+              var want = a == b && a < d ? 1.0 : 0
+              for i in 0..<n { want += c * w[i] * (a < d ? z[i * d + a] : 1) * (b < d ? z[i * d + b] : 1) }
+              XCTAssertEqual(h[b * p + a], want, accuracy: 1e-12 * max(1, abs(want)), "n \(n) d \(d) kernel \(kernel) H(\(a), \(b))")
+            }
           }
         }
       }

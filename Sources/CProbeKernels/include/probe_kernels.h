@@ -44,6 +44,9 @@ void probe_scaled_gram_shift(double *a, const double *k, const double *s, double
 /// (0 on the intercept): the primal Newton matrix of logistic regression.
 void probe_weighted_gram_shift(const double *z, int n, int d, const double *w, double c, double *h);
 
+/// The same with a given kernel (as `probe_cholesky_with_kernel`); -1 when this CPU cannot run it.
+int probe_weighted_gram_shift_with_kernel(const double *z, int n, int d, const double *w, double c, double *h, int kernel);
+
 /// y_v = K·x_v for `count` vectors stored one after another (n each), K n×n symmetric held in full
 /// (row-major); K is read once for every two vectors.
 void probe_symmetric_matvec(const double *k, int n, const double *x, double *y, int count);
