@@ -115,6 +115,14 @@
     return 0;                                                                                          \
   }
 
+// Loads of rows [i, i+VW) of four consecutive columns c0…c3 into a0…a3.
+#define LOAD4(VT, i)                                                                                   \
+  VT a0, a1, a2, a3;                                                                                   \
+  memcpy(&a0, c0 + (i), sizeof(VT));                                                                   \
+  memcpy(&a1, c1 + (i), sizeof(VT));                                                                   \
+  memcpy(&a2, c2 + (i), sizeof(VT));                                                                   \
+  memcpy(&a3, c3 + (i), sizeof(VT))
+
 // Forward and back substitution, two right-hand sides at a time (one pass over L for both), in
 // blocks of 4 columns: the 4×4 diagonal block in scalar code, the rest of the block's rows as one
 // fused update (forward: x −= L(:, block)·y(block)) or four dot products (back: y(block) −=
@@ -143,11 +151,8 @@
         if (jb < NB) continue; /* the last block: no rows below it */                                  \
         int i = j0 + NB;                                                                               \
         for (; i + VW <= n; i += VW) {                                                                 \
-          VT a0, a1, a2, a3, v0, v1;                                                                   \
-          memcpy(&a0, c0 + i, sizeof(VT));                                                             \
-          memcpy(&a1, c1 + i, sizeof(VT));                                                             \
-          memcpy(&a2, c2 + i, sizeof(VT));                                                             \
-          memcpy(&a3, c3 + i, sizeof(VT));                                                             \
+          LOAD4(VT, i);                                                                                \
+          VT v0, v1;                                                                                   \
           memcpy(&v0, x0 + i, sizeof(VT));                                                             \
           v0 -= a0 * y0[0] + a1 * y0[1] + a2 * y0[2] + a3 * y0[3];                                     \
           memcpy(x0 + i, &v0, sizeof(VT));                                                             \
@@ -172,11 +177,8 @@
           VT p0 = {0}, p1 = {0}, p2 = {0}, p3 = {0}, q0 = {0}, q1 = {0}, q2 = {0}, q3 = {0};           \
           int i = j0 + NB;                                                                             \
           for (; i + VW <= n; i += VW) {                                                               \
-            VT a0, a1, a2, a3, v0, v1;                                                                 \
-            memcpy(&a0, c0 + i, sizeof(VT));                                                           \
-            memcpy(&a1, c1 + i, sizeof(VT));                                                           \
-            memcpy(&a2, c2 + i, sizeof(VT));                                                           \
-            memcpy(&a3, c3 + i, sizeof(VT));                                                           \
+            LOAD4(VT, i);                                                                              \
+            VT v0, v1;                                                                                 \
             memcpy(&v0, x0 + i, sizeof(VT));                                                           \
             memcpy(&v1, x1 + i, sizeof(VT));                                                           \
             p0 += a0 * v0;                                                                             \

@@ -155,6 +155,20 @@ public struct LogisticProblem {
 
   func objective(_ wNorm2: Double, _ m: [Double], _ c: Double) -> Double { objective(wNorm2, m, m.count, c) }
 
+  /// At margins m: q = ∂loss/∂margin = −s·(1 − σ(s·m)) and D = σ′(s·m) per row; returns Σq.
+  @inline(__always) func lossDerivatives(_ m: UnsafePointer<Double>, q: UnsafeMutablePointer<Double>, d dd: UnsafeMutablePointer<Double>, count n: Int) -> Double {
+    var sum = 0.0
+    s.withUnsafeBufferPointer { ps in
+      for i in 0..<n {
+        let p = Self.sigmoid(ps[i] * m[i])
+        q[i] = -ps[i] * (1 - p)
+        dd[i] = p * (1 - p)
+        sum += q[i]
+      }
+    }
+    return sum
+  }
+
   func objective(_ wNorm2: Double, _ m: UnsafePointer<Double>, _ count: Int, _ c: Double) -> Double {
     var loss = 0.0
     s.withUnsafeBufferPointer { ps in
@@ -346,16 +360,11 @@ public struct LogisticProblem {
       try gram.withUnsafeBufferPointer { pk in
         let K = pk.baseAddress ?? UnsafePointer(workspace)  // K = Z·Zᵀ (empty only when n = 0)
         while iterations < maxIterations {
-          var gb = 0.0
+          let gb = c * lossDerivatives(m, q: q, d: dd, count: n)
           for i in 0..<n {
-            let p = Self.sigmoid(s[i] * m[i])
-            q[i] = -s[i] * (1 - p)
-            dd[i] = p * (1 - p)
             sq[i] = dd[i].squareRoot()
-            gb += q[i]
             t[i] = alpha[i] + c * q[i]
           }
-          gb *= c
           Linalg.symmetricProduct(K, n: n, t, kt)
           // ‖g‖₂² = γ²s₀ + 2γ·p₀ᵀt + tᵀKt bounds max|gᵢ|² from above. While γ ≠ 0 (after a warm
           // start) its terms can be far larger than the sum, which is then known only to about
@@ -493,7 +502,6 @@ public struct LogisticProblem {
     // Work buffers, allocated once per fit.
     var q = [Double](repeating: 0, count: n)  // ∂loss/∂m
     var dd = [Double](repeating: 0, count: n)  // σ'(m)
-    var sq = [Double](repeating: 0, count: n)  // √σ'(m)
     var gw = [Double](repeating: 0, count: d)
     var dw = [Double](repeating: 0, count: d)
     let p = d + 1
@@ -548,15 +556,7 @@ public struct LogisticProblem {
     try z.values.withUnsafeBufferPointer { pz in
       while iterations < maxIterations {
         // Gradient: g_w = w + C·Zᵀq, g_b = C·Σq.
-        var gb = 0.0
-        for i in 0..<n {
-          let p = Self.sigmoid(s[i] * m[i])
-          q[i] = -s[i] * (1 - p)
-          dd[i] = p * (1 - p)
-          sq[i] = dd[i].squareRoot()
-          gb += q[i]
-        }
-        gb *= c
+        let gb = c * lossDerivatives(m, q: &q, d: &dd, count: n)
         for j in 0..<d { gw[j] = w[j] }
         if d > 0 { Linalg.gemv(pz.baseAddress!, q, &gw, m: n, n: d, trans: true, alpha: c, beta: 1) }
         // Stop at the optimum to rounding: the gradient's size is at the level of its own
