@@ -199,41 +199,59 @@ struct ProbeOperator {
     let testSize: Double = { if case .number(let v)? = op.option("test_size") { return v } else { return 0.2 } }()
     let ridgeFolds = op.int("ridge_folds", 5)
     let probeSplits = try tasks.map { try probeSplit($0, data, testSize: testSize, seed: op.seed) }
-    let probes: [Result<Probe, Error>] = parallelMap(tasks.count) { ti in
-      Result {
-        let k = bound.top ?? chooseK(ks, sweep[ti].map { $0!.f1 })
+    // Two jobs per task, on every core: the top-k probe (with its random-k controls) and the
+    // all-dimensions probe.
+    enum Part {
+      case top(RidgeProbeResult, k: Int, random: [[Double]])
+      case all(RidgeProbeResult)
+    }
+    let parts: [Result<Part, Error>] = parallelMap(2 * tasks.count) { job in
+      let ti = job / 2
+      return Result {
         let split = probeSplits[ti]
-        let top = try ridgeProbe(x: xs[ti].columns(Array(stage1[ti].ranking.prefix(k))), y: ys[ti], split: split, alphas: alphas, folds: ridgeFolds)
-        // The authors' notebook drew an independent hold-out for the all-dimensions probe.
-        let allSplit = op.authors && op.string("probe_split") == nil ? trainTestSplit(n: tasks[ti].rows.count, testSize: testSize, seed: op.seed &+ 1) : split
-        let all = try ridgeProbe(x: xs[ti], y: ys[ti], split: allSplit, alphas: alphas, folds: ridgeFolds)
-        var probe = Probe(k: k, split: split, top: top, all: all)
-        if randomSubsets > 0 {
-          // Random-k control: the same probe from k dimensions drawn at random (seeded per task),
-          // so "the top-k dimensions carry this feature" is a tested claim: p = (1 + #{II_random ≥
-          // II_top}) / (1 + R).
-          var rs = RandomState(seed: op.seed &+ UInt32(ti) &* 7919)
-          let observed = zip(all.rmse, top.rmse).map { informationIncrease(rmseAll: $0, rmseTop: $1) }
-          var sum = [Double](repeating: 0, count: observed.count)
-          var atLeast = [Int](repeating: 0, count: observed.count)
-          for _ in 0..<randomSubsets {
-            let cols = rs.choiceWithoutReplacement(d, k).sorted()
-            let r = try ridgeProbe(x: xs[ti].columns(cols), y: ys[ti], split: split, alphas: alphas, folds: ridgeFolds)
-            for j in observed.indices {
-              let ii = informationIncrease(rmseAll: all.rmse[j], rmseTop: r.rmse[j])
-              sum[j] += ii
-              if ii >= observed[j] { atLeast[j] += 1 }
-            }
-          }
-          probe.randomMean = sum.map { $0 / Double(randomSubsets) }
-          probe.pValue = atLeast.map { Double(1 + $0) / Double(1 + randomSubsets) }
+        if job % 2 == 1 {
+          // The authors' notebook drew an independent hold-out for the all-dimensions probe.
+          let allSplit = op.authors && op.string("probe_split") == nil ? trainTestSplit(n: tasks[ti].rows.count, testSize: testSize, seed: op.seed &+ 1) : split
+          return .all(try ridgeProbe(x: xs[ti], y: ys[ti], split: allSplit, alphas: alphas, folds: ridgeFolds))
         }
-        return probe
+        let k = bound.top ?? chooseK(ks, sweep[ti].map { $0!.f1 })
+        let top = try ridgeProbe(x: xs[ti].columns(Array(stage1[ti].ranking.prefix(k))), y: ys[ti], split: split, alphas: alphas, folds: ridgeFolds)
+        // Random-k control: the same probe from k dimensions drawn at random (seeded per task).
+        var random: [[Double]] = []
+        var rs = RandomState(seed: op.seed &+ UInt32(ti) &* 7919)
+        for _ in 0..<randomSubsets {
+          let cols = rs.choiceWithoutReplacement(d, k).sorted()
+          random.append(try ridgeProbe(x: xs[ti].columns(cols), y: ys[ti], split: split, alphas: alphas, folds: ridgeFolds).rmse)
+        }
+        return .top(top, k: k, random: random)
       }
     }
     var done: [Probe] = []
-    for (ti, p) in probes.enumerated() {
-      do { done.append(try p.get()) } catch { throw ExecutionError(.numeric, "\(tasks[ti].emotion) ridge probes: \(error)") }
+    for ti in tasks.indices {
+      let topPart: Part, allPart: Part
+      do {
+        topPart = try parts[2 * ti].get()
+        allPart = try parts[2 * ti + 1].get()
+      } catch { throw ExecutionError(.numeric, "\(tasks[ti].emotion) ridge probes: \(error)") }
+      guard case .top(let top, let k, let random) = topPart, case .all(let all) = allPart else { continue }
+      var probe = Probe(k: k, split: probeSplits[ti], top: top, all: all)
+      if randomSubsets > 0 {
+        // p = (1 + #{II_random ≥ II_top}) / (1 + R): "the top-k dimensions carry this feature" as
+        // a tested claim.
+        let observed = zip(all.rmse, top.rmse).map { informationIncrease(rmseAll: $0, rmseTop: $1) }
+        var sum = [Double](repeating: 0, count: observed.count)
+        var atLeast = [Int](repeating: 0, count: observed.count)
+        for rmse in random {
+          for j in observed.indices {
+            let ii = informationIncrease(rmseAll: all.rmse[j], rmseTop: rmse[j])
+            sum[j] += ii
+            if ii >= observed[j] { atLeast[j] += 1 }
+          }
+        }
+        probe.randomMean = sum.map { $0 / Double(randomSubsets) }
+        probe.pValue = atLeast.map { Double(1 + $0) / Double(1 + randomSubsets) }
+      }
+      done.append(probe)
     }
 
     context.lap("ridge probes")
