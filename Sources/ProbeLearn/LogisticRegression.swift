@@ -145,35 +145,17 @@ public struct LogisticProblem {
     self.gram = primal ? [] : (gram ?? Linalg.gram(z.values, rows: z.rows, cols: z.cols))
   }
 
-  @inline(__always) static func logLoss(_ t: Double) -> Double {
-    t > 0 ? log1p(exp(-t)) : -t + log1p(exp(t))
-  }
-
-  @inline(__always) static func sigmoid(_ t: Double) -> Double {
-    t >= 0 ? 1 / (1 + exp(-t)) : exp(t) / (1 + exp(t))
-  }
-
   func objective(_ wNorm2: Double, _ m: [Double], _ c: Double) -> Double { objective(wNorm2, m, m.count, c) }
 
-  /// At margins m: q = ∂loss/∂margin = −s·(1 − σ(s·m)) and D = σ′(s·m) per row; returns Σq.
+  /// At margins m: q = ∂loss/∂margin = −s·(1 − σ(s·m)) and D = σ′(s·m) per row; returns Σq
+  /// (`LogisticTerms`: 1 − σ and σ′ from e = exp(−|t|), without cancellation).
   @inline(__always) func lossDerivatives(_ m: UnsafePointer<Double>, q: UnsafeMutablePointer<Double>, d dd: UnsafeMutablePointer<Double>, count n: Int) -> Double {
-    var sum = 0.0
-    s.withUnsafeBufferPointer { ps in
-      for i in 0..<n {
-        let p = Self.sigmoid(ps[i] * m[i])
-        q[i] = -ps[i] * (1 - p)
-        dd[i] = p * (1 - p)
-        sum += q[i]
-      }
-    }
-    return sum
+    guard n > 0 else { return 0 }
+    return s.withUnsafeBufferPointer { LogisticTerms.derivatives(s: $0.baseAddress!, m: m, count: n, q: q, d: dd) }
   }
 
   func objective(_ wNorm2: Double, _ m: UnsafePointer<Double>, _ count: Int, _ c: Double) -> Double {
-    var loss = 0.0
-    s.withUnsafeBufferPointer { ps in
-      for i in 0..<count { loss += Self.logLoss(ps[i] * m[i]) }
-    }
+    let loss = s.withUnsafeBufferPointer { LogisticTerms.loss(s: $0.baseAddress!, m: m, count: count) }
     return 0.5 * wNorm2 + c * loss
   }
 
@@ -190,9 +172,10 @@ public struct LogisticProblem {
     let noise = 1e3 * Double.ulpOfOne * max(1, abs(f))
     var step = 1.0
     for _ in 0..<60 {
-      for i in 0..<count { mNew[i] = m[i] + step * u[i] }
       let nw2 = wNorm2 + 2 * step * wdw + step * step * dw2
-      let fNew = objective(nw2, mNew, count, c)
+      // mNew = m + step·u and the loss there, in one pass.
+      let loss = count == 0 ? 0 : s.withUnsafeBufferPointer { LogisticTerms.loss(s: $0.baseAddress!, m: m, moving: u, step: step, into: mNew, count: count) }
+      let fNew = 0.5 * nw2 + c * loss
       if fNew <= f + 1e-4 * step * slope { return (step, fNew, nw2, false) }
       if step == 1 && -slope <= noise && fNew <= f + noise { return (step, fNew, nw2, true) }
       step *= 0.5

@@ -243,3 +243,26 @@ public enum Linalg {
     return (u, s, vt)
   }
 }
+
+/// Per-row terms of the logistic loss for class signs s (±1) and margins m, t = s·m, on
+/// `CProbeKernels`' vectorised code (its own exp and log1p with AVX2/AVX-512, within a few units
+/// in the last place of libm's; libm otherwise).
+public enum LogisticTerms {
+  /// q = −s·(1 − σ(t)) and d = σ′(t) per row; returns Σq. `kernel` (2 AVX-512, 1 AVX2, 0 libm)
+  /// for tests; nil uses the CPU's best.
+  @inline(__always) public static func derivatives(
+    s: UnsafePointer<Double>, m: UnsafePointer<Double>, count n: Int, q: UnsafeMutablePointer<Double>, d: UnsafeMutablePointer<Double>, kernel: Int? = nil
+  ) -> Double {
+    guard let kernel else { return probe_logistic_derivatives(s, m, Int32(n), q, d) }
+    return probe_logistic_derivatives_with_kernel(s, m, Int32(n), q, d, Int32(kernel))
+  }
+
+  /// Σ log(1 + exp(−s·m′)) with m′ = m + step·u written to `out`, or m′ = m when `u` is nil.
+  @inline(__always) public static func loss(
+    s: UnsafePointer<Double>, m: UnsafePointer<Double>, moving u: UnsafePointer<Double>? = nil, step: Double = 0, into out: UnsafeMutablePointer<Double>? = nil,
+    count n: Int, kernel: Int? = nil
+  ) -> Double {
+    guard let kernel else { return probe_logistic_loss(s, m, u, step, Int32(n), out) }
+    return probe_logistic_loss_with_kernel(s, m, u, step, Int32(n), out, Int32(kernel))
+  }
+}

@@ -51,6 +51,17 @@ int probe_weighted_gram_shift_with_kernel(const double *z, int n, int d, const d
 /// (row-major); K is read once for every two vectors.
 void probe_symmetric_matvec(const double *k, int n, const double *x, double *y, int count);
 
+/// Logistic loss terms for rows with class signs s (±1) and margins m, t = s·m: q = −s·(1 − σ(t))
+/// and d = σ′(t) per row; returns Σq. Vectorised (own exp) with AVX2/AVX-512, libm otherwise.
+double probe_logistic_derivatives(const double *s, const double *m, int n, double *q, double *d);
+
+/// Σ log(1 + exp(−s·m′)) with m′ = m + step·u, m′ written to `out` (u and out may be NULL: m′ = m).
+double probe_logistic_loss(const double *s, const double *m, const double *u, double step, int n, double *out);
+
+/// The same with a given kernel (2 AVX-512, 1 AVX2, 0 libm), for tests.
+double probe_logistic_derivatives_with_kernel(const double *s, const double *m, int n, double *q, double *d, int kernel);
+double probe_logistic_loss_with_kernel(const double *s, const double *m, const double *u, double step, int n, double *out, int kernel);
+
 /// Solve A·X = B with the factor from `probe_cholesky`; B holds `nrhs` right-hand sides one after
 /// another (column-major n×nrhs), overwritten by X.
 void probe_cholesky_solve(const double *l, int n, double *b, int nrhs);
