@@ -124,6 +124,20 @@ struct ProbeOperator {
     }
 
     context.lap("ranking")
+    // Ridge-probe settings (step 3); the all-dimensions probes do not depend on the sweep and run
+    // with it, filling the cores at its end.
+    let randomSubsets = op.int("random_subsets", 0)
+    let alphas: [Double] = { if case .numbers(let a)? = op.option("alpha") { return a } else { return [0.001, 0.01, 0.1, 1, 10, 100] } }()
+    let testSize: Double = { if case .number(let v)? = op.option("test_size") { return v } else { return 0.2 } }()
+    let ridgeFolds = op.int("ridge_folds", 5)
+    let probeSplits = try tasks.map { try probeSplit($0, data, testSize: testSize, seed: op.seed) }
+    func allDimensionsProbe(_ ti: Int) throws -> RidgeProbeResult {
+      // The authors' notebook drew an independent hold-out for the all-dimensions probe.
+      let allSplit = op.authors && op.string("probe_split") == nil ? trainTestSplit(n: tasks[ti].rows.count, testSize: testSize, seed: op.seed &+ 1) : probeSplits[ti]
+      return try ridgeProbe(x: xs[ti], y: ys[ti], split: allSplit, alphas: alphas, folds: ridgeFolds)
+    }
+    var allProbes: [Result<RidgeProbeResult, Error>?] = Array(repeating: nil, count: tasks.count)
+
     // 2. The top-k sweep (skipped when TOP n is given).
     let ks: [Int] = bound.top.map { [$0] } ?? Array(stride(from: 10, to: d / 2, by: 10))
     if ks.isEmpty { throw ExecutionError(.input, "'\(emb.info.name)' has \(d) dimensions: too few for a top-k sweep (k = 10, 20, … < d/2); give TOP n") }
@@ -150,7 +164,16 @@ struct ProbeOperator {
       context.lap("sweep lookup")
       let lock = NSLock()
       var finished = 0
-      let results = parallelMap(sweepJobs.count) { i -> Result<[FoldResult], Error> in
+      // Sweep jobs first, then the all-dimensions ridge probes (the last to be handed out).
+      enum Output {
+        case sweep([FoldResult])
+        case probe(RidgeProbeResult)
+      }
+      let outputs = parallelMap(sweepJobs.count + tasks.count) { i -> Result<Output, Error> in
+        if i >= sweepJobs.count { return Result { .probe(try allDimensionsProbe(i - sweepJobs.count)) } }
+        return Result { .sweep(try sweepJob(i).get()) }
+      }
+      func sweepJob(_ i: Int) -> Result<[FoldResult], Error> {
         let j = sweepJobs[i]
         if context.isCancelled() { return .failure(ExecutionError(.cancelled, "statement cancelled; nothing was stored")) }
         let r = Result {
@@ -162,6 +185,18 @@ struct ProbeOperator {
         lock.unlock()
         if Thread.isMainThread { context.progress?.update(task: "\(label): top-k sweep", done: n, total: sweepJobs.count) }
         return r
+      }
+      for ti in tasks.indices {
+        allProbes[ti] = outputs[sweepJobs.count + ti].flatMap { output in
+          guard case .probe(let p) = output else { return .failure(ExecutionError(.numeric, "internal: a ridge job returned a sweep")) }
+          return .success(p)
+        }
+      }
+      let results = outputs.prefix(sweepJobs.count).map { r in
+        r.flatMap { output -> Result<[FoldResult], Error> in
+          guard case .sweep(let folds) = output else { return .failure(ExecutionError(.numeric, "internal: a sweep job returned a probe")) }
+          return .success(folds)
+        }
       }
       var at = 0
       while at < sweepJobs.count {
@@ -194,13 +229,8 @@ struct ProbeOperator {
       var randomMean: [Double]?
       var pValue: [Double]?
     }
-    let randomSubsets = op.int("random_subsets", 0)
-    let alphas: [Double] = { if case .numbers(let a)? = op.option("alpha") { return a } else { return [0.001, 0.01, 0.1, 1, 10, 100] } }()
-    let testSize: Double = { if case .number(let v)? = op.option("test_size") { return v } else { return 0.2 } }()
-    let ridgeFolds = op.int("ridge_folds", 5)
-    let probeSplits = try tasks.map { try probeSplit($0, data, testSize: testSize, seed: op.seed) }
     // Two jobs per task, on every core: the top-k probe (with its random-k controls) and the
-    // all-dimensions probe.
+    // all-dimensions probe, unless the sweep's pool has run it.
     enum Part {
       case top(RidgeProbeResult, k: Int, random: [[Double]])
       case all(RidgeProbeResult)
@@ -209,11 +239,7 @@ struct ProbeOperator {
       let ti = job / 2
       return Result {
         let split = probeSplits[ti]
-        if job % 2 == 1 {
-          // The authors' notebook drew an independent hold-out for the all-dimensions probe.
-          let allSplit = op.authors && op.string("probe_split") == nil ? trainTestSplit(n: tasks[ti].rows.count, testSize: testSize, seed: op.seed &+ 1) : split
-          return .all(try ridgeProbe(x: xs[ti], y: ys[ti], split: allSplit, alphas: alphas, folds: ridgeFolds))
-        }
+        if job % 2 == 1 { return .all(try allProbes[ti]?.get() ?? allDimensionsProbe(ti)) }
         let k = bound.top ?? chooseK(ks, sweep[ti].map { $0!.f1 })
         let top = try ridgeProbe(x: xs[ti].columns(Array(stage1[ti].ranking.prefix(k))), y: ys[ti], split: split, alphas: alphas, folds: ridgeFolds)
         // Random-k control: the same probe from k dimensions drawn at random (seeded per task).
