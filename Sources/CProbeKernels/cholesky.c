@@ -147,8 +147,8 @@
           x0[j0 + c] = y0[c];                                                                          \
           if (two) x1[j0 + c] = y1[c];                                                                 \
         }                                                                                              \
-        const double *c0 = l + (size_t)j0 * n, *c1 = c0 + n, *c2 = c1 + n, *c3 = c2 + n;               \
         if (jb < NB) continue; /* the last block: no rows below it */                                  \
+        const double *c0 = l + (size_t)j0 * n, *c1 = c0 + n, *c2 = c1 + n, *c3 = c2 + n;               \
         int i = j0 + NB;                                                                               \
         for (; i + VW <= n; i += VW) {                                                                 \
           LOAD4(VT, i);                                                                                \

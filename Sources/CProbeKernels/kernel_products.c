@@ -151,8 +151,10 @@
     for (int b = 0; b < d; b++) h[(size_t)b * p + d] = 0;                                              \
     for (int i = 0; i < n; i++) {                                                                      \
       const double wi = c * w[i];                                                                      \
-      const double *row = z + (size_t)i * d;                                                           \
-      for (int b = 0; b < d; b++) h[(size_t)b * p + d] += wi * row[b];                                 \
+      if (d > 0) {                                                                                     \
+        const double *row = z + (size_t)i * d;                                                         \
+        for (int b = 0; b < d; b++) h[(size_t)b * p + d] += wi * row[b];                               \
+      }                                                                                                \
       corner += wi;                                                                                    \
     }                                                                                                  \
     h[(size_t)d * p + d] = corner;                                                                     \

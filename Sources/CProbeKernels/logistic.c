@@ -25,14 +25,15 @@ static inline double scalar_loss(double t) { return (t > 0 ? 0 : -t) + log1p(exp
 #define DEFINE_VEXP(NAME, ATTR, VT, IT)                                                               \
   ATTR static inline VT NAME(VT x) {                                                                   \
     static const double c[14] = EXP_COEFFS;                                                            \
-    const VT lo = x * 0 - 708.0;                                                                       \
+    const VT zero = {0};                                                                               \
+    const VT lo = zero - 708.0; /* splats built from zero, not x·0 (NaN for infinite x) */             \
     x = __builtin_elementwise_max(x, lo);                                                              \
     const double shifter = 0x1.8p52;                                                                   \
     VT kf = x * 1.4426950408889634 + shifter;                                                          \
     VT k = kf - shifter;                                                                               \
     VT r = x - k * 0x1.62e42fee00000p-1;                                                               \
     r = r - k * 0x1.a39ef35793c76p-33;                                                                 \
-    VT p = r * 0 + c[0];                                                                               \
+    VT p = zero + c[0];                                                                                \
     for (int i = 1; i < 14; i++) p = p * r + c[i];                                                     \
     IT ki = __builtin_convertvector(k, IT);                                                            \
     IT bits = (ki + 1023) << 52;                                                                       \
@@ -46,7 +47,8 @@ static inline double scalar_loss(double t) { return (t > 0 ? 0 : -t) + log1p(exp
   ATTR static inline VT NAME(VT e) {                                                                   \
     VT u = e / (e + 2.0);                                                                              \
     VT v = u * u;                                                                                      \
-    VT p = v * 0 + 1.0 / 37.0;                                                                         \
+    const VT zero = {0};                                                                               \
+    VT p = zero + 1.0 / 37.0;                                                                          \
     for (int j = 17; j >= 0; j--) p = p * v + 1.0 / (2 * j + 1);                                       \
     return 2.0 * u * p;                                                                                \
   }
@@ -64,7 +66,8 @@ static inline double scalar_loss(double t) { return (t > 0 ? 0 : -t) + log1p(exp
       VT t = sv * mv;                                                                                  \
       VT e = vexp_##SUFFIX(-__builtin_elementwise_abs(t));                                             \
       VT inv = 1.0 / (1.0 + e);                                                                        \
-      VT one = t * 0 + 1.0;                                                                            \
+      const VT zero = {0};                                                                             \
+      VT one = zero + 1.0;                                                                             \
       IT nonneg = t >= 0, eb, ob, rb;                                                                  \
       memcpy(&eb, &e, sizeof(VT));                                                                     \
       memcpy(&ob, &one, sizeof(VT));                                                                   \
@@ -103,7 +106,8 @@ static inline double scalar_loss(double t) { return (t > 0 ? 0 : -t) + log1p(exp
         memcpy(out + i, &mv, sizeof(VT));                                                              \
       }                                                                                                \
       VT t = sv * mv;                                                                                  \
-      VT neg = __builtin_elementwise_max(-t, t * 0); /* max(−t, 0) */                                  \
+      const VT zero = {0};                                                                             \
+      VT neg = __builtin_elementwise_max(-t, zero); /* max(−t, 0) */                                   \
       acc += neg + vlog1p_##SUFFIX(vexp_##SUFFIX(-__builtin_elementwise_abs(t)));                      \
     }                                                                                                  \
     double sum = 0;                                                                                    \

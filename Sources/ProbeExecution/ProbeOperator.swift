@@ -170,7 +170,10 @@ struct ProbeOperator {
         case probe(RidgeProbeResult)
       }
       let outputs = parallelMap(sweepJobs.count + tasks.count) { i -> Result<Output, Error> in
-        if i >= sweepJobs.count { return Result { .probe(try allDimensionsProbe(i - sweepJobs.count)) } }
+        if i >= sweepJobs.count {
+          if context.isCancelled() { return .failure(ExecutionError(.cancelled, "statement cancelled; nothing was stored")) }
+          return Result { .probe(try allDimensionsProbe(i - sweepJobs.count)) }
+        }
         return Result { .sweep(try sweepJob(i).get()) }
       }
       func sweepJob(_ i: Int) -> Result<[FoldResult], Error> {

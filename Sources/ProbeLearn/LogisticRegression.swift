@@ -74,12 +74,21 @@ public struct PredictionRows {
     self.init(z: z, cross: cross, norms: norms)
   }
 
-  /// Whether the classes of margins `m` are certain, given the error estimate Δ (a direction from
-  /// an earlier factor) that moves them by `dm` and has length `stepNorm` (‖(Δw, Δb)‖₂), with
-  /// `rho` = ρ/(1 − ρ) for that factor's relative difference ρ; see `LogisticProblem`'s note.
-  static func certain(_ m: UnsafePointer<Double>, moved dm: UnsafePointer<Double>, stepNorm: Double, rho: Double, norms: [Double]) -> Bool {
+  /// Whether the classes of margins `m` are certain, given the error estimate Δ = −H_F⁻¹·g (a
+  /// direction from an earlier factor) that moves them by `dm`, with `rho` = ρ/(1 − ρ) for that
+  /// factor's relative difference ρ; see `LogisticProblem`'s note. `energy` is ‖Δ‖_{H_F} =
+  /// √(−g·Δ); ‖(z, 1)‖_{H_F⁻¹} is bounded by √(‖z‖² + (1 + √c_b·‖z‖)²/s_b), from the block
+  /// inverse of H_F with its weight block ≥ I, `schurB` = s_b the intercept's curvature with the
+  /// weights eliminated and `interceptCurvature` = c_b = C·ΣD_F the intercept's own.
+  static func certain(
+    _ m: UnsafePointer<Double>, moved dm: UnsafePointer<Double>, energy: Double, rho: Double, norms: [Double], schurB: Double, interceptCurvature: Double
+  ) -> Bool {
+    guard schurB > 0, schurB.isFinite, energy.isFinite else { return false }
+    let rootCb = max(interceptCurvature, 0).squareRoot()
     for v in norms.indices {
-      let bound = 4 * (abs(dm[v]) + rho * norms[v] * stepNorm) + 1e-7 * (1 + abs(m[v]))
+      let z2 = max(norms[v] * norms[v] - 1, 0), z = z2.squareRoot()
+      let dualNorm = (z2 + (1 + rootCb * z) * (1 + rootCb * z) / schurB).squareRoot()
+      let bound = 4 * (abs(dm[v]) + rho * dualNorm * energy) + 1e-7 * (1 + abs(m[v]))
       if !(abs(m[v]) > bound) { return false }
     }
     return true
@@ -108,10 +117,12 @@ public struct PredictionRows {
 /// rounding: only the sign of each row's margin there. At a point x reached by at least one step,
 /// the direction Δ = −H_F⁻¹·g from the last factor (of weights D_F within ρ ≤ ½ of D at x,
 /// relatively) estimates the remaining error: x − x* = −H̄⁻¹H_F·Δ with H̄ the mean Hessian
-/// between x and x*, which lies within a factor 1 ± ρ of H_F, so a row's margin error is δm (its
-/// change along Δ) up to about ρ/(1 − ρ)·‖(z, 1)‖·‖Δ‖. The classes at x — and at x + Δ, where the
-/// margins move by δm — are taken as the optimum's when every row's margin m exceeds
-/// 4·(|δm| + ρ/(1 − ρ)·‖(z, 1)‖·‖Δ‖) + 1e-7·(1 + |m|): that estimate with a safety factor of 4.
+/// between x and x*, taken to lie within a factor 1 ± ρ of H_F, so a row's margin error is δm (its
+/// change along Δ) up to ρ/(1 − ρ)·‖(z, 1)‖_{H_F⁻¹}·‖Δ‖_{H_F} (Cauchy–Schwarz in H_F's norms;
+/// ‖Δ‖_{H_F} = √(−g·Δ), and ‖(z, 1)‖_{H_F⁻¹} is bounded through H_F's block inverse, see
+/// `PredictionRows.certain`). The classes at x — and at x + Δ, where the margins move by δm — are
+/// taken as the optimum's when every row's margin m exceeds 4·(|δm| + that term) + 1e-7·(1 + |m|):
+/// the bound with a safety factor of 4, which also covers measuring ρ at x only.
 /// The step is still taken, and the fit ends. Rows closer to the boundary than that keep the
 /// solver going to the tolerance, as without `predicting:`. Costs one solve with an existing
 /// factor per check; in the top-k sweep most fits end after one factorisation and one such step.
@@ -155,7 +166,7 @@ public struct LogisticProblem {
   }
 
   func objective(_ wNorm2: Double, _ m: UnsafePointer<Double>, _ count: Int, _ c: Double) -> Double {
-    let loss = s.withUnsafeBufferPointer { LogisticTerms.loss(s: $0.baseAddress!, m: m, count: count) }
+    let loss = count == 0 ? 0 : s.withUnsafeBufferPointer { LogisticTerms.loss(s: $0.baseAddress!, m: m, count: count) }
     return 0.5 * wNorm2 + c * loss
   }
 
@@ -272,6 +283,7 @@ public struct LogisticProblem {
     let mv = take(nv)
     for v in 0..<nv { mv[v] = gamma * pv0[v] + b }
     let dmv = take(nv)
+    dmv.initialize(repeating: 0, count: nv)
     let alpha = take(n)
     let kAlpha = take(n)  // K·α
     alpha.initialize(repeating: 0, count: n)
@@ -297,6 +309,8 @@ public struct LogisticProblem {
     precondition(cursor - workspace == sizes.vectors + sizes.matrix, "workspace layout")
     var iterations = 0
     var factored = false
+    var schurB = 0.0  // C·(S1)ᵀA⁻¹(S1): the factor's intercept curvature with w eliminated
+    var sumDF = 0.0  // Σ D of the factor
     var chordSteps = 0
     var gAtLastStep = Double.infinity
     let chordThreshold = 1e-6 * c * Double(max(n, 1))
@@ -330,6 +344,7 @@ public struct LogisticProblem {
         u[i] = u0
         rhs[n + i] = u1
       }
+      schurB = den
       let db = den > 1e-300 ? num / den : 0
       for i in 0..<n { u[i] += db * rhs[n + i] }
       return db
@@ -398,6 +413,8 @@ public struct LogisticProblem {
               factored = true
               sqF.update(from: sq, count: n)
               ddF.update(from: dd, count: n)
+              sumDF = 0
+              for i in 0..<n { sumDF += dd[i] }
             }
             // r0 = −Z·g = −(γ·p₀ + K·t).
             for i in 0..<n { u[i] = -(gamma * p0[i] + kt[i]) }
@@ -414,7 +431,8 @@ public struct LogisticProblem {
               // δmv = Δγ·pv₀ + (z·Zᵀ)·Δα + Δb along this direction.
               rows.cross.withUnsafeBufferPointer { pc in Linalg.gemv(pc.baseAddress!, delta, dmv, m: nv, n: n) }
               for v in 0..<nv { dmv[v] += dGamma * pv0[v] + db }
-              certified = PredictionRows.certain(mv, moved: dmv, stepNorm: (dw2 + db * db).squareRoot(), rho: rho / (1 - rho), norms: rows.norms)
+              certified = PredictionRows.certain(
+                mv, moved: dmv, energy: max(-slope, 0).squareRoot(), rho: rho / (1 - rho), norms: rows.norms, schurB: schurB, interceptCurvature: c * sumDF)
               if !certified && !chord {
                 useFactor = false
                 continue
@@ -582,9 +600,12 @@ public struct LogisticProblem {
           db = direction()
           if rho <= 0.5, let rows {
             predictedMoves(db: db)
-            var dw2 = db * db
-            for j in 0..<d { dw2 += dw[j] * dw[j] }
-            certified = PredictionRows.certain(mv, moved: dmv, stepNorm: dw2.squareRoot(), rho: rho / (1 - rho), norms: rows.norms)
+            var slope = gb * db, sumDF = 0.0
+            for j in 0..<d { slope += gw[j] * dw[j] }
+            for i in 0..<n { sumDF += ddF[i] }
+            let lbb = h[d * p + d]  // the factor's last pivot: √(intercept curvature with w eliminated)
+            certified = PredictionRows.certain(
+              mv, moved: dmv, energy: max(-slope, 0).squareRoot(), rho: rho / (1 - rho), norms: rows.norms, schurB: lbb * lbb, interceptCurvature: c * sumDF)
           }
           if chord || certified {
             chordSteps += 1
