@@ -16,6 +16,15 @@
 
 static inline double scalar_loss(double t) { return (t > 0 ? 0 : -t) + log1p(exp(-fabs(t))); }
 
+// q and σ′ of one row with libm (the scalar path and the vector paths' tails); returns q.
+static inline double scalar_derivatives(double s, double m, double *q, double *d) {
+  const double t = s * m;
+  const double e = exp(-fabs(t)), inv = 1 / (1 + e);
+  *q = -s * (t >= 0 ? e : 1) * inv;
+  *d = e * inv * inv;
+  return *q;
+}
+
 #define EXP_COEFFS                                                                                     \
   {1.0 / 6227020800.0, 1.0 / 479001600.0, 1.0 / 39916800.0, 1.0 / 3628800.0, 1.0 / 362880.0,          \
    1.0 / 40320.0,      1.0 / 5040.0,      1.0 / 720.0,      1.0 / 120.0,     1.0 / 24.0,               \
@@ -83,13 +92,7 @@ static inline double scalar_loss(double t) { return (t > 0 ? 0 : -t) + log1p(exp
     }                                                                                                  \
     double sum = 0;                                                                                    \
     for (int j = 0; j < VW; j++) sum += acc[j];                                                        \
-    for (; i < n; i++) {                                                                               \
-      const double t = s[i] * m[i];                                                                    \
-      const double e = exp(-fabs(t)), inv = 1 / (1 + e);                                               \
-      q[i] = -s[i] * (t >= 0 ? e : 1) * inv;                                                           \
-      d[i] = e * inv * inv;                                                                            \
-      sum += q[i];                                                                                     \
-    }                                                                                                  \
+    for (; i < n; i++) sum += scalar_derivatives(s[i], m[i], q + i, d + i);                            \
     return sum;                                                                                        \
   }                                                                                                    \
   ATTR static double loss_##SUFFIX(const double *s, const double *m, const double *u, double step, int n, double *out) { \
@@ -125,13 +128,7 @@ static inline double scalar_loss(double t) { return (t > 0 ? 0 : -t) + log1p(exp
 
 static double derivatives_generic(const double *s, const double *m, int n, double *q, double *d) {
   double sum = 0;
-  for (int i = 0; i < n; i++) {
-    const double t = s[i] * m[i];
-    const double e = exp(-fabs(t)), inv = 1 / (1 + e);
-    q[i] = -s[i] * (t >= 0 ? e : 1) * inv;
-    d[i] = e * inv * inv;
-    sum += q[i];
-  }
+  for (int i = 0; i < n; i++) sum += scalar_derivatives(s[i], m[i], q + i, d + i);
   return sum;
 }
 
