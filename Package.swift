@@ -58,7 +58,7 @@ let package = Package(
       exclude: ["Fixtures"]),
     .testTarget(name: "ProbeCoreTests", dependencies: ["ProbeCore", "CProbeKernels"]),
     .testTarget(name: "ProbeNumericsTests", dependencies: ["ProbeNumerics"]),
-    .testTarget(name: "ProbeLearnTests", dependencies: ["ProbeLearn", "ProbeTestSupport"]),
+    .testTarget(name: "ProbeLearnTests", dependencies: ["ProbeLearn", "ProbeNumerics", "ProbeTestSupport"]),
     .testTarget(name: "ProbeEGeMAPSTests", dependencies: ["ProbeEGeMAPS", "ProbeAudio", "ProbeTestSupport"]),
     .testTarget(name: "ProbeWavLMTests", dependencies: ["ProbeWavLM", "ProbeAudio", "ProbeTestSupport"]),
     .testTarget(name: "ProbeAudioTests", dependencies: ["ProbeAudio", "ProbeTestSupport"]),

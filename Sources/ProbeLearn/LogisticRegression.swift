@@ -80,16 +80,23 @@ public struct PredictionRows {
   /// √(−g·Δ); ‖(z, 1)‖_{H_F⁻¹} is bounded by √(‖z‖² + (1 + √c_b·‖z‖)²/s_b), from the block
   /// inverse of H_F with its weight block ≥ I, `schurB` = s_b the intercept's curvature with the
   /// weights eliminated and `interceptCurvature` = c_b = C·ΣD_F the intercept's own.
+  /// A row that fails with that bound is checked again with its exact ‖(z, 1)‖²_{H_F⁻¹} from
+  /// `exactDualNorm2` (one solve with the factor) when given.
   static func certain(
-    _ m: UnsafePointer<Double>, moved dm: UnsafePointer<Double>, energy: Double, rho: Double, norms: [Double], schurB: Double, interceptCurvature: Double
+    _ m: UnsafePointer<Double>, moved dm: UnsafePointer<Double>, energy: Double, rho: Double, norms: [Double], schurB: Double, interceptCurvature: Double,
+    exactDualNorm2: ((Int) -> Double)? = nil
   ) -> Bool {
     guard schurB > 0, schurB.isFinite, energy.isFinite else { return false }
     let rootCb = max(interceptCurvature, 0).squareRoot()
     for v in norms.indices {
+      let floor = 4 * abs(dm[v]) + 1e-7 * (1 + abs(m[v]))
+      if !(abs(m[v]) > floor) { return false }
       let z2 = max(norms[v] * norms[v] - 1, 0), z = z2.squareRoot()
       let dualNorm = (z2 + (1 + rootCb * z) * (1 + rootCb * z) / schurB).squareRoot()
-      let bound = 4 * (abs(dm[v]) + rho * dualNorm * energy) + 1e-7 * (1 + abs(m[v]))
-      if !(abs(m[v]) > bound) { return false }
+      if abs(m[v]) > floor + 4 * rho * dualNorm * energy { continue }
+      guard let exactDualNorm2 else { return false }
+      let exact = max(exactDualNorm2(v), 0).squareRoot()
+      if !(abs(m[v]) > floor + 4 * rho * exact * energy) { return false }
     }
     return true
   }
@@ -234,6 +241,30 @@ public struct LogisticProblem {
     return out
   }
 
+  /// ‖(z, 1)‖²_{H⁻¹} for the primal Hessian H = P + C·Z̃ᵀ·D·Z̃ from its kernel-form pieces: the
+  /// Cholesky factor of A = I + C·S·K·S (S = √D, `sqrtD`), t₁ = A⁻¹·S1, the intercept's curvature
+  /// with the weights eliminated s_b = C·(S1)ᵀt₁, the row's products with the training rows Z·z
+  /// (`cross`) and ‖z‖². With y = S·Z·z: zᵀ(H_ww)⁻¹z = ‖z‖² − C·yᵀA⁻¹y and the coupling
+  /// b_wᵀ(H_ww)⁻¹z = C·t₁ᵀy (Woodbury), so the result is ‖z‖² − C·yᵀA⁻¹y + (1 − C·t₁ᵀy)²/s_b.
+  /// One solve; `scratch` holds n values.
+  static func kernelDualNorm2(
+    cross: UnsafePointer<Double>, zNorm2: Double, sqrtD: UnsafePointer<Double>, factor a: UnsafePointer<Double>, t1: UnsafePointer<Double>,
+    schurB: Double, c: Double, n: Int, scratch: UnsafeMutablePointer<Double>
+  ) -> Double {
+    var coupling = 0.0
+    for i in 0..<n {
+      scratch[i] = sqrtD[i] * cross[i]
+      coupling += t1[i] * scratch[i]
+    }
+    coupling *= c
+    var y = [Double](repeating: 0, count: n)
+    for i in 0..<n { y[i] = scratch[i] }
+    Linalg.choleskySolveInPlace(a, n: n, scratch, nrhs: 1)
+    var yAy = 0.0
+    for i in 0..<n { yAy += y[i] * scratch[i] }
+    return zNorm2 - c * yAy + (1 - coupling) * (1 - coupling) / schurB
+  }
+
   /// Newton's method in the kernel form, where every step costs O(n³/3 + n²) whatever d is.
   ///
   /// The weights are kept as `w = γ·w₀ + Zᵀα` (w₀ the warm start, zero without one): every
@@ -254,7 +285,7 @@ public struct LogisticProblem {
     precondition(rows == nil || rows!.cross.count == nv * n, "prediction rows need z·Zᵀ for the kernel form")
     // One zeroed workspace for every vector and the n×n factor: plain pointers, so the loops below
     // have no bounds, uniqueness or exclusivity checks and vectorise.
-    let sizes = (vectors: 19 * n + 3 * nv + d, matrix: n * n)
+    let sizes = (vectors: 21 * n + 3 * nv + d, matrix: n * n)
     let workspace = UnsafeMutablePointer<Double>.allocate(capacity: sizes.vectors + sizes.matrix + 1)
     // Only the vectors read before they are written are zeroed (p₀ and pv₀ without a start, α, K·α).
     defer { workspace.deallocate() }
@@ -305,6 +336,7 @@ public struct LogisticProblem {
     var mNew = take(n)
     let gw = take(d)
     let sqF = take(n), ddF = take(n)  // √D and D of the current factor
+    let t1 = take(n), scratch = take(n)  // A⁻¹·S1 of the current factor; a solve's workspace
     let a = take(n * n)
     precondition(cursor - workspace == sizes.vectors + sizes.matrix, "workspace layout")
     var iterations = 0
@@ -329,6 +361,7 @@ public struct LogisticProblem {
         rhs[n + i] = sqF[i]
       }
       Linalg.choleskySolveInPlace(a, n: n, rhs, nrhs: 2)
+      t1.update(from: rhs + n, count: n)  // A⁻¹·S1, for exact dual norms (see `predicting:`)
       for i in 0..<n {
         rhs[i] *= sqF[i]
         rhs[n + i] *= sqF[i]
@@ -431,8 +464,19 @@ public struct LogisticProblem {
               // δmv = Δγ·pv₀ + (z·Zᵀ)·Δα + Δb along this direction.
               rows.cross.withUnsafeBufferPointer { pc in Linalg.gemv(pc.baseAddress!, delta, dmv, m: nv, n: n) }
               for v in 0..<nv { dmv[v] += dGamma * pv0[v] + db }
+              // Exact ‖(z, 1)‖²_{H_F⁻¹} of row v: with y = S·Z·z (its products with the training
+              // rows, scaled) and A = I + C·S·K·S, zᵀ(H_ww)⁻¹z = ‖z‖² − C·yᵀA⁻¹y and the weight–
+              // intercept coupling is C·(A⁻¹S1)ᵀy (Woodbury; s_b is the elimination's denominator).
+              let sB = schurB
               certified = PredictionRows.certain(
-                mv, moved: dmv, energy: max(-slope, 0).squareRoot(), rho: rho / (1 - rho), norms: rows.norms, schurB: schurB, interceptCurvature: c * sumDF)
+                mv, moved: dmv, energy: max(-slope, 0).squareRoot(), rho: rho / (1 - rho), norms: rows.norms, schurB: sB, interceptCurvature: c * sumDF
+              ) { v in
+                rows.cross.withUnsafeBufferPointer { pc in
+                  Self.kernelDualNorm2(
+                    cross: pc.baseAddress! + v * n, zNorm2: max(rows.norms[v] * rows.norms[v] - 1, 0), sqrtD: sqF, factor: a, t1: t1, schurB: sB, c: c, n: n,
+                    scratch: scratch)
+                }
+              }
               if !certified && !chord {
                 useFactor = false
                 continue
@@ -605,7 +649,17 @@ public struct LogisticProblem {
             for i in 0..<n { sumDF += ddF[i] }
             let lbb = h[d * p + d]  // the factor's last pivot: √(intercept curvature with w eliminated)
             certified = PredictionRows.certain(
-              mv, moved: dmv, energy: max(-slope, 0).squareRoot(), rho: rho / (1 - rho), norms: rows.norms, schurB: lbb * lbb, interceptCurvature: c * sumDF)
+              mv, moved: dmv, energy: max(-slope, 0).squareRoot(), rho: rho / (1 - rho), norms: rows.norms, schurB: lbb * lbb, interceptCurvature: c * sumDF
+            ) { v in
+              // Exact ‖(z, 1)‖²_{H_F⁻¹}: one solve with the factor.
+              var x = [Double](repeating: 1, count: p)
+              for j in 0..<d { x[j] = rows.z.values[v * d + j] }
+              let zt = x
+              h.withUnsafeBufferPointer { ph in x.withUnsafeMutableBufferPointer { Linalg.choleskySolveInPlace(ph.baseAddress!, n: p, $0.baseAddress!, nrhs: 1) } }
+              var q2 = 0.0
+              for j in 0..<p { q2 += zt[j] * x[j] }
+              return q2
+            }
           }
           if chord || certified {
             chordSteps += 1

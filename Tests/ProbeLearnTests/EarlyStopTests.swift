@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+import ProbeNumerics
 
 @testable import ProbeLearn
 
@@ -67,6 +68,43 @@ final class EarlyStopTests: XCTestCase {
       }
     }
     XCTAssertLessThan(iterationsEarly, iterationsExact, "the early stop never stopped early")
+  }
+
+  /// The exact dual norm of the early stop, from the kernel form's pieces, against zᵀH⁻¹z with the
+  /// (d+1)² primal Hessian formed and factored directly.
+  func testKernelDualNormEqualsPrimalSolve() throws {
+    let n = 30, d = 45, c = 2.5
+    let (z, _) = data(n, d)
+    let (rowsZ, _) = data(3, d)
+    let w = (0..<n).map { i in 0.05 + 0.2 * Double((i * 7) % 11) / 11 }
+    let sq = w.map { $0.squareRoot() }
+    // Kernel form: A = I + C·S·K·S factored, t₁ = A⁻¹·S1, s_b = C·(S1)ᵀt₁.
+    let k = Linalg.gram(z.values, rows: n, cols: d)
+    var a = [Double](repeating: 0, count: n * n)
+    a.withUnsafeMutableBufferPointer { pa in Linalg.scaledGramShift(pa.baseAddress!, k, sq, c: c, n: n) }
+    try a.withUnsafeMutableBufferPointer { try Linalg.choleskyInPlace($0.baseAddress!, n: n) }
+    var t1 = sq
+    a.withUnsafeBufferPointer { pa in t1.withUnsafeMutableBufferPointer { Linalg.choleskySolveInPlace(pa.baseAddress!, n: n, $0.baseAddress!, nrhs: 1) } }
+    var schurB = 0.0
+    for i in 0..<n { schurB += c * sq[i] * t1[i] }
+    // Primal: H = P + C·Z̃ᵀDZ̃ factored directly.
+    let p = d + 1
+    var h = [Double](repeating: 0, count: p * p)
+    h.withUnsafeMutableBufferPointer { ph in Linalg.weightedGramShiftBLAS(z.values, rows: n, cols: d, weights: w, c: c, into: ph.baseAddress!) }
+    try h.withUnsafeMutableBufferPointer { try Linalg.choleskyInPlace($0.baseAddress!, n: p) }
+    for v in 0..<rowsZ.rows {
+      let zv = Array(rowsZ.values[(v * d)..<((v + 1) * d)])
+      var cross = [Double](repeating: 0, count: n)
+      for i in 0..<n { for j in 0..<d { cross[i] += z[i, j] * zv[j] } }
+      var scratch = [Double](repeating: 0, count: n)
+      let kernel = LogisticProblem.kernelDualNorm2(
+        cross: cross, zNorm2: zv.reduce(0) { $0 + $1 * $1 }, sqrtD: sq, factor: a, t1: t1, schurB: schurB, c: c, n: n, scratch: &scratch)
+      var x = zv + [1]
+      let zt = x
+      h.withUnsafeBufferPointer { ph in x.withUnsafeMutableBufferPointer { Linalg.choleskySolveInPlace(ph.baseAddress!, n: p, $0.baseAddress!, nrhs: 1) } }
+      let direct = zip(zt, x).reduce(0) { $0 + $1.0 * $1.1 }
+      XCTAssertEqual(kernel, direct, accuracy: 1e-9 * direct, "row \(v)")
+    }
   }
 
   func testSweepEqualsNestedCVOfEveryK() throws {
