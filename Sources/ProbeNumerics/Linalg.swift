@@ -104,26 +104,6 @@ public enum Linalg {
     return k
   }
 
-  /// `alpha·Aᵀ·A` (cols×cols, full) of an n×cols row-major matrix.
-  public static func gram(transposeOf a: [Double], rows n: Int, cols p: Int, alpha: Double = 1) -> [Double] {
-    var k = [Double](repeating: 0, count: p * p)
-    guard n > 0, p > 0 else { return k }
-    a.withUnsafeBufferPointer { pa in
-      k.withUnsafeMutableBufferPointer { pk in
-        cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, blasint(p), blasint(n), alpha, pa.baseAddress, blasint(p), 0, pk.baseAddress, blasint(p))
-      }
-    }
-    for i in 0..<p { for j in 0..<i { k[i * p + j] = k[j * p + i] } }
-    return k
-  }
-
-  /// Cholesky factorisation in place (lower triangle, row-major). Throws with LAPACK's `info`
-  /// when the matrix is not positive definite.
-  public static func cholesky(_ a: inout [Double], n: Int) throws {
-    let info = a.withUnsafeMutableBufferPointer { LAPACKE_dpotrf(LAPACK_ROW_MAJOR, Int8(UInt8(ascii: "L")), Int32(n), $0.baseAddress, Int32(n)) }
-    if info != 0 { throw NumericError.notPositiveDefinite(info: Int(info)) }
-  }
-
   /// Cholesky factorisation `A = L·Lᵀ` in place, for the many small systems of cross-validation:
   /// A symmetric positive definite, held column-major in its lower triangle (`a[j·n + i]` =
   /// A(i, j) for i ≥ j, i.e. row-major upper; the strictly upper part is scratch and may be
@@ -175,15 +155,6 @@ public enum Linalg {
   /// `choleskyInPlace`'s kernel on this CPU as its `kernel:` number, and the names of all of them.
   public static var choleskyKernelLevel: Int { Int(probe_cholesky_kernel()) }
   public static let choleskyKernelNames = ["portable", "AVX2", "AVX-512"]
-
-  /// Solve `A·X = B` given the Cholesky factor from `cholesky` (B n×nrhs row-major, in place).
-  public static func choleskySolve(_ l: [Double], n: Int, _ b: inout [Double], nrhs: Int) {
-    _ = l.withUnsafeBufferPointer { pl in
-      b.withUnsafeMutableBufferPointer { pb in
-        LAPACKE_dpotrs(LAPACK_ROW_MAJOR, Int8(UInt8(ascii: "L")), Int32(n), Int32(nrhs), pl.baseAddress, Int32(n), pb.baseAddress, Int32(nrhs))
-      }
-    }
-  }
 
   /// Eigenvalues (real, imaginary parts) of a general n×n row-major matrix (LAPACK dgeev).
   public static func eigenvalues(_ a: [Double], n: Int) throws -> [(re: Double, im: Double)] {

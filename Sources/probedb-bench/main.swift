@@ -147,23 +147,17 @@ do {
       }
       variants += ", \"\(Linalg.choleskyKernelNames[kernel])_us\": \(t / Double(reps) * 1e6)"
     }
-    // The primal Newton matrix of an n×(n/2) problem: OpenBLAS (rows scaled by √w, then dsyrk, as
-    // the primal solver formed it before) against the project's weighted Gram kernel.
+    // The primal Newton matrix of an n×(n/2) problem: OpenBLAS (rows scaled by √w, then dsyrk: the
+    // path without AVX-512) against the project's weighted Gram kernel.
     let d = n / 2
     let zp = Array(z.prefix(n * d))
     let wv = (0..<n).map { _ in Double.random(in: 0.01...0.25, using: &rng) }
-    var scaled = [Double](repeating: 0, count: n * (d + 1))
+    var hw = [Double](repeating: 0, count: (d + 1) * (d + 1))
     let tSyrk = seconds {
       for _ in 0..<reps {
-        for i in 0..<n {
-          let r = wv[i].squareRoot()
-          for j in 0..<d { scaled[i * (d + 1) + j] = r * zp[i * d + j] }
-          scaled[i * (d + 1) + d] = r
-        }
-        _ = Linalg.gram(transposeOf: scaled, rows: n, cols: d + 1, alpha: 1)
+        zp.withUnsafeBufferPointer { pz in hw.withUnsafeMutableBufferPointer { Linalg.weightedGramShiftBLAS(pz.baseAddress, rows: n, cols: d, weights: wv, c: 1, into: $0.baseAddress!) } }
       }
     }
-    var hw = [Double](repeating: 0, count: (d + 1) * (d + 1))
     variants += ", \"gram_n\": \(n), \"gram_d\": \(d), \"gram_openblas_us\": \(tSyrk / Double(reps) * 1e6)"
     for kernel in 0...Linalg.choleskyKernelLevel {
       let t = seconds {
