@@ -31,6 +31,23 @@ public struct LogisticModel: Sendable, Equatable {
   public func predict(_ z: DataMatrix) -> [Int] { decision(z).map { $0 > 0 ? 1 : 0 } }
 }
 
+/// A fit's margins without the intercept: Z·w on the rows it was fitted on and zᵥ·w on its
+/// prediction rows. A warm start from that fit on the same rows (also with zero weights appended
+/// for new columns, which change neither) begins with them instead of products with Z and zᵥ;
+/// its predictions are their signs after adding the intercept.
+public struct Margins: Sendable {
+  public var train: [Double]
+  public var predicted: [Double]
+
+  public init(train: [Double], predicted: [Double]) {
+    self.train = train
+    self.predicted = predicted
+  }
+
+  /// Class predictions for the prediction rows under `model` (scikit-learn's rule, as `predict`).
+  public func predictions(_ model: LogisticModel) -> [Int] { predicted.map { $0 + model.intercept > 0 ? 1 : 0 } }
+}
+
 /// Rows whose predicted classes are all a caller needs from a fit (a validation split's rows in a
 /// C search, a test split's in the top-k sweep). Given them, Newton's method stops as soon as every
 /// row's class at the optimum is certain, instead of solving to the tolerance (see
@@ -205,7 +222,17 @@ public struct LogisticProblem {
   /// as the classes of those rows at the optimum are certain (see the note above): the model
   /// predicts them as the optimum does, its coefficients are near the optimum but not at it.
   public func fit(c: Double, start: LogisticModel? = nil, predicting rows: PredictionRows? = nil) throws -> LogisticModel {
-    primal ? try fitPrimal(c: c, start: start, predicting: rows) : try fitKernel(c: c, start: start, predicting: rows).model
+    try fit(c: c, start: start, margins: nil, predicting: rows).model
+  }
+
+  /// `fit(c:start:predicting:)` that also returns the solution's `Margins` and, given the start's
+  /// margins on these rows (`margins`, from an earlier fit on the same training and prediction
+  /// rows), forms no products with Z or the prediction rows to begin.
+  public func fit(c: Double, start: LogisticModel?, margins: Margins?, predicting rows: PredictionRows?) throws -> (model: LogisticModel, margins: Margins) {
+    precondition(margins == nil || start != nil, "margins belong to a start")
+    if primal { return try fitPrimal(c: c, start: start, startMargins: margins, predicting: rows) }
+    let r = try fitKernel(c: c, start: start, startMargins: margins, predicting: rows)
+    return (r.model, r.margins)
   }
 
   /// Fit every C of `cs` in order, each warm-started from the previous solution moved along the
@@ -218,13 +245,13 @@ public struct LogisticProblem {
     var next = start
     for (i, c) in cs.enumerated() {
       if primal {
-        let m = try fitPrimal(c: c, start: next, predicting: rows)
+        let m = try fitPrimal(c: c, start: next, predicting: rows).model
         out.append(m)
         next = m
         continue
       }
       let wantTangent = i + 1 < cs.count && cs[i + 1] > 0 && c > 0
-      let (m, tangent) = try fitKernel(c: c, start: next, tangent: wantTangent, predicting: rows)
+      let (m, tangent, _) = try fitKernel(c: c, start: next, tangent: wantTangent, predicting: rows)
       out.append(m)
       next = m
       if let tangent, wantTangent {
@@ -275,14 +302,15 @@ public struct LogisticProblem {
   /// `Δw = −γ·w₀ + Zᵀ(−t − C·D·u)`, i.e. `Δγ = −γ`, `Δα = −t − C·D·u`. The stopping rule is the
   /// same max-norm test as the primal solver: ‖g‖₂ (from n-vectors) bounds it, and g itself
   /// (one product with Zᵀ) is formed only when ‖g‖₂ is within √d of the threshold.
-  func fitKernel(c: Double, start: LogisticModel?, tangent wantTangent: Bool = false, predicting rows: PredictionRows? = nil)
-    throws -> (model: LogisticModel, tangent: (w: [Double], b: Double)?)
+  func fitKernel(c: Double, start: LogisticModel?, startMargins: Margins? = nil, tangent wantTangent: Bool = false, predicting rows: PredictionRows? = nil)
+    throws -> (model: LogisticModel, tangent: (w: [Double], b: Double)?, margins: Margins)
   {
     let n = z.rows, d = z.cols
     let w0 = start?.weights ?? []
     precondition(w0.isEmpty || w0.count == d)
     let nv = rows?.z.rows ?? 0
     precondition(rows == nil || rows!.cross.count == nv * n, "prediction rows need z·Zᵀ for the kernel form")
+    precondition(startMargins == nil || (startMargins!.train.count == n && startMargins!.predicted.count == nv), "margins of other rows")
     // One zeroed workspace for every vector and the n×n factor: plain pointers, so the loops below
     // have no bounds, uniqueness or exclusivity checks and vectorise.
     let sizes = (vectors: 21 * n + 3 * nv + d, matrix: n * n)
@@ -295,20 +323,24 @@ public struct LogisticProblem {
       return cursor
     }
     var b = start?.intercept ?? 0
-    // p₀ = Z·w₀, s₀ = ‖w₀‖².
+    // p₀ = Z·w₀ (given with the start, or formed), s₀ = ‖w₀‖².
     let p0 = take(n)
     p0.initialize(repeating: 0, count: n)
     var s0 = 0.0
-    if !w0.isEmpty && d > 0 {
+    if let startMargins {
+      startMargins.train.withUnsafeBufferPointer { p0.update(from: $0.baseAddress!, count: n) }
+    } else if !w0.isEmpty && d > 0 {
       z.values.withUnsafeBufferPointer { pz in Linalg.gemv(pz.baseAddress!, w0, p0, m: n, n: d) }
-      for v in w0 { s0 += v * v }
     }
+    for v in w0 { s0 += v * v }
     var gamma = w0.isEmpty ? 0.0 : 1.0
     // The prediction rows' margins mv = γ·pv₀ + (z·Zᵀ)·α + b (pv₀ = zᵥ·w₀) and their change
     // along the current direction (see `predicting:`).
     let pv0 = take(nv)
     pv0.initialize(repeating: 0, count: nv)
-    if let rows, !w0.isEmpty, nv > 0, d > 0 {
+    if let startMargins {
+      startMargins.predicted.withUnsafeBufferPointer { if nv > 0 { pv0.update(from: $0.baseAddress!, count: nv) } }
+    } else if let rows, !w0.isEmpty, nv > 0, d > 0 {
       rows.z.values.withUnsafeBufferPointer { pz in Linalg.gemv(pz.baseAddress!, w0, pv0, m: nv, n: d) }
     }
     let mv = take(nv)
@@ -533,15 +565,17 @@ public struct LogisticProblem {
       }
     }
     let weights = Array(UnsafeBufferPointer(start: gw, count: d))
-    return (LogisticModel(weights: weights, intercept: b, iterations: iterations), tangentW.map { ($0, tangentB) })
+    let margins = Margins(train: (0..<n).map { m[$0] - b }, predicted: (0..<nv).map { mv[$0] - b })
+    return (LogisticModel(weights: weights, intercept: b, iterations: iterations), tangentW.map { ($0, tangentB) }, margins)
   }
 
   /// Newton's method on (w, b) directly (the `primal` case: d small next to n).
-  func fitPrimal(c: Double, start: LogisticModel? = nil, predicting rows: PredictionRows? = nil) throws -> LogisticModel {
+  func fitPrimal(c: Double, start: LogisticModel? = nil, startMargins: Margins? = nil, predicting rows: PredictionRows? = nil) throws -> (model: LogisticModel, margins: Margins) {
     let n = z.rows, d = z.cols
     var w = start?.weights ?? [Double](repeating: 0, count: d)
     var b = start?.intercept ?? 0
-    var m = LogisticModel(weights: w, intercept: b, iterations: 0).decision(z)
+    precondition(startMargins == nil || (startMargins!.train.count == n && startMargins!.predicted.count == (rows?.z.rows ?? 0)), "margins of other rows")
+    var m = startMargins.map { $0.train.map { $0 + b } } ?? LogisticModel(weights: w, intercept: b, iterations: 0).decision(z)
     var wNorm2 = w.reduce(0) { $0 + $1 * $1 }
     var f = objective(wNorm2, m, c)
     // Work buffers, allocated once per fit.
@@ -564,7 +598,7 @@ public struct LogisticProblem {
     var noiseSteps = 0  // consecutive steps accepted only within the objective's rounding
     // The prediction rows' margins, their change along the direction, D of the current factor.
     let nv = rows?.z.rows ?? 0
-    var mv = rows.map { LogisticModel(weights: w, intercept: b, iterations: 0).decision($0.z) } ?? []
+    var mv = startMargins.map { $0.predicted.map { $0 + b } } ?? rows.map { LogisticModel(weights: w, intercept: b, iterations: 0).decision($0.z) } ?? []
     var dmv = [Double](repeating: 0, count: nv)
     var ddF = dd
     /// δmv = zᵥ·Δw + Δb along the current direction.
@@ -679,7 +713,7 @@ public struct LogisticProblem {
         if try lineSearch(db: db, gb: gb) || certified { break }
       }
     }
-    return LogisticModel(weights: w, intercept: b, iterations: iterations)
+    return (LogisticModel(weights: w, intercept: b, iterations: iterations), Margins(train: m.map { $0 - b }, predicted: mv.map { $0 - b }))
   }
 }
 

@@ -166,14 +166,17 @@ public enum NestedCV {
     var outer = Grower(zOuter, predicting: outerScaler!.transform(x.rows(s.outer.test).columns(order)))
     let yTest = s.outer.test.map { y[$0] }
 
-    func padded(_ m: LogisticModel?, to k: Int) -> LogisticModel? {
-      guard var m else { return nil }
-      m.weights += [Double](repeating: 0, count: k - m.weights.count)
-      return m
+    /// A solution and its margins on its rows, as a start for k columns (zero weights appended:
+    /// the margins stay those of the same rows).
+    typealias Solution = (model: LogisticModel, margins: Margins)
+    func padded(_ s: Solution?, to k: Int) -> Solution? {
+      guard var s else { return nil }
+      s.model.weights += [Double](repeating: 0, count: k - s.model.weights.count)
+      return s
     }
     // previous[i][c]: the last solution of inner split i at grid point c; previousOuter[c] likewise.
-    var previous = [[LogisticModel?]](repeating: [LogisticModel?](repeating: nil, count: config.cGrid.count), count: inner.count)
-    var previousOuter = [LogisticModel?](repeating: nil, count: config.cGrid.count)
+    var previous = [[Solution?]](repeating: [Solution?](repeating: nil, count: config.cGrid.count), count: inner.count)
+    var previousOuter = [Solution?](repeating: nil, count: config.cGrid.count)
     var out: [FoldResult] = []
     for k in ks {
       var scores = [[Double]](repeating: [], count: config.cGrid.count)
@@ -181,14 +184,15 @@ public enum NestedCV {
         let (z, gram, rows) = inner[i].train.grow(to: k)
         var problem = LogisticProblem(z: z, y: inner[i].y, gram: gram)
         problem.tolerance = innerTolerance
-        var pathStart: LogisticModel?
+        var pathStart: Solution?
         for (a, c) in config.cGrid.enumerated() {
           // Start from this C at the previous k, else from the previous C at this k; stop once
           // the validation rows' classes are certain.
-          let m = try problem.fit(c: c, start: padded(previous[i][a], to: k) ?? pathStart, predicting: rows)
-          previous[i][a] = m
-          pathStart = m
-          let pred = m.predict(rows.z)
+          let start = padded(previous[i][a], to: k) ?? pathStart
+          let fitted = try problem.fit(c: c, start: start?.model, margins: start?.margins, predicting: rows)
+          previous[i][a] = fitted
+          pathStart = fitted
+          let pred = fitted.margins.predictions(fitted.model)
           scores[a].append(config.innerMetric == .accuracy ? Metrics.accuracy(inner[i].yVal, pred) : Metrics.binaryF1(inner[i].yVal, pred))
         }
       }
@@ -196,9 +200,10 @@ public enum NestedCV {
       var best = 0
       for a in means.indices where means[a] > means[best] { best = a }
       let (z, gram, testRows) = outer.grow(to: k)
-      let model = try LogisticProblem(z: z, y: ytr, gram: gram).fit(c: config.cGrid[best], start: padded(previousOuter[best], to: k), predicting: testRows)
-      previousOuter[best] = model
-      let f1 = Metrics.binaryF1(yTest, model.predict(testRows.z))
+      let start = padded(previousOuter[best], to: k)
+      let fitted = try LogisticProblem(z: z, y: ytr, gram: gram).fit(c: config.cGrid[best], start: start?.model, margins: start?.margins, predicting: testRows)
+      previousOuter[best] = fitted
+      let f1 = Metrics.binaryF1(yTest, fitted.margins.predictions(fitted.model))
       out.append(FoldResult(c: config.cGrid[best], f1: f1, innerMeanScores: means, trainRows: s.outer.train.count, testRows: s.outer.test.count))
     }
     return out

@@ -167,6 +167,28 @@ do {
       }
       variants += ", \"gram_\(Linalg.choleskyKernelNames[kernel])_us\": \(t / Double(reps) * 1e6)"
     }
+    // Solves with the factor, two right-hand sides (the kernel-form Newton step) and one: LAPACK's
+    // dpotrs against the project's kernel.
+    let rhs0 = (0..<(2 * n)).map { _ in Double.random(in: -1...1, using: &rng) }
+    for nrhs in [2, 1] {
+      var x = rhs0
+      let tPotrs = seconds {
+        for _ in 0..<reps {
+          for i in 0..<(n * nrhs) { x[i] = rhs0[i] }
+          lapackFactor.withUnsafeBufferPointer { pl in x.withUnsafeMutableBufferPointer { Linalg.lapackCholeskySolveInPlace(pl.baseAddress!, n: n, $0.baseAddress!, nrhs: nrhs) } }
+        }
+      }
+      let reference = x
+      let tSolve = seconds {
+        for _ in 0..<reps {
+          for i in 0..<(n * nrhs) { x[i] = rhs0[i] }
+          lapackFactor.withUnsafeBufferPointer { pl in x.withUnsafeMutableBufferPointer { Linalg.choleskySolveInPlace(pl.baseAddress!, n: n, $0.baseAddress!, nrhs: nrhs) } }
+        }
+      }
+      var rel = 0.0
+      for i in 0..<(n * nrhs) { rel = max(rel, abs(x[i] - reference[i]) / max(abs(reference[i]), 1e-300)) }
+      variants += ", \"solve\(nrhs)_lapack_us\": \(tPotrs / Double(reps) * 1e6), \"solve\(nrhs)_kernel_us\": \(tSolve / Double(reps) * 1e6), \"solve\(nrhs)_max_rel_diff\": \(rel)"
+    }
     let flops = Double(n * n * n) / 3 * Double(reps)
     print("{\"n\": \(n), \"lapack_gflops\": \(flops / tLapack / 1e9), \"lapack_us\": \(tLapack / Double(reps) * 1e6), "
       + "\"kernel\": \"\(Linalg.choleskyKernel)\", \"kernel_gflops\": \(flops / tSmall / 1e9), \"kernel_us\": \(tSmall / Double(reps) * 1e6), \"max_rel_diff\": \(maxRel)\(variants)}")

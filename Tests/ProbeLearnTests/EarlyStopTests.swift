@@ -70,6 +70,37 @@ final class EarlyStopTests: XCTestCase {
     XCTAssertLessThan(iterationsEarly, iterationsExact, "the early stop never stopped early")
   }
 
+  /// A warm start given with its margins (no products with Z to begin) reaches the same solution
+  /// as the same start without them, and the returned margins are Z·w and zᵥ·w of the solution;
+  /// padded with zero weights for new columns, as the sweep's starts are, in both solver forms.
+  func testStartMarginsEqualTheFormedOnes() throws {
+    for (n, d) in [(80, 200), (80, 25)] {
+      let (x, y) = data(n, d)
+      let (xv, _) = data(30, d)
+      let kPrev = d - 10
+      let prevProblem = LogisticProblem(z: x.columns(Array(0..<kPrev)), y: y)
+      let problem = LogisticProblem(z: x, y: y)
+      let rows = PredictionRows(xv, for: problem)
+      let prevRows = PredictionRows(xv.columns(Array(0..<kPrev)), for: prevProblem)
+      for c in [0.1, 10] {
+        let prev = try prevProblem.fit(c: c, start: nil, margins: nil, predicting: prevRows)
+        // The returned margins are the solution's (to rounding).
+        let zw = LogisticModel(weights: prev.model.weights, intercept: 0, iterations: 0)
+        for (i, v) in zw.decision(prevProblem.z).enumerated() { XCTAssertEqual(prev.margins.train[i], v, accuracy: 1e-9 * (1 + abs(v)), "row \(i)") }
+        for (i, v) in zw.decision(prevRows.z).enumerated() { XCTAssertEqual(prev.margins.predicted[i], v, accuracy: 1e-9 * (1 + abs(v)), "row \(i)") }
+        XCTAssertEqual(prev.margins.predictions(prev.model), prev.model.predict(prevRows.z))
+        var start = prev.model
+        start.weights += [Double](repeating: 0, count: 10)
+        let given = try problem.fit(c: c, start: start, margins: Margins(train: prev.margins.train, predicted: []), predicting: nil)
+        let formed = try problem.fit(c: c, start: start, predicting: nil)
+        XCTAssertEqual(given.model.intercept, formed.intercept, accuracy: 1e-9 * (1 + abs(formed.intercept)), "n \(n), d \(d), C \(c)")
+        for j in 0..<d { XCTAssertEqual(given.model.weights[j], formed.weights[j], accuracy: 1e-9 * (1 + abs(formed.weights[j])), "weight \(j)") }
+        let early = try problem.fit(c: c, start: start, margins: prev.margins, predicting: rows)
+        XCTAssertEqual(early.margins.predictions(early.model), formed.predict(xv), "n \(n), d \(d), C \(c)")
+      }
+    }
+  }
+
   /// The exact dual norm of the early stop, from the kernel form's pieces, against zᵀH⁻¹z with the
   /// (d+1)² primal Hessian formed and factored directly.
   func testKernelDualNormEqualsPrimalSolve() throws {
