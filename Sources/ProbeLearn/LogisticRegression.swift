@@ -31,21 +31,48 @@ public struct LogisticModel: Sendable, Equatable {
   public func predict(_ z: DataMatrix) -> [Int] { decision(z).map { $0 > 0 ? 1 : 0 } }
 }
 
-/// A fit's margins without the intercept: Z·w on the rows it was fitted on and zᵥ·w on its
-/// prediction rows. A warm start from that fit on the same rows (also with zero weights appended
-/// for new columns, which change neither) begins with them instead of products with Z and zᵥ;
-/// its predictions are their signs after adding the intercept.
+/// A fit's margins without the intercept, Z·w on the rows it was fitted on and zᵥ·w on its
+/// prediction rows, and ‖w‖². A warm start from that fit on the same rows (also with zero weights
+/// appended for new columns, which change none of them) begins with them instead of products with
+/// Z and zᵥ, and the kernel form needs nothing else of the start (see `MarginSolution`).
 public struct Margins: Sendable {
   public var train: [Double]
   public var predicted: [Double]
+  public var weightNorm2: Double
 
-  public init(train: [Double], predicted: [Double]) {
+  public init(train: [Double], predicted: [Double], weightNorm2: Double) {
     self.train = train
     self.predicted = predicted
+    self.weightNorm2 = weightNorm2
+  }
+}
+
+/// A solution as the top-k sweep keeps it: the intercept and the margins on its training and
+/// prediction rows, which are all its predictions and a warm start on the same rows need; the
+/// weights only where they were formed (primal fits). A problem given only its Gram matrix
+/// (`LogisticProblem(gram:y:)`) never forms them: no product with Z at all.
+public struct MarginSolution: Sendable {
+  public var weights: [Double]?
+  public var intercept: Double
+  public var margins: Margins
+  public var iterations: Int
+
+  public init(weights: [Double]?, intercept: Double, margins: Margins, iterations: Int) {
+    self.weights = weights
+    self.intercept = intercept
+    self.margins = margins
+    self.iterations = iterations
   }
 
-  /// Class predictions for the prediction rows under `model` (scikit-learn's rule, as `predict`).
-  public func predictions(_ model: LogisticModel) -> [Int] { predicted.map { $0 + model.intercept > 0 ? 1 : 0 } }
+  /// Class predictions for the prediction rows (scikit-learn's rule, as `LogisticModel.predict`).
+  public var predictions: [Int] { margins.predicted.map { $0 + intercept > 0 ? 1 : 0 } }
+
+  /// The same solution as a start for `k` columns: zero weights appended (the margins stay).
+  public func padded(to k: Int) -> MarginSolution {
+    var out = self
+    if let w = weights, w.count < k { out.weights = w + [Double](repeating: 0, count: k - w.count) }
+    return out
+  }
 }
 
 /// Rows whose predicted classes are all a caller needs from a fit (a validation split's rows in a
@@ -53,7 +80,8 @@ public struct Margins: Sendable {
 /// row's class at the optimum is certain, instead of solving to the tolerance (see
 /// `LogisticProblem.fit(c:start:predicting:)`).
 public struct PredictionRows {
-  /// The rows, standardised like the training rows (n_v × d).
+  /// The rows, standardised like the training rows (n_v × d); without columns when only `cross`
+  /// is given (for a problem given only its Gram matrix).
   public let z: DataMatrix
   /// `z·Zᵀ` (n_v × n, row-major) against the training rows Z, for the kernel form: margins and
   /// their changes are then n-vector products. Empty for problems solved in the primal form.
@@ -66,6 +94,12 @@ public struct PredictionRows {
     self.z = z
     self.cross = cross
     self.norms = norms
+  }
+
+  /// `count` rows known by their products with the training rows (`cross`, n_v × n) and their
+  /// norms ‖(zᵥ, 1)‖₂: for a problem given only its Gram matrix.
+  public init(count: Int, cross: [Double], norms: [Double]) {
+    self.init(z: DataMatrix(rows: count, cols: 0, values: []), cross: cross, norms: norms)
   }
 
   /// The rows of `z` for `problem`: computes `z·Zᵀ` when the problem uses the kernel form.
@@ -162,6 +196,8 @@ public struct LogisticProblem {
   /// Newton steps in the (d+1)-dimensional primal instead of the n-dimensional kernel form: chosen
   /// when its cost per step, n·(d+1)² + (d+1)³/3, is below the kernel form's, n³/3 + 2·n·d.
   let primal: Bool
+  /// False for a problem given only its Gram matrix: z has no columns and weights are never formed.
+  let hasRows: Bool
 
   /// Whether problems of this shape are solved in the primal form (see `primal`).
   public static func usesPrimal(rows: Int, cols: Int) -> Bool {
@@ -178,6 +214,20 @@ public struct LogisticProblem {
     self.s = y.map { $0 == 1 ? 1.0 : -1.0 }
     self.primal = Self.usesPrimal(rows: z.rows, cols: z.cols)
     self.gram = primal ? [] : (gram ?? Linalg.gram(z.values, rows: z.rows, cols: z.cols))
+    self.hasRows = true
+  }
+
+  /// The kernel form from K = Z·Zᵀ alone (n×n, row-major): fitted with `fitMargins` from starts
+  /// known by their margins, without Z — the top-k sweep's fits, whose weights nobody reads.
+  /// The stopping test is then ‖g‖₂ ≤ tolerance (no product with Zᵀ for the max-norm).
+  public init(gram: [Double], y: [Int]) {
+    precondition(gram.count == y.count * y.count)
+    self.z = DataMatrix(rows: y.count, cols: 0, values: [])
+    self.y = y
+    self.s = y.map { $0 == 1 ? 1.0 : -1.0 }
+    self.primal = false
+    self.gram = gram
+    self.hasRows = false
   }
 
   func objective(_ wNorm2: Double, _ m: [Double], _ c: Double) -> Double { objective(wNorm2, m, m.count, c) }
@@ -222,17 +272,26 @@ public struct LogisticProblem {
   /// as the classes of those rows at the optimum are certain (see the note above): the model
   /// predicts them as the optimum does, its coefficients are near the optimum but not at it.
   public func fit(c: Double, start: LogisticModel? = nil, predicting rows: PredictionRows? = nil) throws -> LogisticModel {
-    try fit(c: c, start: start, margins: nil, predicting: rows).model
+    precondition(hasRows, "a problem given only its Gram matrix is fitted with fitMargins")
+    return primal ? try fitPrimal(c: c, start: start, predicting: rows).model : try fitKernel(c: c, start: start, predicting: rows).model
   }
 
-  /// `fit(c:start:predicting:)` that also returns the solution's `Margins` and, given the start's
-  /// margins on these rows (`margins`, from an earlier fit on the same training and prediction
-  /// rows), forms no products with Z or the prediction rows to begin.
-  public func fit(c: Double, start: LogisticModel?, margins: Margins?, predicting rows: PredictionRows?) throws -> (model: LogisticModel, margins: Margins) {
-    precondition(margins == nil || start != nil, "margins belong to a start")
-    if primal { return try fitPrimal(c: c, start: start, startMargins: margins, predicting: rows) }
-    let r = try fitKernel(c: c, start: start, startMargins: margins, predicting: rows)
-    return (r.model, r.margins)
+  /// `fit(c:start:predicting:)` from and to `MarginSolution`s: the start's margins on these rows
+  /// (from an earlier fit on the same training and prediction rows, padded for new columns)
+  /// replace the products with Z and the prediction rows that would compute them. Primal problems
+  /// need the start's weights; problems with only a Gram matrix use nothing else of the start and
+  /// return no weights.
+  public func fitMargins(c: Double, start: MarginSolution?, predicting rows: PredictionRows?) throws -> MarginSolution {
+    if primal {
+      precondition(start == nil || start!.weights?.count == z.cols, "a primal fit starts from weights")
+      let startModel = start.map { LogisticModel(weights: $0.weights!, intercept: $0.intercept, iterations: 0) }
+      let (m, margins) = try fitPrimal(c: c, start: startModel, startMargins: start?.margins, predicting: rows)
+      return MarginSolution(weights: m.weights, intercept: m.intercept, margins: margins, iterations: m.iterations)
+    }
+    precondition(start == nil || !hasRows || start!.weights?.count == z.cols, "a start's weights for these columns")
+    let startModel = start.map { LogisticModel(weights: hasRows ? $0.weights! : [], intercept: $0.intercept, iterations: 0) }
+    let r = try fitKernel(c: c, start: startModel, startMargins: start?.margins, predicting: rows)
+    return MarginSolution(weights: hasRows ? r.model.weights : nil, intercept: r.model.intercept, margins: r.margins, iterations: r.model.iterations)
   }
 
   /// Fit every C of `cs` in order, each warm-started from the previous solution moved along the
@@ -307,7 +366,7 @@ public struct LogisticProblem {
   {
     let n = z.rows, d = z.cols
     let w0 = start?.weights ?? []
-    precondition(w0.isEmpty || w0.count == d)
+    precondition(start == nil || (hasRows ? w0.count == d : w0.isEmpty), "a start's weights for these columns")
     let nv = rows?.z.rows ?? 0
     precondition(rows == nil || rows!.cross.count == nv * n, "prediction rows need z·Zᵀ for the kernel form")
     precondition(startMargins == nil || (startMargins!.train.count == n && startMargins!.predicted.count == nv), "margins of other rows")
@@ -332,8 +391,8 @@ public struct LogisticProblem {
     } else if !w0.isEmpty && d > 0 {
       z.values.withUnsafeBufferPointer { pz in Linalg.gemv(pz.baseAddress!, w0, p0, m: n, n: d) }
     }
-    for v in w0 { s0 += v * v }
-    var gamma = w0.isEmpty ? 0.0 : 1.0
+    if let startMargins { s0 = startMargins.weightNorm2 } else { for v in w0 { s0 += v * v } }
+    var gamma = start == nil ? 0.0 : 1.0
     // The prediction rows' margins mv = γ·pv₀ + (z·Zᵀ)·α + b (pv₀ = zᵥ·w₀) and their change
     // along the current direction (see `predicting:`).
     let pv0 = take(nv)
@@ -565,7 +624,7 @@ public struct LogisticProblem {
       }
     }
     let weights = Array(UnsafeBufferPointer(start: gw, count: d))
-    let margins = Margins(train: (0..<n).map { m[$0] - b }, predicted: (0..<nv).map { mv[$0] - b })
+    let margins = Margins(train: (0..<n).map { m[$0] - b }, predicted: (0..<nv).map { mv[$0] - b }, weightNorm2: wNorm2)
     return (LogisticModel(weights: weights, intercept: b, iterations: iterations), tangentW.map { ($0, tangentB) }, margins)
   }
 
@@ -713,7 +772,8 @@ public struct LogisticProblem {
         if try lineSearch(db: db, gb: gb) || certified { break }
       }
     }
-    return (LogisticModel(weights: w, intercept: b, iterations: iterations), Margins(train: m.map { $0 - b }, predicted: mv.map { $0 - b }))
+    let margins = Margins(train: m.map { $0 - b }, predicted: mv.map { $0 - b }, weightNorm2: w.reduce(0) { $0 + $1 * $1 })
+    return (LogisticModel(weights: w, intercept: b, iterations: iterations), margins)
   }
 }
 

@@ -97,6 +97,9 @@ public enum NestedCV {
   /// computed together. Standardisation is per column, so each row set is standardised once and
   /// the columns taken in ranking order; Gram matrices grow by the new columns only; each fit
   /// starts from the previous k's solution (new weights 0), which Newton finishes in fewer steps.
+  /// Solutions are kept as margins (`MarginSolution`): a start needs no product with the rows, the
+  /// kernel-form fits run on the Gram matrix alone and never form weights, and predictions are
+  /// the margins' signs.
   public static func sweepFold(_ x: DataMatrix, _ y: [Int], _ s: NestedSplit, ranking: [Int], ks: [Int], config: NestedCVConfig) throws -> [FoldResult] {
     precondition(ks == ks.sorted() && (ks.last ?? 0) <= ranking.count)
     let maxK = ks.last ?? 0
@@ -122,7 +125,9 @@ public enum NestedCV {
         self.cross = [Double](repeating: 0, count: predicting.rows * z.rows)
         self.norms2 = [Double](repeating: 1, count: predicting.rows)
       }
-      mutating func grow(to k2: Int) -> (z: DataMatrix, gram: [Double], rows: PredictionRows) {
+      /// The problem of the first k2 columns and its prediction rows: the kernel form from the Gram
+      /// matrix alone (no copy of the columns), the primal form from the columns.
+      mutating func grow(to k2: Int, y: [Int]) -> (problem: LogisticProblem, rows: PredictionRows) {
         let n = z.rows, nv = predicted.rows
         if k2 > k {
           // gram += B·Bᵀ and cross += P·Bᵀ for the new columns B (and P of the predicted rows).
@@ -141,10 +146,11 @@ public enum NestedCV {
           for v in 0..<nv { for j in 0..<(k2 - k) { norms2[v] += pBlock[v, j] * pBlock[v, j] } }
           k = k2
         }
-        let zk = z.columns(0..<k2)
-        let rows = PredictionRows(z: predicted.columns(0..<k2), cross: LogisticProblem.usesPrimal(rows: n, cols: k2) ? [] : cross,
-                                  norms: norms2.map { $0.squareRoot() })
-        return (zk, gram, rows)
+        let norms = norms2.map { $0.squareRoot() }
+        if LogisticProblem.usesPrimal(rows: n, cols: k2) {
+          return (LogisticProblem(z: z.columns(0..<k2), y: y), PredictionRows(z: predicted.columns(0..<k2), cross: [], norms: norms))
+        }
+        return (LogisticProblem(gram: gram, y: y), PredictionRows(count: nv, cross: cross, norms: norms))
       }
     }
     func prepared(_ rows: DataMatrix, scale: Bool) -> (StandardScaler?, DataMatrix) {
@@ -166,44 +172,33 @@ public enum NestedCV {
     var outer = Grower(zOuter, predicting: outerScaler!.transform(x.rows(s.outer.test).columns(order)))
     let yTest = s.outer.test.map { y[$0] }
 
-    /// A solution and its margins on its rows, as a start for k columns (zero weights appended:
-    /// the margins stay those of the same rows).
-    typealias Solution = (model: LogisticModel, margins: Margins)
-    func padded(_ s: Solution?, to k: Int) -> Solution? {
-      guard var s else { return nil }
-      s.model.weights += [Double](repeating: 0, count: k - s.model.weights.count)
-      return s
-    }
     // previous[i][c]: the last solution of inner split i at grid point c; previousOuter[c] likewise.
-    var previous = [[Solution?]](repeating: [Solution?](repeating: nil, count: config.cGrid.count), count: inner.count)
-    var previousOuter = [Solution?](repeating: nil, count: config.cGrid.count)
+    var previous = [[MarginSolution?]](repeating: [MarginSolution?](repeating: nil, count: config.cGrid.count), count: inner.count)
+    var previousOuter = [MarginSolution?](repeating: nil, count: config.cGrid.count)
     var out: [FoldResult] = []
     for k in ks {
       var scores = [[Double]](repeating: [], count: config.cGrid.count)
       for i in inner.indices {
-        let (z, gram, rows) = inner[i].train.grow(to: k)
-        var problem = LogisticProblem(z: z, y: inner[i].y, gram: gram)
+        var (problem, rows) = inner[i].train.grow(to: k, y: inner[i].y)
         problem.tolerance = innerTolerance
-        var pathStart: Solution?
+        var pathStart: MarginSolution?
         for (a, c) in config.cGrid.enumerated() {
           // Start from this C at the previous k, else from the previous C at this k; stop once
           // the validation rows' classes are certain.
-          let start = padded(previous[i][a], to: k) ?? pathStart
-          let fitted = try problem.fit(c: c, start: start?.model, margins: start?.margins, predicting: rows)
+          let fitted = try problem.fitMargins(c: c, start: previous[i][a]?.padded(to: k) ?? pathStart, predicting: rows)
           previous[i][a] = fitted
           pathStart = fitted
-          let pred = fitted.margins.predictions(fitted.model)
+          let pred = fitted.predictions
           scores[a].append(config.innerMetric == .accuracy ? Metrics.accuracy(inner[i].yVal, pred) : Metrics.binaryF1(inner[i].yVal, pred))
         }
       }
       let means = scores.map { Metrics.mean($0) }
       var best = 0
       for a in means.indices where means[a] > means[best] { best = a }
-      let (z, gram, testRows) = outer.grow(to: k)
-      let start = padded(previousOuter[best], to: k)
-      let fitted = try LogisticProblem(z: z, y: ytr, gram: gram).fit(c: config.cGrid[best], start: start?.model, margins: start?.margins, predicting: testRows)
+      let (problem, testRows) = outer.grow(to: k, y: ytr)
+      let fitted = try problem.fitMargins(c: config.cGrid[best], start: previousOuter[best]?.padded(to: k), predicting: testRows)
       previousOuter[best] = fitted
-      let f1 = Metrics.binaryF1(yTest, fitted.margins.predictions(fitted.model))
+      let f1 = Metrics.binaryF1(yTest, fitted.predictions)
       out.append(FoldResult(c: config.cGrid[best], f1: f1, innerMeanScores: means, trainRows: s.outer.train.count, testRows: s.outer.test.count))
     }
     return out

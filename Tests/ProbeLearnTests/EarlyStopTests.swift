@@ -70,9 +70,10 @@ final class EarlyStopTests: XCTestCase {
     XCTAssertLessThan(iterationsEarly, iterationsExact, "the early stop never stopped early")
   }
 
-  /// A warm start given with its margins (no products with Z to begin) reaches the same solution
-  /// as the same start without them, and the returned margins are Z·w and zᵥ·w of the solution;
-  /// padded with zero weights for new columns, as the sweep's starts are, in both solver forms.
+  /// A warm start given by its margins (no products with Z to begin) reaches the same solution as
+  /// the same start given by its weights, and the returned margins are Z·w and zᵥ·w of the
+  /// solution; padded with zero weights for new columns, as the sweep's starts are, in both solver
+  /// forms and for a problem given only its Gram matrix (which never forms weights).
   func testStartMarginsEqualTheFormedOnes() throws {
     for (n, d) in [(80, 200), (80, 25)] {
       let (x, y) = data(n, d)
@@ -83,20 +84,35 @@ final class EarlyStopTests: XCTestCase {
       let rows = PredictionRows(xv, for: problem)
       let prevRows = PredictionRows(xv.columns(Array(0..<kPrev)), for: prevProblem)
       for c in [0.1, 10] {
-        let prev = try prevProblem.fit(c: c, start: nil, margins: nil, predicting: prevRows)
+        let prev = try prevProblem.fitMargins(c: c, start: nil, predicting: prevRows)
         // The returned margins are the solution's (to rounding).
-        let zw = LogisticModel(weights: prev.model.weights, intercept: 0, iterations: 0)
+        let w = try XCTUnwrap(prev.weights)
+        let zw = LogisticModel(weights: w, intercept: 0, iterations: 0)
         for (i, v) in zw.decision(prevProblem.z).enumerated() { XCTAssertEqual(prev.margins.train[i], v, accuracy: 1e-9 * (1 + abs(v)), "row \(i)") }
         for (i, v) in zw.decision(prevRows.z).enumerated() { XCTAssertEqual(prev.margins.predicted[i], v, accuracy: 1e-9 * (1 + abs(v)), "row \(i)") }
-        XCTAssertEqual(prev.margins.predictions(prev.model), prev.model.predict(prevRows.z))
-        var start = prev.model
-        start.weights += [Double](repeating: 0, count: 10)
-        let given = try problem.fit(c: c, start: start, margins: Margins(train: prev.margins.train, predicted: []), predicting: nil)
-        let formed = try problem.fit(c: c, start: start, predicting: nil)
-        XCTAssertEqual(given.model.intercept, formed.intercept, accuracy: 1e-9 * (1 + abs(formed.intercept)), "n \(n), d \(d), C \(c)")
-        for j in 0..<d { XCTAssertEqual(given.model.weights[j], formed.weights[j], accuracy: 1e-9 * (1 + abs(formed.weights[j])), "weight \(j)") }
-        let early = try problem.fit(c: c, start: start, margins: prev.margins, predicting: rows)
-        XCTAssertEqual(early.margins.predictions(early.model), formed.predict(xv), "n \(n), d \(d), C \(c)")
+        XCTAssertEqual(prev.margins.weightNorm2, w.reduce(0) { $0 + $1 * $1 }, accuracy: 1e-9 * prev.margins.weightNorm2)
+        XCTAssertEqual(prev.predictions, LogisticModel(weights: w, intercept: prev.intercept, iterations: 0).predict(prevRows.z))
+        // To the tolerance: from the margins, from the weights, and (kernel form) from the Gram matrix alone.
+        var start = prev.padded(to: d)
+        start.margins.predicted = []
+        let given = try problem.fitMargins(c: c, start: start, predicting: nil)
+        let formed = try problem.fit(c: c, start: LogisticModel(weights: start.weights!, intercept: start.intercept, iterations: 0), predicting: nil)
+        XCTAssertEqual(given.intercept, formed.intercept, accuracy: 1e-9 * (1 + abs(formed.intercept)), "n \(n), d \(d), C \(c)")
+        for j in 0..<d { XCTAssertEqual(given.weights![j], formed.weights[j], accuracy: 1e-9 * (1 + abs(formed.weights[j])), "weight \(j)") }
+        let decision = LogisticModel(weights: formed.weights, intercept: 0, iterations: 0).decision(x)
+        if !problem.primal {
+          let gramOnly = LogisticProblem(gram: Linalg.gram(x.values, rows: n, cols: d), y: y)
+          let fromGram = try gramOnly.fitMargins(c: c, start: start, predicting: nil)
+          XCTAssertNil(fromGram.weights)
+          XCTAssertEqual(fromGram.intercept, formed.intercept, accuracy: 1e-8 * (1 + abs(formed.intercept)), "C \(c)")
+          for i in 0..<n { XCTAssertEqual(fromGram.margins.train[i], decision[i], accuracy: 1e-8 * (1 + abs(decision[i])), "row \(i)") }
+          // With prediction rows known only by their products: the optimum's classes.
+          let crossOnly = PredictionRows(count: rows.z.rows, cross: rows.cross, norms: rows.norms)
+          let early = try gramOnly.fitMargins(c: c, start: prev.padded(to: d), predicting: crossOnly)
+          XCTAssertEqual(early.predictions, formed.predict(xv), "C \(c), Gram only")
+        }
+        let early = try problem.fitMargins(c: c, start: prev.padded(to: d), predicting: rows)
+        XCTAssertEqual(early.predictions, formed.predict(xv), "n \(n), d \(d), C \(c)")
       }
     }
   }
