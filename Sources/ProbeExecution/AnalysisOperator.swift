@@ -355,7 +355,7 @@ struct AnalysisOperator {
   func load(_ context: ExecutionContext) throws -> Data {
     let c = context.connection
     let store = RepresentationStore(c)
-    var loaded: [(BoundSet, Int, RepresentationInfo, LoadedMatrix)] = []
+    var loaded: [(BoundSet, Int, RepresentationInfo, LoadedMatrix, key: String)] = []
     for s in bound.sets {
       guard let info = try store.info(name: s.name, corpus: bound.corpus) else {
         throw ExecutionError(.input, "'\(s.name)' is not stored for corpus '\(bound.corpus)'")
@@ -376,29 +376,38 @@ struct AnalysisOperator {
         if loaded.contains(where: { $0.2.name == info.name && $0.1 == l }) {
           throw ExecutionError(.input, "'\(info.name)' layer \(l) is named twice in USING (\(info.layers == 1 ? "it has only layer 0" : "its last layer is \(info.layers - 1)"))")
         }
-        loaded.append((s, l, info, try store.load(info, layer: l)))
+        // Decoded once per session while the stored data is unchanged (`SessionCache`).
+        let key = "\(bound.corpus)|\(info.name)|\(l)|\(info.fingerprint)|\(info.rows)|\(info.dims)|\(info.dtype)"
+        let m = try context.cache.value("matrix|" + key, bytes: { 8 * ($0.values.count + $0.utteranceIDs.count) }) { try store.load(info, layer: l) }
+        loaded.append((s, l, info, m, key))
       }
     }
     // Rows every representation has, without missing values.
     var common: Set<Int64>?
-    for (_, _, _, m) in loaded {
-      var ok = Set<Int64>()
-      m.values.withUnsafeBufferPointer { v in
-        for (i, id) in m.utteranceIDs.enumerated() {
-          var finiteOrInf = true
-          for j in (i * m.cols)..<((i + 1) * m.cols) where v[j].isNaN {
-            finiteOrInf = false
-            break
+    for (_, _, _, m, key) in loaded {
+      let ok = context.cache.value("complete rows|" + key, bytes: { 16 * $0.count }) { () -> Set<Int64> in
+        var ok = Set<Int64>()
+        m.values.withUnsafeBufferPointer { v in
+          for (i, id) in m.utteranceIDs.enumerated() {
+            var finiteOrInf = true
+            for j in (i * m.cols)..<((i + 1) * m.cols) where v[j].isNaN {
+              finiteOrInf = false
+              break
+            }
+            if finiteOrInf { ok.insert(id) }
           }
-          if finiteOrInf { ok.insert(id) }
         }
+        return ok
       }
       common = common.map { $0.intersection(ok) } ?? ok
     }
     let ids = (common ?? []).sorted()
-    var meta: [Int64: (String, String?, String?)] = [:]
-    for r in try c.query("SELECT utterance_id, path, speaker, emotion FROM utterances WHERE corpus = ?", [.text(bound.corpus)]).rows {
-      meta[r[0].intValue!] = (r[1].stringValue!, r[2].stringValue, r[3].stringValue)
+    let meta = try context.cache.value("utterances|" + bound.corpus, bytes: { 64 * $0.count }) { () -> [Int64: (String, String?, String?)] in
+      var meta: [Int64: (String, String?, String?)] = [:]
+      for r in try c.query("SELECT utterance_id, path, speaker, emotion FROM utterances WHERE corpus = ?", [.text(bound.corpus)]).rows {
+        meta[r[0].intValue!] = (r[1].stringValue!, r[2].stringValue, r[3].stringValue)
+      }
+      return meta
     }
     let speakers = ids.map { meta[$0]?.1 }
     var data = Data(ids: ids, paths: ids.map { meta[$0]!.0 }, speakers: speakers, emotions: ids.map { meta[$0]?.2 }, matrices: [])
@@ -409,18 +418,21 @@ struct AnalysisOperator {
     if speakerZ, speakers.contains(where: { $0 == nil }) {
       throw ExecutionError(.input, "\(speakers.filter { $0 == nil }.count) utterances have no speaker; per-speaker normalisation and speaker-grouped splits need one")
     }
-    for (s, l, info, m) in loaded {
-      var values = [Double](repeating: 0, count: ids.count * m.cols)
-      values.withUnsafeMutableBufferPointer { dst in
-        m.values.withUnsafeBufferPointer { src in
-          for (i, id) in m.utteranceIDs.enumerated() {
-            guard let p = position[id] else { continue }
-            (dst.baseAddress! + p * m.cols).update(from: src.baseAddress! + i * m.cols, count: m.cols)
+    for (s, l, info, m, key) in loaded {
+      // The matrix over these rows, normalised: also kept, keyed by the row set.
+      let x = context.cache.value("rows|\(data.rowsDigest)|\(speakerZ)|" + key, bytes: { 8 * $0.values.count }) { () -> DataMatrix in
+        var values = [Double](repeating: 0, count: ids.count * m.cols)
+        values.withUnsafeMutableBufferPointer { dst in
+          m.values.withUnsafeBufferPointer { src in
+            for (i, id) in m.utteranceIDs.enumerated() {
+              guard let p = position[id] else { continue }
+              (dst.baseAddress! + p * m.cols).update(from: src.baseAddress! + i * m.cols, count: m.cols)
+            }
           }
         }
+        let x = DataMatrix(rows: ids.count, cols: m.cols, values: values)
+        return speakerZ ? speakerZScore(x, speakers: speakers.map { $0! }) : x
       }
-      var x = DataMatrix(rows: ids.count, cols: m.cols, values: values)
-      if speakerZ { x = speakerZScore(x, speakers: speakers.map { $0! }) }
       data.matrices.append((s, l, info, x))
     }
     return data

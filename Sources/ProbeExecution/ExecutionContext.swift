@@ -13,6 +13,8 @@ public final class ExecutionContext {
   public weak var progress: ProgressReporter?
   /// Session state that `USE` changes.
   public var defaultCorpus: String?
+  /// Loaded inputs kept between the session's statements (see `SessionCache`).
+  public let cache = SessionCache()
 
   public init(connection: Connection) { self.connection = connection }
 
@@ -62,5 +64,65 @@ public struct ExecutionError: Error, CustomStringConvertible {
   /// As a diagnostic with a stable id (`exec.<kind>`).
   public func diagnostic(source: SourceFile?) -> Diagnostic {
     Diagnostic("exec.\(kind.rawValue)", message, range: range, source: source, notes: notes)
+  }
+}
+
+/// Inputs that analysis statements load (decoded matrices, normalised matrices, utterance
+/// metadata), kept between the statements of one session so a RANK or PROBE after an EVALUATE on
+/// the same data does not decode and normalise it again. Entries are keyed by everything they were
+/// computed from that a statement can name (corpus, set, layer, fingerprint, row set, options);
+/// what keys cannot see — the stored data changing — empties the cache instead: the executor calls
+/// `invalidate()` after every statement that can write inputs (IMPORT, EXTRACT, DROP, SQL), and
+/// `validate(_:)` before every statement, which empties it when another connection has committed
+/// since (SQLite's `PRAGMA data_version`). At most `budgetBytes` are kept, least recently used
+/// first out; a value larger than that is computed and not kept.
+public final class SessionCache {
+  public let budgetBytes: Int
+  private var entries: [String: (value: Any, bytes: Int, used: UInt64)] = [:]
+  private var clock: UInt64 = 0
+  private var bytes = 0
+  private var dataVersion: Int64?
+  /// Lookups answered from the cache and computed, since the session began.
+  public private(set) var hits = 0
+  public private(set) var misses = 0
+
+  public init(budgetBytes: Int = 512 << 20) { self.budgetBytes = budgetBytes }
+
+  /// The value under `key`, computed by `make` (and kept, within the budget) when absent.
+  public func value<T>(_ key: String, bytes size: (T) -> Int, _ make: () throws -> T) rethrows -> T {
+    clock += 1
+    if let e = entries[key], let v = e.value as? T {
+      entries[key]!.used = clock
+      hits += 1
+      return v
+    }
+    misses += 1
+    let v = try make()
+    let n = size(v)
+    guard n <= budgetBytes else { return v }
+    if let old = entries.removeValue(forKey: key) { bytes -= old.bytes }
+    while bytes + n > budgetBytes, let oldest = entries.min(by: { $0.value.used < $1.value.used }) {
+      bytes -= oldest.value.bytes
+      entries.removeValue(forKey: oldest.key)
+    }
+    entries[key] = (v, n, clock)
+    bytes += n
+    return v
+  }
+
+  /// Bytes currently kept.
+  public var keptBytes: Int { bytes }
+
+  /// Forget everything (the stored inputs may have changed).
+  public func invalidate() {
+    entries = [:]
+    bytes = 0
+  }
+
+  /// Forget everything when another connection committed since the last call.
+  public func validate(_ connection: Connection) {
+    let version = (try? connection.scalar("PRAGMA data_version"))?.flatMap { $0.intValue }
+    if version == nil || version != dataVersion { invalidate() }
+    dataVersion = version
   }
 }

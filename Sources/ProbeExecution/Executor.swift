@@ -11,6 +11,9 @@ public struct Executor {
   /// Execute one bound statement. `statementRange` is the statement's place in its source, used
   /// to position SQLite's errors.
   public func execute(_ statement: BoundStatement, sqlOffset: Int = 0) throws -> ResultTable {
+    // Loaded inputs kept from earlier statements stay valid only while nothing changed them.
+    context.cache.validate(context.connection)
+    defer { if Self.mayChangeInputs(statement) { context.cache.invalidate() } }
     let plan = Planner.plan(statement)
     switch statement {
     case .explain(let inner):
@@ -50,6 +53,15 @@ public struct Executor {
       throw ExecutionError(
         .notAvailable, "\(Executor.verb(statement)) is not available yet in ProbeDB \(ProbeVersion.string) (its \(missing) operator is still being built)",
         notes: ["see EXPLAIN for the operator plan; docs/roadmap.md says what comes next"])
+    }
+  }
+
+  /// Whether a statement can change stored corpora or representations (analyses, plots and
+  /// reports write only their results; SQL passes only read-only statements and PRAGMAs).
+  static func mayChangeInputs(_ s: BoundStatement) -> Bool {
+    switch s {
+    case .analysis, .plot, .report, .explain, .show, .describeCorpus, .describeTable, .use: return false
+    case .importCorpus, .dropCorpus, .sql, .transfer, .extract: return true
     }
   }
 
