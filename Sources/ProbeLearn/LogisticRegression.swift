@@ -372,7 +372,7 @@ public struct LogisticProblem {
     precondition(startMargins == nil || (startMargins!.train.count == n && startMargins!.predicted.count == nv), "margins of other rows")
     // One zeroed workspace for every vector and the n×n factor: plain pointers, so the loops below
     // have no bounds, uniqueness or exclusivity checks and vectorise.
-    let sizes = (vectors: 21 * n + 3 * nv + d, matrix: n * n)
+    let sizes = (vectors: 22 * n + 3 * nv + d, matrix: n * n)
     let workspace = UnsafeMutablePointer<Double>.allocate(capacity: sizes.vectors + sizes.matrix + 1)
     // Only the vectors read before they are written are zeroed (p₀ and pv₀ without a start, α, K·α).
     defer { workspace.deallocate() }
@@ -426,7 +426,7 @@ public struct LogisticProblem {
     let kDelta = take(n)  // K·Δα
     var mNew = take(n)
     let gw = take(d)
-    let sqF = take(n), ddF = take(n)  // √D and D of the current factor
+    let sqF = take(n), ddF = take(n), invSqF = take(n)  // √D, D and 1/√D of the current factor
     let t1 = take(n), scratch = take(n)  // A⁻¹·S1 of the current factor; a solve's workspace
     let a = take(n * n)
     precondition(cursor - workspace == sizes.vectors + sizes.matrix, "workspace layout")
@@ -445,7 +445,8 @@ public struct LogisticProblem {
     let rootD = Double(max(d, 1)).squareRoot()
     /// The Newton system with the current factor (its S = √D, D), by block elimination: given
     /// r0 = −Z·g in `u` and the intercept gradient `gb`, solves A·t = S·[r0, 1] for both columns,
-    /// leaves the margin step u = r0 − C·K·S·t₀ + Δb·(1 − C·K·S·t₁) in `u`, and returns Δb.
+    /// leaves the margin step u = r0 − C·K·S·t₀ + Δb·(1 − C·K·S·t₁) = S⁻¹·(t₀ + Δb·t₁) in `u`,
+    /// and returns Δb.
     func eliminate(gb: Double, _ K: UnsafePointer<Double>) -> Double {
       for i in 0..<n {
         rhs[i] = sqF[i] * u[i]
@@ -453,20 +454,30 @@ public struct LogisticProblem {
       }
       Linalg.choleskySolveInPlace(a, n: n, rhs, nrhs: 2)
       t1.update(from: rhs + n, count: n)  // A⁻¹·S1, for exact dual norms (see `predicting:`)
-      for i in 0..<n {
-        rhs[i] *= sqF[i]
-        rhs[n + i] *= sqF[i]
-      }
-      // K·(S·t) for both columns (kst column-major n×2, like rhs).
-      Linalg.symmetricProduct(K, n: n, rhs, kst, count: 2)
+      // From A = I + C·S·K·S: C·K·S·A⁻¹ = S⁻¹·(I − A⁻¹), so r − C·K·S·A⁻¹·S·r = S⁻¹·A⁻¹·S·r: each
+      // margin step is its solution divided by S, without a product with K. (The factor of a
+      // matrix graded by S has rows graded alike, so the quotients keep the solutions' relative
+      // accuracy.) Rows whose S underflows take the product form.
       var num = -gb, den = 0.0
       for i in 0..<n {
-        let u0 = u[i] - c * kst[i]
-        let u1 = 1 - c * kst[n + i]
+        var u0 = rhs[i] * invSqF[i], u1 = rhs[n + i] * invSqF[i]
+        if !(sqF[i] > 1e-100) {
+          var k0 = 0.0, k1 = 0.0
+          for j in 0..<n {
+            k0 += K[i * n + j] * sqF[j] * rhs[j]
+            k1 += K[i * n + j] * sqF[j] * rhs[n + j]
+          }
+          u0 = u[i] - c * k0
+          u1 = 1 - c * k1
+        }
         num -= c * ddF[i] * u0
         den += c * ddF[i] * u1
-        u[i] = u0
-        rhs[n + i] = u1
+        kst[i] = u0  // (scratch: the fallback above reads every solution)
+        kst[n + i] = u1
+      }
+      for i in 0..<n {
+        u[i] = kst[i]
+        rhs[n + i] = kst[n + i]
       }
       schurB = den
       let db = den > 1e-300 ? num / den : 0
@@ -537,6 +548,7 @@ public struct LogisticProblem {
               factored = true
               sqF.update(from: sq, count: n)
               ddF.update(from: dd, count: n)
+              for i in 0..<n { invSqF[i] = 1 / sq[i] }
               sumDF = 0
               for i in 0..<n { sumDF += dd[i] }
             }

@@ -117,6 +117,46 @@ final class EarlyStopTests: XCTestCase {
     }
   }
 
+  /// Rows so far from the boundary that their curvature σ′ underflows — to exactly 0 in the
+  /// libm path of the last rows (n = 43 is not a multiple of any vector width) — take the
+  /// kernel-form step's product form instead of the division by √D: the fit still reaches the
+  /// optimum (gradient at rounding level), from no start and from a warm start.
+  func testKernelFormWithUnderflowingCurvature() throws {
+    let n = 43, d = 80
+    var (x, y) = data(n, d)
+    let c = 10.0
+    let plain = try LogisticProblem(z: x, y: y).fit(c: c)
+    // The three rows classified most surely, moved to the end and scaled so their margins
+    // become huge.
+    let margins0 = plain.decision(x)
+    let sureness = (0..<n).map { y[$0] == 1 ? margins0[$0] : -margins0[$0] }
+    let order = (0..<n).sorted { sureness[$0] < sureness[$1] }
+    x = x.rows(order)
+    y = order.map { y[$0] }
+    let far = Array((n - 3)..<n)
+    for i in far {
+      for j in 0..<d { x.values[i * d + j] *= 4000 / sureness[order[i]] }
+    }
+    let problem = LogisticProblem(z: x, y: y)
+    XCTAssertFalse(problem.primal)
+    for start in [nil, plain] {
+      let model = try problem.fit(c: c, start: start)
+      let margins = model.decision(x)
+      XCTAssertGreaterThan(far.map { abs(margins[$0]) }.min()!, 800, "the far rows' curvature must underflow to 0 for this test")
+      // The gradient w + C·Zᵀq and C·Σq, q = −s·σ(−s·m), at rounding level.
+      var g = model.weights, gb = 0.0
+      for i in 0..<n {
+        let s = y[i] == 1 ? 1.0 : -1.0
+        let q = -s / (1 + exp(s * margins[i]))
+        gb += c * q
+        for j in 0..<d { g[j] += c * q * x[i, j] }
+      }
+      let scale = c * Double(n)
+      XCTAssertLessThan(max(g.map(abs).max()!, abs(gb)), 1e-9 * scale, "start \(start == nil ? "none" : "plain")")
+      XCTAssertTrue(model.weights.allSatisfy(\.isFinite))
+    }
+  }
+
   /// The exact dual norm of the early stop, from the kernel form's pieces, against zᵀH⁻¹z with the
   /// (d+1)² primal Hessian formed and factored directly.
   func testKernelDualNormEqualsPrimalSolve() throws {
