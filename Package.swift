@@ -50,7 +50,7 @@ let package = Package(
       dependencies: ["ProbeShell", "ProbeNumerics", "CProbeKernels", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
 
     // Benchmark driver (run by scripts/bench_*.py on demand; not a product).
-    .executableTarget(name: "probedb-bench", dependencies: ["ProbeAudio", "ProbeEGeMAPS", "ProbeWavLM", "ProbeNumerics"]),
+    .executableTarget(name: "probedb-bench", dependencies: ["ProbeAudio", "ProbeEGeMAPS", "ProbeWavLM", "ProbeNumerics", "ProbeLearn"]),
 
     // MARK: Tests
     .target(

@@ -205,14 +205,21 @@ public struct LogisticProblem {
     return n * p * p + p * p * p / 3 < n * n * n / 3 + 2 * n * Double(cols)
   }
 
+  /// Which Newton system a problem solves: chosen by `usesPrimal`, or forced (tests, benchmarks).
+  public enum Form: Sendable { case automatic, primal, kernel }
+
   /// - Parameter gram: `Z·Zᵀ` when the caller already has it (the top-k sweep grows it column
   ///   block by column block); computed here when needed and not given.
-  public init(z: DataMatrix, y: [Int], gram: [Double]? = nil) {
+  public init(z: DataMatrix, y: [Int], gram: [Double]? = nil, form: Form = .automatic) {
     precondition(y.count == z.rows)
     self.z = z
     self.y = y
     self.s = y.map { $0 == 1 ? 1.0 : -1.0 }
-    self.primal = Self.usesPrimal(rows: z.rows, cols: z.cols)
+    switch form {
+    case .automatic: self.primal = Self.usesPrimal(rows: z.rows, cols: z.cols)
+    case .primal: self.primal = true
+    case .kernel: self.primal = false
+    }
     self.gram = primal ? [] : (gram ?? Linalg.gram(z.values, rows: z.rows, cols: z.cols))
     self.hasRows = true
   }

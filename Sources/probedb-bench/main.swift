@@ -2,6 +2,7 @@ import Dispatch
 import Foundation
 import ProbeAudio
 import ProbeEGeMAPS
+import ProbeLearn
 import ProbeNumerics
 import ProbeWavLM
 
@@ -23,7 +24,7 @@ import ProbeWavLM
 //   PROBEDB_BENCH_ROWSPLIT=N overrides WavLMModel.rowSplitFrames for the wavlm mode
 let args = CommandLine.arguments
 func usage() -> Never {
-  FileHandle.standardError.write(Data("usage: probedb-bench egemaps FILE.wav [REPEATS] | wavlm MODEL_DIR THREADS REPEATS OUT_DIR FILE.wav… | sgemm THREADS | cholesky N [REPS]\n".utf8))
+  FileHandle.standardError.write(Data("usage: probedb-bench egemaps FILE.wav [REPEATS] | wavlm MODEL_DIR THREADS REPEATS OUT_DIR FILE.wav… | sgemm THREADS | cholesky N [REPS] | logistic N D [REPS]\n".utf8))
   exit(2)
 }
 func seconds(_ body: () throws -> Void) rethrows -> Double {
@@ -192,6 +193,26 @@ do {
     let flops = Double(n * n * n) / 3 * Double(reps)
     print("{\"n\": \(n), \"lapack_gflops\": \(flops / tLapack / 1e9), \"lapack_us\": \(tLapack / Double(reps) * 1e6), "
       + "\"kernel\": \"\(Linalg.choleskyKernel)\", \"kernel_gflops\": \(flops / tSmall / 1e9), \"kernel_us\": \(tSmall / Double(reps) * 1e6), \"max_rel_diff\": \(maxRel)\(variants)}")
+
+  case "logistic" where args.count >= 4:
+    // One L2 logistic fit from scratch (C = 1) in each Newton form, n rows × d columns: where the
+    // primal form (d+1)² stops paying against the kernel form n² (LogisticProblem.usesPrimal).
+    guard let n = Int(args[2]), let d = Int(args[3]) else { usage() }
+    let reps = args.count > 4 ? Int(args[4]) ?? 200 : 200
+    Linalg.setBLASThreads(1)
+    var rng = SystemRandomNumberGenerator()
+    let z = DataMatrix(rows: n, cols: d, values: (0..<(n * d)).map { _ in Double.random(in: -1.7...1.7, using: &rng) })
+    let y = (0..<n).map { i in (0..<min(d, 15)).reduce(0.0) { $0 + z[i, $1] * ($1 % 2 == 0 ? 0.4 : -0.3) } + Double.random(in: -1...1, using: &rng) > 0 ? 1 : 0 }
+    var out: [String] = []
+    for (label, form) in [("primal", LogisticProblem.Form.primal), ("kernel", .kernel)] {
+      var iterations = 0
+      let problem = LogisticProblem(z: z, y: y, form: form)  // K = Z·Zᵀ outside the timing, as the sweep grows it
+      let t = try seconds {
+        for _ in 0..<reps { iterations = try problem.fit(c: 1).iterations }
+      }
+      out.append("\"\(label)_us\": \(t / Double(reps) * 1e6), \"\(label)_iterations\": \(iterations)")
+    }
+    print("{\"n\": \(n), \"d\": \(d), \"automatic\": \"\(LogisticProblem.usesPrimal(rows: n, cols: d) ? "primal" : "kernel")\", \(out.joined(separator: ", "))}")
 
   default:
     usage()
