@@ -2,6 +2,7 @@
 // forming A = I + c·S·K·S for the Cholesky kernel, and K·x for one or two vectors. At these sizes
 // the BLAS calls cost more in dispatch and in reading K twice than in arithmetic.
 #include "probe_kernels.h"
+#include <stdlib.h>
 #include <string.h>
 
 // A(i, j) = [i = j] + c·s_i·K(i, j)·s_j for i ≥ j, column-major lower (column j of A's lower
@@ -162,7 +163,63 @@
   }
 
 typedef double kp_v2d __attribute__((vector_size(16)));
+// C (m×n, row-major, ldc) += A·Bᵀ for A m×k and Bᵀ k×n (row-major, contiguous: the caller's B
+// transposed once), k small: tiles of 4 rows × TV vectors of C accumulated over k in registers
+// (Bᵀ's vectors loaded, A's entries broadcast), then single vectors and scalars at the edges;
+// rows beyond the last multiple of 4 one at a time. Each entry is its sum over k in order, from 0,
+// then added to C — so for A = B the result is exactly symmetric.
+#define AP_TILE(VT, VW, TVN, RB, a, lda, bt, n, k, c, ldc, r0, j)                                     \
+  do {                                                                                                 \
+    VT acc[RB][TVN];                                                                                   \
+    for (int q = 0; q < RB; q++)                                                                       \
+      for (int v = 0; v < TVN; v++) acc[q][v] = (VT){0};                                               \
+    for (int cc = 0; cc < (k); cc++) {                                                                 \
+      VT x[TVN];                                                                                       \
+      for (int v = 0; v < TVN; v++) memcpy(&x[v], (bt) + (size_t)cc * (n) + (j) + v * VW, sizeof(VT)); \
+      for (int q = 0; q < RB; q++) {                                                                   \
+        const double av = (a)[(size_t)((r0) + q) * (lda) + cc];                                        \
+        for (int v = 0; v < TVN; v++) acc[q][v] += x[v] * av;                                          \
+      }                                                                                                \
+    }                                                                                                  \
+    for (int q = 0; q < RB; q++) {                                                                     \
+      double *dst = (c) + (size_t)((r0) + q) * (ldc) + (j);                                            \
+      for (int v = 0; v < TVN; v++) {                                                                  \
+        VT cur;                                                                                        \
+        memcpy(&cur, dst + v * VW, sizeof(VT));                                                        \
+        cur += acc[q][v];                                                                              \
+        memcpy(dst + v * VW, &cur, sizeof(VT));                                                        \
+      }                                                                                                \
+    }                                                                                                  \
+  } while (0)
+
+#define DEFINE_ADDPROD(NAME, ATTR, VT, VW, TV)                                                        \
+  ATTR static void NAME(const double *a, int lda, int m, const double *bt, int n, int k, double *c, int ldc) { \
+    int r0 = 0;                                                                                        \
+    for (; r0 + 4 <= m; r0 += 4) {                                                                     \
+      int j = 0;                                                                                       \
+      for (; j + VW * TV <= n; j += VW * TV) AP_TILE(VT, VW, TV, 4, a, lda, bt, n, k, c, ldc, r0, j);  \
+      for (; j + VW <= n; j += VW) AP_TILE(VT, VW, 1, 4, a, lda, bt, n, k, c, ldc, r0, j);             \
+      for (; j < n; j++)                                                                               \
+        for (int q = 0; q < 4; q++) {                                                                  \
+          double acc = 0;                                                                              \
+          for (int cc = 0; cc < k; cc++) acc += a[(size_t)(r0 + q) * lda + cc] * bt[(size_t)cc * n + j]; \
+          c[(size_t)(r0 + q) * ldc + j] += acc;                                                        \
+        }                                                                                              \
+    }                                                                                                  \
+    for (; r0 < m; r0++) {                                                                             \
+      int j = 0;                                                                                       \
+      for (; j + VW * TV <= n; j += VW * TV) AP_TILE(VT, VW, TV, 1, a, lda, bt, n, k, c, ldc, r0, j);  \
+      for (; j + VW <= n; j += VW) AP_TILE(VT, VW, 1, 1, a, lda, bt, n, k, c, ldc, r0, j);             \
+      for (; j < n; j++) {                                                                             \
+        double acc = 0;                                                                                \
+        for (int cc = 0; cc < k; cc++) acc += a[(size_t)r0 * lda + cc] * bt[(size_t)cc * n + j];       \
+        c[(size_t)r0 * ldc + j] += acc;                                                                \
+      }                                                                                                \
+    }                                                                                                  \
+  }
+
 static inline double hsum2(kp_v2d v) { return v[0] + v[1]; }
+DEFINE_ADDPROD(addprod_generic, , kp_v2d, 2, 4)
 DEFINE_SHIFT(shift_generic, , kp_v2d, 2)
 DEFINE_WGRAM(wgram_generic, , kp_v2d, 2, 4)
 DEFINE_MATVEC(matvec_generic, , kp_v2d, 2, hsum2)
@@ -179,9 +236,11 @@ __attribute__((target("avx512f"))) static inline double hsum8(kp_v8d v) {
 DEFINE_SHIFT(shift_avx2, __attribute__((target("avx2,fma"))), kp_v4d, 4)
 DEFINE_WGRAM(wgram_avx2, __attribute__((target("avx2,fma"))), kp_v4d, 4, 3)
 DEFINE_MATVEC(matvec_avx2, __attribute__((target("avx2,fma"))), kp_v4d, 4, hsum4)
+DEFINE_ADDPROD(addprod_avx2, __attribute__((target("avx2,fma"))), kp_v4d, 4, 3)
 DEFINE_SHIFT(shift_avx512, __attribute__((target("avx512f"))), kp_v8d, 8)
 DEFINE_WGRAM(wgram_avx512, __attribute__((target("avx512f"))), kp_v8d, 8, 4)
 DEFINE_MATVEC(matvec_avx512, __attribute__((target("avx512f"))), kp_v8d, 8, hsum8)
+DEFINE_ADDPROD(addprod_avx512, __attribute__((target("avx512f"))), kp_v8d, 8, 4)
 #endif
 
 typedef void (*shift_fn)(double *, const double *, const double *, double, int);
@@ -226,4 +285,33 @@ void probe_symmetric_matvec(const double *k, int n, const double *x, double *y, 
     const int here = count - v < 2 ? count - v : 2;
     matvecs[probe_cholesky_kernel()](k, n, x + (size_t)v * n, y + (size_t)v * n, here);
   }
+}
+
+typedef void (*addprod_fn)(const double *, int, int, const double *, int, int, double *, int);
+static const addprod_fn addprods[3] = {addprod_generic,
+#ifdef KP_X86
+                                       addprod_avx2, addprod_avx512
+#endif
+};
+
+void probe_add_products(const double *a, int lda, int m, const double *b, int ldb, int n, int k, double *c, int ldc) {
+  if (m <= 0 || n <= 0 || k <= 0) return;
+  double *bt = malloc(sizeof(double) * (size_t)k * (size_t)n);
+  if (!bt) return;
+  for (int j = 0; j < n; j++)
+    for (int cc = 0; cc < k; cc++) bt[(size_t)cc * n + j] = b[(size_t)j * ldb + cc];
+  addprods[probe_cholesky_kernel()](a, lda, m, bt, n, k, c, ldc);
+  free(bt);
+}
+
+int probe_add_products_with_kernel(const double *a, int lda, int m, const double *b, int ldb, int n, int k, double *c, int ldc, int kernel) {
+  if (kernel < 0 || kernel > probe_cholesky_kernel()) return -1;
+  if (m <= 0 || n <= 0 || k <= 0) return 0;
+  double *bt = malloc(sizeof(double) * (size_t)k * (size_t)n);
+  if (!bt) return -2;
+  for (int j = 0; j < n; j++)
+    for (int cc = 0; cc < k; cc++) bt[(size_t)cc * n + j] = b[(size_t)j * ldb + cc];
+  addprods[kernel](a, lda, m, bt, n, k, c, ldc);
+  free(bt);
+  return 0;
 }

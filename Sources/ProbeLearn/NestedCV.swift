@@ -118,6 +118,7 @@ public enum NestedCV {
       var cross: [Double]  // predicted · zᵀ over the first k columns
       var norms2: [Double]  // 1 + ‖predicted row‖² over the first k columns
       var k = 0
+      var kProducts = 0  // columns in gram and cross: grown only once the kernel form needs them
       init(_ z: DataMatrix, predicting: DataMatrix) {
         self.z = z
         self.predicted = predicting
@@ -130,25 +131,30 @@ public enum NestedCV {
       mutating func grow(to k2: Int, y: [Int]) -> (problem: LogisticProblem, rows: PredictionRows) {
         let n = z.rows, nv = predicted.rows
         if k2 > k {
-          // gram += B·Bᵀ and cross += P·Bᵀ for the new columns B (and P of the predicted rows).
-          let block = z.columns(k..<k2)
-          let pBlock = predicted.columns(k..<k2)
-          block.values.withUnsafeBufferPointer { pb in
-            gram.withUnsafeMutableBufferPointer { pg in
-              Linalg.gemm(pb.baseAddress!, pb.baseAddress!, pg.baseAddress!, m: n, n: n, k: k2 - k, transB: true, beta: 1)
-            }
-            pBlock.values.withUnsafeBufferPointer { pp in
-              cross.withUnsafeMutableBufferPointer { pc in
-                Linalg.gemm(pp.baseAddress!, pb.baseAddress!, pc.baseAddress!, m: nv, n: n, k: k2 - k, transB: true, beta: 1)
-              }
-            }
-          }
-          for v in 0..<nv { for j in 0..<(k2 - k) { norms2[v] += pBlock[v, j] * pBlock[v, j] } }
+          for v in 0..<nv { for j in k..<k2 { norms2[v] += predicted[v, j] * predicted[v, j] } }
           k = k2
         }
         let norms = norms2.map { $0.squareRoot() }
         if LogisticProblem.usesPrimal(rows: n, cols: k2) {
           return (LogisticProblem(z: z.columns(0..<k2), y: y), PredictionRows(z: predicted.columns(0..<k2), cross: [], norms: norms))
+        }
+        if k2 > kProducts {
+          // gram += B·Bᵀ and cross += P·Bᵀ for the columns B not in them yet (P of the predicted
+          // rows): at the first kernel-form k every column so far, then each k's new ones.
+          let width = k2 - kProducts, ld = z.cols
+          z.values.withUnsafeBufferPointer { pzAll in
+            let pb = pzAll.baseAddress! + kProducts
+            gram.withUnsafeMutableBufferPointer { pg in
+              Linalg.addProducts(pb, lda: ld, m: n, pb, ldb: ld, n: n, k: width, into: pg.baseAddress!, ldc: n)
+            }
+            predicted.values.withUnsafeBufferPointer { ppAll in
+              guard nv > 0 else { return }
+              cross.withUnsafeMutableBufferPointer { pc in
+                Linalg.addProducts(ppAll.baseAddress! + kProducts, lda: predicted.cols, m: nv, pb, ldb: ld, n: n, k: width, into: pc.baseAddress!, ldc: n)
+              }
+            }
+          }
+          kProducts = k2
         }
         return (LogisticProblem(gram: gram, y: y), PredictionRows(count: nv, cross: cross, norms: norms))
       }

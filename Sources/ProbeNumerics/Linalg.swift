@@ -44,6 +44,31 @@ public enum Linalg {
     probe_symmetric_matvec(k, Int32(n), x, y, Int32(count))
   }
 
+  /// `C += A·Bᵀ` for A m×k, B n×k, C m×n, row-major with leading dimensions `lda`, `ldb`, `ldc`:
+  /// the project's kernel for k ≤ 32 (the top-k sweep's blocks of new columns, where OpenBLAS's
+  /// packing costs more than the arithmetic; with A = B the result stays exactly symmetric),
+  /// `dgemm` beyond.
+  public static func addProducts(
+    _ a: UnsafePointer<Double>, lda: Int, m: Int, _ b: UnsafePointer<Double>, ldb: Int, n: Int, k: Int, into c: UnsafeMutablePointer<Double>, ldc: Int
+  ) {
+    guard m > 0, n > 0, k > 0 else { return }
+    if k <= 32 {
+      probe_add_products(a, Int32(lda), Int32(m), b, Int32(ldb), Int32(n), Int32(k), c, Int32(ldc))
+    } else {
+      gemm(a, b, c, m: m, n: n, k: k, transB: true, beta: 1, lda: lda, ldb: ldb, ldc: ldc)
+    }
+  }
+
+  /// `addProducts` with a given kernel (0 portable, 1 AVX2, 2 AVX-512), for tests and benchmarks;
+  /// false when this CPU cannot run it.
+  @discardableResult
+  public static func addProducts(
+    _ a: UnsafePointer<Double>, lda: Int, m: Int, _ b: UnsafePointer<Double>, ldb: Int, n: Int, k: Int, into c: UnsafeMutablePointer<Double>, ldc: Int,
+    kernel: Int
+  ) -> Bool {
+    probe_add_products_with_kernel(a, Int32(lda), Int32(m), b, Int32(ldb), Int32(n), Int32(k), c, Int32(ldc), Int32(kernel)) == 0
+  }
+
   /// `H = P + c·Z̃ᵀ·diag(w)·Z̃` for an n×d row-major Z (Z̃ = [Z 1], P the identity on the d
   /// weights, 0 on the intercept), (d+1)×(d+1), into `h` as `choleskyInPlace` stores its input
   /// (column-major lower triangle): the primal Newton matrix, without forming diag(√w)·Z̃.

@@ -110,6 +110,49 @@ final class CholeskyTests: XCTestCase {
     }
   }
 
+  /// C += A·Bᵀ (the sweep's Gram and cross-product updates) against plain loops, for every
+  /// instruction set, strided A and B (leading dimensions beyond k), shapes around the tile sizes;
+  /// with A = B the result is exactly symmetric; k beyond the kernel's limit goes to dgemm.
+  func testAddProductsMatchPlainLoops() {
+    for (m, n) in [(1, 1), (3, 5), (4, 33), (7, 8), (13, 40), (123, 123), (30, 154)] {
+      for k in [1, 3, 10, 33] {
+        let ld = k + 5
+        let a = (0..<(m * ld)).map { _ in uniform() }
+        let b = (0..<(n * ld)).map { _ in uniform() }
+        let c0 = (0..<(m * n)).map { _ in uniform() }
+        var want = c0
+        for r in 0..<m { for j in 0..<n { for cc in 0..<k { want[r * n + j] += a[r * ld + cc] * b[j * ld + cc] } } }
+        for kernel in -1...Linalg.choleskyKernelLevel {
+          var c = c0
+          a.withUnsafeBufferPointer { pa in
+            b.withUnsafeBufferPointer { pb in
+              c.withUnsafeMutableBufferPointer { pc in
+                if kernel < 0 {
+                  Linalg.addProducts(pa.baseAddress!, lda: ld, m: m, pb.baseAddress!, ldb: ld, n: n, k: k, into: pc.baseAddress!, ldc: n)
+                } else {
+                  XCTAssertTrue(Linalg.addProducts(pa.baseAddress!, lda: ld, m: m, pb.baseAddress!, ldb: ld, n: n, k: k, into: pc.baseAddress!, ldc: n, kernel: kernel))
+                }
+              }
+            }
+          }
+          for i in c.indices { XCTAssertEqual(c[i], want[i], accuracy: 1e-12 * max(1, abs(want[i])), "m \(m) n \(n) k \(k) kernel \(kernel) entry \(i)") }
+        }
+      }
+    }
+    // A = B: B·Bᵀ added to a symmetric matrix stays exactly symmetric.
+    let n = 45, k = 10, ld = 17
+    let b = (0..<(n * ld)).map { _ in uniform() }
+    for kernel in 0...Linalg.choleskyKernelLevel {
+      var g = spd(n)
+      b.withUnsafeBufferPointer { pb in
+        g.withUnsafeMutableBufferPointer { pg in
+          XCTAssertTrue(Linalg.addProducts(pb.baseAddress!, lda: ld, m: n, pb.baseAddress!, ldb: ld, n: n, k: k, into: pg.baseAddress!, ldc: n, kernel: kernel))
+        }
+      }
+      for i in 0..<n { for j in 0..<i { XCTAssertEqual(g[i * n + j], g[j * n + i], "kernel \(kernel) (\(i), \(j))") } }
+    }
+  }
+
   func testNotPositiveDefiniteNamesTheColumnLikeLAPACK() throws {
     let n = 40
     var a = spd(n)

@@ -51,6 +51,14 @@ int probe_weighted_gram_shift_with_kernel(const double *z, int n, int d, const d
 /// (row-major); K is read once for every two vectors.
 void probe_symmetric_matvec(const double *k, int n, const double *x, double *y, int count);
 
+/// C += A·Bᵀ for A m×k, B n×k and C m×n, all row-major with leading dimensions lda, ldb, ldc:
+/// for small k (the top-k sweep's column blocks), where a BLAS call costs more in packing than in
+/// arithmetic. With A = B (and C symmetric) the result stays exactly symmetric.
+void probe_add_products(const double *a, int lda, int m, const double *b, int ldb, int n, int k, double *c, int ldc);
+
+/// The same with a given kernel (as `probe_cholesky_with_kernel`); -1 when this CPU cannot run it.
+int probe_add_products_with_kernel(const double *a, int lda, int m, const double *b, int ldb, int n, int k, double *c, int ldc, int kernel);
+
 /// Logistic loss terms for rows with class signs s (±1) and margins m, t = s·m: q = −s·(1 − σ(t))
 /// and d = σ′(t) per row; returns Σq. Vectorised (own exp) with AVX2/AVX-512, libm otherwise.
 double probe_logistic_derivatives(const double *s, const double *m, int n, double *q, double *d);
