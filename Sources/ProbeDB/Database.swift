@@ -51,6 +51,10 @@ public final class Database {
     set { context.progress = newValue }
   }
 
+  /// Inputs kept between this session's statements (`SessionCache`: decoded and normalised
+  /// matrices), with its hit and miss counts.
+  public var inputCache: SessionCache { context.cache }
+
   /// Ask the running statement to stop; it rolls back what it had not committed.
   public func cancel() { cancellation.cancel() }
 

@@ -115,6 +115,43 @@ final class AnalysisTests: XCTestCase {
     XCTAssertEqual(try db.query("SELECT count(DISTINCT protocol_key) FROM evaluations").rows, [[.integer(2)]])
   }
 
+  /// The matrices an EVALUATE loads are kept for the session's next statements (the same
+  /// results as a fresh session), and forgotten when stored inputs may have changed: after a
+  /// statement of the session that writes inputs, and after another connection's commit.
+  func testSessionCacheReusesLoadedInputsAndForgetsThem() throws {
+    let path = TestSupport.temporaryDirectory("cache") + "/cache.db"
+    let d = Self.dir
+    let db = try Database(path: path)
+    try db.execute("""
+      IMPORT CORPUS synth FROM '\(d)/manifest.csv';
+      IMPORT EMBEDDINGS emb FROM '\(d)/embeddings.npy' FOR synth KEYS '\(d)/keys.csv';
+      USE synth;
+      """)
+    XCTAssertEqual(db.inputCache.keptBytes, 0)
+    try db.execute("EVALUATE angry VS neutral USING emb")
+    let (hits, misses) = (db.inputCache.hits, db.inputCache.misses)
+    XCTAssertGreaterThan(db.inputCache.keptBytes, 0)
+    let ranked = try db.execute("RANK emb FOR angry TOP 10")[0].table
+    XCTAssertGreaterThan(db.inputCache.hits, hits, "RANK decodes again what EVALUATE loaded")
+    XCTAssertEqual(db.inputCache.misses, misses)
+    // A fresh session on the same file (nothing kept) ranks identically.
+    let other = try Database(path: path)
+    try other.execute("USE synth")
+    XCTAssertEqual(try other.execute("RANK emb FOR angry TOP 10")[0].table.rows, ranked.rows)
+    // This session writes inputs: everything is forgotten, the next statement loads again.
+    try db.execute("IMPORT FEATURES egemaps FROM '\(d)/egemaps.csv' FOR synth")
+    XCTAssertEqual(db.inputCache.keptBytes, 0)
+    try db.execute("RANK emb FOR angry TOP 10")
+    XCTAssertGreaterThan(db.inputCache.misses, misses)
+    // Another connection commits (a write of any kind): forgotten before the next statement.
+    let before = db.inputCache.misses
+    try db.execute("RANK emb FOR angry TOP 10")
+    XCTAssertEqual(db.inputCache.misses, before, "nothing changed: all hits")
+    try other.execute("EVALUATE happy VS neutral USING emb")
+    try db.execute("RANK emb FOR angry TOP 10")
+    XCTAssertGreaterThan(db.inputCache.misses, before, "another connection committed")
+  }
+
   func testProvenanceAndExport() throws {
     let db = try openImported()
     try db.execute("EVALUATE angry VS neutral USING emb WITH (seed = 42, c = (0.1, 1))")
