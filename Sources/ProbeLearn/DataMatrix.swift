@@ -1,3 +1,5 @@
+import ProbeNumerics
+
 /// A dense row-major n×d matrix of Doubles: the rows are utterances, the columns features or
 /// embedding dimensions.
 public struct DataMatrix: Sendable, Equatable {
@@ -63,29 +65,17 @@ public struct StandardScaler: Sendable, Equatable {
   public var mean: [Double]
   public var scale: [Double]
 
+  /// Fitted on the rows of `x`: two passes (mean, then squared deviations) in NumPy's order, for
+  /// the same rounding (`Linalg.columnMeansAndScales`).
   public init(fit x: DataMatrix) {
-    let n = Double(x.rows), d = x.cols
+    let d = x.cols
     var mean = [Double](repeating: 0, count: d)
-    var scale = [Double](repeating: 0, count: d)
-    // Two passes (mean, then squared deviations) as NumPy does, for the same rounding.
-    x.values.withUnsafeBufferPointer { px in
-      mean.withUnsafeMutableBufferPointer { pm in
-        scale.withUnsafeMutableBufferPointer { ps in
-          for r in 0..<x.rows {
-            let row = px.baseAddress! + r * d
-            for c in 0..<d { pm[c] += row[c] }
-          }
-          for c in 0..<d { pm[c] /= n }
-          for r in 0..<x.rows {
-            let row = px.baseAddress! + r * d
-            for c in 0..<d {
-              let v = row[c] - pm[c]
-              ps[c] += v * v
-            }
-          }
-          for c in 0..<d {
-            let sd = (ps[c] / n).squareRoot()
-            ps[c] = sd == 0 || !sd.isFinite ? 1 : sd
+    var scale = [Double](repeating: 1, count: d)
+    if x.rows > 0 && d > 0 {
+      x.values.withUnsafeBufferPointer { px in
+        mean.withUnsafeMutableBufferPointer { pm in
+          scale.withUnsafeMutableBufferPointer { ps in
+            Linalg.columnMeansAndScales(px.baseAddress!, rows: x.rows, cols: d, mean: pm.baseAddress!, scale: ps.baseAddress!)
           }
         }
       }
@@ -95,17 +85,17 @@ public struct StandardScaler: Sendable, Equatable {
   }
 
   public func transform(_ x: DataMatrix) -> DataMatrix {
-    var out = x.values
-    let d = x.cols
-    mean.withUnsafeBufferPointer { pm in
-      scale.withUnsafeBufferPointer { ps in
-        out.withUnsafeMutableBufferPointer { po in
-          for r in 0..<x.rows {
-            let row = po.baseAddress! + r * d
-            for c in 0..<d { row[c] = (row[c] - pm[c]) / ps[c] }
+    guard x.rows > 0, x.cols > 0 else { return x }
+    precondition(x.cols == mean.count, "scaler of \(mean.count) columns, data \(x.cols)")
+    let out = [Double](unsafeUninitializedCapacity: x.values.count) { buffer, count in
+      x.values.withUnsafeBufferPointer { px in
+        mean.withUnsafeBufferPointer { pm in
+          scale.withUnsafeBufferPointer { ps in
+            Linalg.standardize(px.baseAddress!, rows: x.rows, cols: x.cols, mean: pm.baseAddress!, scale: ps.baseAddress!, into: buffer.baseAddress!)
           }
         }
       }
+      count = x.values.count
     }
     return DataMatrix(rows: x.rows, cols: x.cols, values: out)
   }
@@ -126,7 +116,7 @@ public func speakerZScore(_ x: DataMatrix, speakers: [String]) -> DataMatrix {
         scaler.scale.withUnsafeBufferPointer { ps in
           for i in rows {
             let row = po.baseAddress! + i * d
-            for c in 0..<d { row[c] = (row[c] - pm[c]) / ps[c] }
+            Linalg.standardize(row, rows: 1, cols: d, mean: pm.baseAddress!, scale: ps.baseAddress!, into: row)
           }
         }
       }

@@ -44,6 +44,25 @@ public enum Linalg {
     probe_symmetric_matvec(k, Int32(n), x, y, Int32(count))
   }
 
+  /// Column means and population SDs (0 or non-finite → 1) of an n×d row-major matrix with
+  /// NumPy's axis-0 arithmetic (row order, no fused multiply-add), vectorised across columns:
+  /// `StandardScaler`'s fit. `kernel` −1: the best this CPU runs; false when it cannot run it.
+  @discardableResult
+  public static func columnMeansAndScales(
+    _ x: UnsafePointer<Double>, rows n: Int, cols d: Int, mean: UnsafeMutablePointer<Double>, scale: UnsafeMutablePointer<Double>, kernel: Int = -1
+  ) -> Bool {
+    probe_standardize_fit(x, Int32(n), Int32(d), mean, scale, Int32(kernel)) == 0
+  }
+
+  /// `out = (x − mean)/scale` row by row for an n×d row-major matrix (`out` may be `x`).
+  @discardableResult
+  public static func standardize(
+    _ x: UnsafePointer<Double>, rows n: Int, cols d: Int, mean: UnsafePointer<Double>, scale: UnsafePointer<Double>, into out: UnsafeMutablePointer<Double>,
+    kernel: Int = -1
+  ) -> Bool {
+    probe_standardize_apply(x, Int32(n), Int32(d), mean, scale, out, Int32(kernel)) == 0
+  }
+
   /// `C += A·Bᵀ` for A m×k, B n×k, C m×n, row-major with leading dimensions `lda`, `ldb`, `ldc`:
   /// the project's kernel for k ≤ 32 (the top-k sweep's blocks of new columns, where OpenBLAS's
   /// packing costs more than the arithmetic; with A = B the result stays exactly symmetric),

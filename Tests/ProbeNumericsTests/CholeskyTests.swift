@@ -110,6 +110,48 @@ final class CholeskyTests: XCTestCase {
     }
   }
 
+  /// Column means, SDs and standardisation (StandardScaler) against NumPy-order plain loops, bit
+  /// for bit, with every instruction set: widths around the vector widths, a constant column
+  /// (scale 1), a column with a NaN (NaN mean, scale 1), large offsets (cancellation in the
+  /// deviations); in place too.
+  func testStandardizeMatchesPlainLoopsBitForBit() {
+    for (n, d) in [(1, 1), (5, 3), (7, 8), (13, 17), (123, 768), (40, 33)] {
+      var x = (0..<(n * d)).map { _ in 1e4 + 10 * uniform() }
+      for r in 0..<n { x[r * d] = 2.5 }  // constant column
+      if d > 2 { x[(n / 2) * d + 2] = .nan }
+      // Plain loops: sums in row order, squares and sums rounded separately.
+      var mean = [Double](repeating: 0, count: d), scale = [Double](repeating: 0, count: d)
+      for r in 0..<n { for c in 0..<d { mean[c] += x[r * d + c] } }
+      for c in 0..<d { mean[c] /= Double(n) }
+      for r in 0..<n {
+        for c in 0..<d {
+          let v = x[r * d + c] - mean[c]
+          let sq = v * v
+          scale[c] += sq
+        }
+      }
+      for c in 0..<d {
+        let sd = (scale[c] / Double(n)).squareRoot()
+        scale[c] = sd == 0 || !sd.isFinite ? 1 : sd
+      }
+      var want = x
+      for r in 0..<n { for c in 0..<d { want[r * d + c] = (x[r * d + c] - mean[c]) / scale[c] } }
+      for kernel in 0...Linalg.choleskyKernelLevel {
+        var m = [Double](repeating: .nan, count: d), s = [Double](repeating: .nan, count: d)
+        XCTAssertTrue(Linalg.columnMeansAndScales(x, rows: n, cols: d, mean: &m, scale: &s, kernel: kernel))
+        for c in 0..<d {
+          XCTAssertTrue(m[c].bitPattern == mean[c].bitPattern || (m[c].isNaN && mean[c].isNaN), "n \(n) d \(d) kernel \(kernel) mean \(c)")
+          XCTAssertEqual(s[c].bitPattern, scale[c].bitPattern, "n \(n) d \(d) kernel \(kernel) scale \(c)")
+        }
+        var z = x
+        z.withUnsafeMutableBufferPointer { pz in
+          XCTAssertTrue(Linalg.standardize(pz.baseAddress!, rows: n, cols: d, mean: mean, scale: scale, into: pz.baseAddress!, kernel: kernel))
+        }
+        for i in z.indices { XCTAssertTrue(z[i].bitPattern == want[i].bitPattern || (z[i].isNaN && want[i].isNaN), "n \(n) d \(d) kernel \(kernel) entry \(i)") }
+      }
+    }
+  }
+
   /// C += A·Bᵀ (the sweep's Gram and cross-product updates) against plain loops, for every
   /// instruction set, strided A and B (leading dimensions beyond k), shapes around the tile sizes;
   /// with A = B the result is exactly symmetric; k beyond the kernel's limit goes to dgemm.

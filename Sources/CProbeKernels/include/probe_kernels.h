@@ -51,6 +51,15 @@ int probe_weighted_gram_shift_with_kernel(const double *z, int n, int d, const d
 /// (row-major); K is read once for every two vectors.
 void probe_symmetric_matvec(const double *k, int n, const double *x, double *y, int count);
 
+/// Column means and population standard deviations of an n×d row-major matrix, as NumPy's axis-0
+/// reductions compute them (row order, no fused multiply-add; an SD of 0 or not finite becomes
+/// 1): bit for bit the plain loops'. `kernel` as `probe_cholesky_with_kernel`, −1 for the best
+/// this CPU runs; returns −1 when it cannot run the one asked for.
+int probe_standardize_fit(const double *x, int n, int d, double *mean, double *scale, int kernel);
+
+/// out = (x − mean)/scale row by row (out may be x); `kernel` as in `probe_standardize_fit`.
+int probe_standardize_apply(const double *x, int n, int d, const double *mean, const double *scale, double *out, int kernel);
+
 /// C += A·Bᵀ for A m×k, B n×k and C m×n, all row-major with leading dimensions lda, ldb, ldc:
 /// for small k (the top-k sweep's column blocks), where a BLAS call costs more in packing than in
 /// arithmetic. With A = B (and C symmetric) the result stays exactly symmetric.
