@@ -149,8 +149,8 @@ struct ProbeOperator {
     }
     var sweep = [[Point?]](repeating: [Point?](repeating: nil, count: ks.count), count: tasks.count)
     if bound.top == nil {
-      // A task's sweep is reused when every point of it is stored; otherwise each outer fold
-      // computes its whole k path in one job (NestedCV.sweepFold).
+      // A task's sweep is reused when every point of it is stored; otherwise each outer fold's
+      // whole k path is computed (NestedCV.sweepInner for each inner split, then sweepOuter).
       var sweepJobs: [(task: Int, fold: Int)] = []
       for (ti, t) in tasks.enumerated() {
         var points: [Point] = []
@@ -164,41 +164,59 @@ struct ProbeOperator {
       context.lap("sweep lookup")
       let lock = NSLock()
       var finished = 0
-      // Sweep jobs first, then the all-dimensions ridge probes (the last to be handed out).
-      enum Output {
-        case sweep([FoldResult])
-        case probe(RidgeProbeResult)
-      }
-      let outputs = parallelMap(sweepJobs.count + tasks.count) { i -> Result<Output, Error> in
-        if i >= sweepJobs.count {
-          if context.isCancelled() { return .failure(ExecutionError(.cancelled, "statement cancelled; nothing was stored")) }
-          return Result { .probe(try allDimensionsProbe(i - sweepJobs.count)) }
-        }
-        return Result { .sweep(try sweepJob(i).get()) }
-      }
-      func sweepJob(_ i: Int) -> Result<[FoldResult], Error> {
-        let j = sweepJobs[i]
-        if context.isCancelled() { return .failure(ExecutionError(.cancelled, "statement cancelled; nothing was stored")) }
-        let r = Result {
-          try NestedCV.sweepFold(xs[j.task], tasks[j.task].y, tasks[j.task].splits[j.fold], ranking: stage1[j.task].ranking, ks: ks, config: config)
-        }
+      // Two rounds on every core. First each (fold, inner split) path, then the all-dimensions
+      // ridge probes (the last to be handed out, filling the cores at the round's end); then each
+      // fold's outer refits from its inner scores. Jobs this small keep both cores busy to the end.
+      let innerJobs = sweepJobs.flatMap { j in tasks[j.task].splits[j.fold].inner.indices.map { (task: j.task, fold: j.fold, inner: $0) } }
+      let totalJobs = innerJobs.count + sweepJobs.count
+      func progressed() {
         lock.lock()
         finished += 1
         let n = finished
         lock.unlock()
-        if Thread.isMainThread { context.progress?.update(task: "\(label): top-k sweep", done: n, total: sweepJobs.count) }
-        return r
+        if Thread.isMainThread { context.progress?.update(task: "\(label): top-k sweep", done: n, total: totalJobs) }
+      }
+      enum Output {
+        case inner([[Double]])
+        case probe(RidgeProbeResult)
+      }
+      let outputs = parallelMap(innerJobs.count + tasks.count) { i -> Result<Output, Error> in
+        if context.isCancelled() { return .failure(ExecutionError(.cancelled, "statement cancelled; nothing was stored")) }
+        if i >= innerJobs.count { return Result { .probe(try allDimensionsProbe(i - innerJobs.count)) } }
+        let j = innerJobs[i]
+        defer { progressed() }
+        return Result {
+          .inner(try NestedCV.sweepInner(xs[j.task], tasks[j.task].y, tasks[j.task].splits[j.fold], inner: j.inner, ranking: stage1[j.task].ranking, ks: ks, config: config))
+        }
       }
       for ti in tasks.indices {
-        allProbes[ti] = outputs[sweepJobs.count + ti].flatMap { output in
+        allProbes[ti] = outputs[innerJobs.count + ti].flatMap { output in
           guard case .probe(let p) = output else { return .failure(ExecutionError(.numeric, "internal: a ridge job returned a sweep")) }
           return .success(p)
         }
       }
-      let results = outputs.prefix(sweepJobs.count).map { r in
-        r.flatMap { output -> Result<[FoldResult], Error> in
-          guard case .sweep(let folds) = output else { return .failure(ExecutionError(.numeric, "internal: a sweep job returned a probe")) }
-          return .success(folds)
+      var innerScores: [[[[Double]]]] = []  // [sweep job][inner][k][c]
+      var next = 0
+      for j in sweepJobs {
+        var perInner: [[[Double]]] = []
+        for _ in tasks[j.task].splits[j.fold].inner {
+          switch outputs[next] {
+          case .success(.inner(let scores)): perInner.append(scores)
+          case .success(.probe): throw ExecutionError(.numeric, "internal: a sweep job returned a probe")
+          case .failure(let e as LearnError): throw ExecutionError(.numeric, "\(tasks[j.task].emotion) top-k sweep: \(e.message)")
+          case .failure(let e): throw e
+          }
+          next += 1
+        }
+        innerScores.append(perInner)
+      }
+      try context.checkCancelled()
+      let results = parallelMap(sweepJobs.count) { i -> Result<[FoldResult], Error> in
+        let j = sweepJobs[i]
+        if context.isCancelled() { return .failure(ExecutionError(.cancelled, "statement cancelled; nothing was stored")) }
+        defer { progressed() }
+        return Result {
+          try NestedCV.sweepOuter(xs[j.task], tasks[j.task].y, tasks[j.task].splits[j.fold], innerScores: innerScores[i], ranking: stage1[j.task].ranking, ks: ks, config: config)
         }
       }
       var at = 0

@@ -101,104 +101,126 @@ public enum NestedCV {
   /// kernel-form fits run on the Gram matrix alone and never form weights, and predictions are
   /// the margins' signs.
   public static func sweepFold(_ x: DataMatrix, _ y: [Int], _ s: NestedSplit, ranking: [Int], ks: [Int], config: NestedCVConfig) throws -> [FoldResult] {
-    precondition(ks == ks.sorted() && (ks.last ?? 0) <= ranking.count)
-    let maxK = ks.last ?? 0
-    let order = Array(ranking.prefix(maxK))
+    let scores = try s.inner.indices.map { try sweepInner(x, y, s, inner: $0, ranking: ranking, ks: ks, config: config) }
+    return try sweepOuter(x, y, s, innerScores: scores, ranking: ranking, ks: ks, config: config)
+  }
+
+  /// A row set standardised once, its columns in ranking order, with a growing Gram matrix; and
+  /// the rows whose classes its fits predict (validation or test rows), with their growing
+  /// products with the row set and norms (`PredictionRows`).
+  struct SweepGrower {
+    let z: DataMatrix  // n × maxK, ranking order
+    let predicted: DataMatrix  // n_v × maxK
+    var gram: [Double]
+    var cross: [Double]  // predicted · zᵀ over the first k columns
+    var norms2: [Double]  // 1 + ‖predicted row‖² over the first k columns
+    var k = 0
+    var kProducts = 0  // columns in gram and cross: grown only once the kernel form needs them
+    init(_ z: DataMatrix, predicting: DataMatrix) {
+      self.z = z
+      self.predicted = predicting
+      self.gram = [Double](repeating: 0, count: z.rows * z.rows)
+      self.cross = [Double](repeating: 0, count: predicting.rows * z.rows)
+      self.norms2 = [Double](repeating: 1, count: predicting.rows)
+    }
+    /// The problem of the first k2 columns and its prediction rows: the kernel form from the Gram
+    /// matrix alone (no copy of the columns), the primal form from the columns.
+    mutating func grow(to k2: Int, y: [Int]) -> (problem: LogisticProblem, rows: PredictionRows) {
+      let n = z.rows, nv = predicted.rows
+      if k2 > k {
+        for v in 0..<nv { for j in k..<k2 { norms2[v] += predicted[v, j] * predicted[v, j] } }
+        k = k2
+      }
+      let norms = norms2.map { $0.squareRoot() }
+      if LogisticProblem.usesPrimal(rows: n, cols: k2) {
+        return (LogisticProblem(z: z.columns(0..<k2), y: y), PredictionRows(z: predicted.columns(0..<k2), cross: [], norms: norms))
+      }
+      if k2 > kProducts {
+        // gram += B·Bᵀ and cross += P·Bᵀ for the columns B not in them yet (P of the predicted
+        // rows): at the first kernel-form k every column so far, then each k's new ones.
+        let width = k2 - kProducts, ld = z.cols
+        z.values.withUnsafeBufferPointer { pzAll in
+          let pb = pzAll.baseAddress! + kProducts
+          gram.withUnsafeMutableBufferPointer { pg in
+            Linalg.addProducts(pb, lda: ld, m: n, pb, ldb: ld, n: n, k: width, into: pg.baseAddress!, ldc: n)
+          }
+          predicted.values.withUnsafeBufferPointer { ppAll in
+            guard nv > 0 else { return }
+            cross.withUnsafeMutableBufferPointer { pc in
+              Linalg.addProducts(ppAll.baseAddress! + kProducts, lda: predicted.cols, m: nv, pb, ldb: ld, n: n, k: width, into: pc.baseAddress!, ldc: n)
+            }
+          }
+        }
+        kProducts = k2
+      }
+      return (LogisticProblem(gram: gram, y: y), PredictionRows(count: nv, cross: cross, norms: norms))
+    }
+  }
+
+  /// The first `maxK` columns of `ranking` of `rows`, standardised (when `scale`) on those rows.
+  static func rankedColumns(_ rows: DataMatrix, _ order: [Int], scale: Bool) -> (StandardScaler?, DataMatrix) {
+    let sub = rows.columns(order)
+    let scaler = scale ? StandardScaler(fit: sub) : nil
+    return (scaler, scaler?.transform(sub) ?? sub)
+  }
+
+  /// Inner split `i` of `sweepFold`'s outer fold: for every k of `ks`, the validation score of
+  /// every C of the grid (`[k][c]`). Each fit starts from the same C's solution at the previous
+  /// k (else from the previous C's at this k) and stops once the validation rows' classes are
+  /// certain. Independent of the other inner splits, so they can run in parallel.
+  public static func sweepInner(_ x: DataMatrix, _ y: [Int], _ s: NestedSplit, inner i: Int, ranking: [Int], ks: [Int], config: NestedCVConfig) throws -> [[Double]] {
+    precondition(ks == ks.sorted() && (ks.last ?? 0) <= ranking.count && s.inner.indices.contains(i))
+    let order = Array(ranking.prefix(ks.last ?? 0))
     let xtr = x.rows(s.outer.train)
     let ytr = s.outer.train.map { y[$0] }
     if Set(ytr).count < 2 { throw LearnError("an outer training split has only one class") }
+    let split = s.inner[i]
+    let iy = split.train.map { ytr[$0] }
+    if Set(iy).count < 2 { throw LearnError("an inner training split has only one class; the task needs both classes in every split") }
+    let yVal = split.test.map { ytr[$0] }
+    let (scaler, z) = rankedColumns(xtr.rows(split.train), order, scale: config.scaleInner)
+    let validation = xtr.rows(split.test).columns(order)
+    var grower = SweepGrower(z, predicting: scaler?.transform(validation) ?? validation)
+    // previous[c]: the last solution at grid point c.
+    var previous = [MarginSolution?](repeating: nil, count: config.cGrid.count)
+    var out: [[Double]] = []
+    for k in ks {
+      var (problem, rows) = grower.grow(to: k, y: iy)
+      problem.tolerance = innerTolerance
+      var pathStart: MarginSolution?
+      var scores: [Double] = []
+      for (a, c) in config.cGrid.enumerated() {
+        let fitted = try problem.fitMargins(c: c, start: previous[a]?.padded(to: k) ?? pathStart, predicting: rows)
+        previous[a] = fitted
+        pathStart = fitted
+        let pred = fitted.predictions
+        scores.append(config.innerMetric == .accuracy ? Metrics.accuracy(yVal, pred) : Metrics.binaryF1(yVal, pred))
+      }
+      out.append(scores)
+    }
+    return out
+  }
 
-    /// A row set standardised once, its columns in ranking order, with a growing Gram matrix; and
-    /// the rows whose classes its fits predict (validation or test rows), with their growing
-    /// products with the row set and norms (`PredictionRows`).
-    struct Grower {
-      let z: DataMatrix  // n × maxK, ranking order
-      let predicted: DataMatrix  // n_v × maxK
-      var gram: [Double]
-      var cross: [Double]  // predicted · zᵀ over the first k columns
-      var norms2: [Double]  // 1 + ‖predicted row‖² over the first k columns
-      var k = 0
-      var kProducts = 0  // columns in gram and cross: grown only once the kernel form needs them
-      init(_ z: DataMatrix, predicting: DataMatrix) {
-        self.z = z
-        self.predicted = predicting
-        self.gram = [Double](repeating: 0, count: z.rows * z.rows)
-        self.cross = [Double](repeating: 0, count: predicting.rows * z.rows)
-        self.norms2 = [Double](repeating: 1, count: predicting.rows)
-      }
-      /// The problem of the first k2 columns and its prediction rows: the kernel form from the Gram
-      /// matrix alone (no copy of the columns), the primal form from the columns.
-      mutating func grow(to k2: Int, y: [Int]) -> (problem: LogisticProblem, rows: PredictionRows) {
-        let n = z.rows, nv = predicted.rows
-        if k2 > k {
-          for v in 0..<nv { for j in k..<k2 { norms2[v] += predicted[v, j] * predicted[v, j] } }
-          k = k2
-        }
-        let norms = norms2.map { $0.squareRoot() }
-        if LogisticProblem.usesPrimal(rows: n, cols: k2) {
-          return (LogisticProblem(z: z.columns(0..<k2), y: y), PredictionRows(z: predicted.columns(0..<k2), cross: [], norms: norms))
-        }
-        if k2 > kProducts {
-          // gram += B·Bᵀ and cross += P·Bᵀ for the columns B not in them yet (P of the predicted
-          // rows): at the first kernel-form k every column so far, then each k's new ones.
-          let width = k2 - kProducts, ld = z.cols
-          z.values.withUnsafeBufferPointer { pzAll in
-            let pb = pzAll.baseAddress! + kProducts
-            gram.withUnsafeMutableBufferPointer { pg in
-              Linalg.addProducts(pb, lda: ld, m: n, pb, ldb: ld, n: n, k: width, into: pg.baseAddress!, ldc: n)
-            }
-            predicted.values.withUnsafeBufferPointer { ppAll in
-              guard nv > 0 else { return }
-              cross.withUnsafeMutableBufferPointer { pc in
-                Linalg.addProducts(ppAll.baseAddress! + kProducts, lda: predicted.cols, m: nv, pb, ldb: ld, n: n, k: width, into: pc.baseAddress!, ldc: n)
-              }
-            }
-          }
-          kProducts = k2
-        }
-        return (LogisticProblem(gram: gram, y: y), PredictionRows(count: nv, cross: cross, norms: norms))
-      }
-    }
-    func prepared(_ rows: DataMatrix, scale: Bool) -> (StandardScaler?, DataMatrix) {
-      let sub = rows.columns(order)
-      let scaler = scale ? StandardScaler(fit: sub) : nil
-      return (scaler, scaler?.transform(sub) ?? sub)
-    }
-    // Inner splits: standardised training and validation rows.
-    var inner: [(train: Grower, y: [Int], yVal: [Int])] = []
-    for split in s.inner {
-      let itr = xtr.rows(split.train), iva = xtr.rows(split.test)
-      let iy = split.train.map { ytr[$0] }
-      if Set(iy).count < 2 { throw LearnError("an inner training split has only one class; the task needs both classes in every split") }
-      let (scaler, z) = prepared(itr, scale: config.scaleInner)
-      let zv = scaler?.transform(iva.columns(order)) ?? iva.columns(order)
-      inner.append((Grower(z, predicting: zv), iy, split.test.map { ytr[$0] }))
-    }
-    let (outerScaler, zOuter) = prepared(xtr, scale: true)
-    var outer = Grower(zOuter, predicting: outerScaler!.transform(x.rows(s.outer.test).columns(order)))
+  /// The outer part of `sweepFold`, given every inner split's `sweepInner` scores
+  /// (`[inner][k][c]`): for each k, the C of the best mean inner score (the first on ties), fitted
+  /// on the outer training rows from the same C's previous solution, its test rows' F1.
+  public static func sweepOuter(
+    _ x: DataMatrix, _ y: [Int], _ s: NestedSplit, innerScores: [[[Double]]], ranking: [Int], ks: [Int], config: NestedCVConfig
+  ) throws -> [FoldResult] {
+    precondition(ks == ks.sorted() && (ks.last ?? 0) <= ranking.count)
+    precondition(innerScores.count == s.inner.count && innerScores.allSatisfy { $0.count == ks.count }, "one score table per inner split and k")
+    let order = Array(ranking.prefix(ks.last ?? 0))
+    let xtr = x.rows(s.outer.train)
+    let ytr = s.outer.train.map { y[$0] }
+    if Set(ytr).count < 2 { throw LearnError("an outer training split has only one class") }
+    let (outerScaler, zOuter) = rankedColumns(xtr, order, scale: true)
+    var outer = SweepGrower(zOuter, predicting: outerScaler!.transform(x.rows(s.outer.test).columns(order)))
     let yTest = s.outer.test.map { y[$0] }
-
-    // previous[i][c]: the last solution of inner split i at grid point c; previousOuter[c] likewise.
-    var previous = [[MarginSolution?]](repeating: [MarginSolution?](repeating: nil, count: config.cGrid.count), count: inner.count)
     var previousOuter = [MarginSolution?](repeating: nil, count: config.cGrid.count)
     var out: [FoldResult] = []
-    for k in ks {
-      var scores = [[Double]](repeating: [], count: config.cGrid.count)
-      for i in inner.indices {
-        var (problem, rows) = inner[i].train.grow(to: k, y: inner[i].y)
-        problem.tolerance = innerTolerance
-        var pathStart: MarginSolution?
-        for (a, c) in config.cGrid.enumerated() {
-          // Start from this C at the previous k, else from the previous C at this k; stop once
-          // the validation rows' classes are certain.
-          let fitted = try problem.fitMargins(c: c, start: previous[i][a]?.padded(to: k) ?? pathStart, predicting: rows)
-          previous[i][a] = fitted
-          pathStart = fitted
-          let pred = fitted.predictions
-          scores[a].append(config.innerMetric == .accuracy ? Metrics.accuracy(inner[i].yVal, pred) : Metrics.binaryF1(inner[i].yVal, pred))
-        }
-      }
-      let means = scores.map { Metrics.mean($0) }
+    for (ki, k) in ks.enumerated() {
+      // Mean over the inner splits in order (sequential sum / count), as `selectC`.
+      let means = config.cGrid.indices.map { a in Metrics.mean(innerScores.map { $0[ki][a] }) }
       var best = 0
       for a in means.indices where means[a] > means[best] { best = a }
       let (problem, testRows) = outer.grow(to: k, y: ytr)
