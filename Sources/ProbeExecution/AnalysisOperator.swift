@@ -42,6 +42,25 @@ struct AnalysisOperator {
     var y: [Int]
     var groups: [String]
     var splits: [NestedSplit]
+    /// Digest of the rows, labels, normalisation row set and splits: the task's part of every
+    /// protocol key, computed once (a `PROBE` keys each of its sweep's points).
+    var digest: String
+
+    init(emotion: String, rows: [Int], utterances: [Int64], rowsDigest: String, y: [Int], groups: [String], splits: [NestedSplit]) {
+      self.emotion = emotion
+      self.rows = rows
+      self.utterances = utterances
+      self.rowsDigest = rowsDigest
+      self.y = y
+      self.groups = groups
+      self.splits = splits
+      var s = "norm:\(rowsDigest)|" + utterances.map(String.init).joined(separator: ",") + "|" + y.map(String.init).joined(separator: "")
+      for sp in splits {
+        s += "|" + sp.outer.test.map(String.init).joined(separator: ",")
+        for i in sp.inner { s += ";" + i.test.map(String.init).joined(separator: ",") }
+      }
+      digest = SHA256.hex(Array(s.utf8))
+    }
   }
 
   func option(_ name: String) -> BoundOptionValue? { bound.options[name] }
@@ -305,14 +324,9 @@ struct AnalysisOperator {
   /// its splits, the representation's stored data, the C grid and inner protocol, and the engine
   /// version. Equal keys mean equal results.
   func protocolKey(_ t: Task, _ info: RepresentationInfo, _ layer: Int, columns: [Int]? = nil) -> String {
-    var s = (columns.map { "cols:" + $0.map(String.init).joined(separator: ",") + "|" } ?? "") + "norm:\(t.rowsDigest)|v\(ProbeVersion.string)|\(bound.corpus)|\(info.name)|\(layer)|\(info.fingerprint)|\(t.emotion)|\(bound.baseline)|"
+    var s = (columns.map { "cols:" + $0.map(String.init).joined(separator: ",") + "|" } ?? "") + "task:\(t.digest)|v\(ProbeVersion.string)|\(bound.corpus)|\(info.name)|\(layer)|\(info.fingerprint)|\(t.emotion)|\(bound.baseline)|"
     if case .numbers(let cs)? = option("c") { s += cs.map { Value.format($0) }.joined(separator: ",") }
-    s += "|\(string("inner_metric") ?? "accuracy")|\(string("protocol") ?? "clean")|\(string("normalize") ?? "speaker")|"
-    s += t.utterances.map(String.init).joined(separator: ",") + "|" + t.y.map(String.init).joined(separator: "")
-    for sp in t.splits {
-      s += "|" + sp.outer.test.map(String.init).joined(separator: ",")
-      for i in sp.inner { s += ";" + i.test.map(String.init).joined(separator: ",") }
-    }
+    s += "|\(string("inner_metric") ?? "accuracy")|\(string("protocol") ?? "clean")|\(string("normalize") ?? "speaker")"
     return "sha256:" + SHA256.hex(Array(s.utf8))
   }
 
