@@ -15,6 +15,9 @@ public final class Statement {
 
   deinit { sqlite3_finalize(stmt) }
 
+  /// The statement's number of `?` parameters.
+  public private(set) lazy var parameterCount = Int(sqlite3_bind_parameter_count(stmt))
+
   /// True when the statement cannot write to the database (sqlite3_stmt_readonly).
   public var isReadOnly: Bool { sqlite3_stmt_readonly(stmt) != 0 }
 
@@ -38,7 +41,8 @@ public final class Statement {
 
   public func bind(_ params: [Value]) throws {
     sqlite3_reset(stmt)
-    sqlite3_clear_bindings(stmt)
+    // Parameters not given are NULL (those given are all rebound below).
+    if params.count < parameterCount { sqlite3_clear_bindings(stmt) }
     for (i, v) in params.enumerated() {
       let idx = Int32(i + 1)
       let rc: Int32
@@ -46,7 +50,13 @@ public final class Statement {
       case .null: rc = sqlite3_bind_null(stmt, idx)
       case .integer(let x): rc = sqlite3_bind_int64(stmt, idx, x)
       case .real(let x): rc = sqlite3_bind_double(stmt, idx, x)
-      case .text(let s): rc = sqlite3_bind_text(stmt, idx, s, -1, SQLITE_TRANSIENT_PTR)
+      case .text(var s):
+        rc = s.withUTF8 { u in
+          u.withMemoryRebound(to: CChar.self) { p in
+            // An empty string binds as '' (a null pointer would bind NULL).
+            p.baseAddress.map { sqlite3_bind_text(stmt, idx, $0, Int32(u.count), SQLITE_TRANSIENT_PTR) } ?? sqlite3_bind_text(stmt, idx, "", 0, SQLITE_TRANSIENT_PTR)
+          }
+        }
       case .blob(let b):
         rc = b.withUnsafeBytes { sqlite3_bind_blob(stmt, idx, $0.baseAddress, Int32($0.count), SQLITE_TRANSIENT_PTR) }
       }
