@@ -180,6 +180,13 @@ struct AnalysisOperator {
       let sampleStmt = try c.prepare("INSERT INTO samples(run_id, emotion, position, utterance_id, path, y) VALUES (?,?,?,?,?,?)")
       let foldStmt = try c.prepare("INSERT INTO folds(run_id, emotion, outer, inner, speaker, role) VALUES (?,?,?,?,?,?)")
       for t in tasks {
+        // A task whose cross-validation was reused has the same rows and splits as that run (the
+        // protocol key covers them): its samples and folds are copied inside SQLite.
+        if let from = outcomes.first(where: { $0.task.emotion == t.emotion && $0.reusedFrom != nil })?.reusedFrom,
+          try Self.copyRowsAndSplits(c, from: from, to: run, emotion: t.emotion, rows: t.rows.count)
+        {
+          continue
+        }
         for (p, row) in t.rows.enumerated() {
           try sampleStmt.bind([.integer(run), .text(t.emotion), .integer(Int64(p)), .integer(data.ids[row]), .text(data.paths[row]), .integer(Int64(t.y[p]))])
           while try sampleStmt.step() {}
@@ -258,6 +265,23 @@ struct AnalysisOperator {
     return ResultTable(
       columns: [Column("emotion", .text), Column("representation", .text), Column("rank", .integer), Column("dim", .integer), Column("feature", .text), Column("mean_abs_shap", .real)],
       rows: rows, notices: notices)
+  }
+
+  /// Copy run `from`'s `samples` and `folds` of `emotion` into run `to`; false (nothing copied)
+  /// when `from` does not hold exactly `rows` samples and some folds for it.
+  static func copyRowsAndSplits(_ c: Connection, from: Int64, to: Int64, emotion: String, rows: Int) throws -> Bool {
+    let stored = try c.scalar("SELECT count(*) FROM samples WHERE run_id = ? AND emotion = ?", [.integer(from), .text(emotion)])?.intValue ?? 0
+    let folds = try c.scalar("SELECT count(*) FROM folds WHERE run_id = ? AND emotion = ?", [.integer(from), .text(emotion)])?.intValue ?? 0
+    guard stored == rows, folds > 0 else { return false }
+    let copySamples = try c.prepare(
+      "INSERT INTO samples(run_id, emotion, position, utterance_id, path, y) SELECT ?, emotion, position, utterance_id, path, y FROM samples WHERE run_id = ? AND emotion = ?")
+    try copySamples.bind([.integer(to), .integer(from), .text(emotion)])
+    while try copySamples.step() {}
+    let copyFolds = try c.prepare(
+      "INSERT INTO folds(run_id, emotion, outer, inner, speaker, role) SELECT ?, emotion, outer, inner, speaker, role FROM folds WHERE run_id = ? AND emotion = ?")
+    try copyFolds.bind([.integer(to), .integer(from), .text(emotion)])
+    while try copyFolds.step() {}
+    return true
   }
 
   /// The `sample` and `splits` files, read once per statement.

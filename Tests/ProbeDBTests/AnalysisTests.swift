@@ -109,6 +109,13 @@ final class AnalysisTests: XCTestCase {
     let r = try db.execute("RANK emb FOR angry TOP 10")[0].table
     XCTAssertEqual(r.rows, scratch.rows)
     XCTAssertTrue(r.notices.contains { $0.contains("cross-validation reused from run 4") }, "\(r.notices)")
+    // The reused run's rows and splits are copied: the same as the RANK from scratch stored.
+    for (table, columns) in [("samples", "emotion, position, utterance_id, path, y"), ("folds", "emotion, outer, inner, speaker, role")] {
+      let sql = "SELECT \(columns) FROM \(table) WHERE run_id = (SELECT max(run_id) FROM runs) ORDER BY \(columns)"
+      let mine = try db.query(sql).rows, theirs = try fresh.query(sql).rows
+      XCTAssertFalse(mine.isEmpty, table)
+      XCTAssertEqual(mine, theirs, table)
+    }
     // A different protocol (another C grid) is not reused.
     let other = try db.execute("RANK emb FOR angry TOP 10 WITH (c = (0.1, 1))")[0].table
     XCTAssertFalse(other.notices.contains { $0.contains("reused") })
