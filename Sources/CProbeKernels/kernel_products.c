@@ -295,20 +295,14 @@ static const addprod_fn addprods[3] = {addprod_generic,
 };
 
 void probe_add_products(const double *a, int lda, int m, const double *b, int ldb, int n, int k, double *c, int ldc) {
-  if (m <= 0 || n <= 0 || k <= 0) return;
-  double *bt = malloc(sizeof(double) * (size_t)k * (size_t)n);
-  if (!bt) return;
-  for (int j = 0; j < n; j++)
-    for (int cc = 0; cc < k; cc++) bt[(size_t)cc * n + j] = b[(size_t)j * ldb + cc];
-  addprods[probe_cholesky_kernel()](a, lda, m, bt, n, k, c, ldc);
-  free(bt);
+  probe_add_products_with_kernel(a, lda, m, b, ldb, n, k, c, ldc, probe_cholesky_kernel());
 }
 
 int probe_add_products_with_kernel(const double *a, int lda, int m, const double *b, int ldb, int n, int k, double *c, int ldc, int kernel) {
   if (kernel < 0 || kernel > probe_cholesky_kernel()) return -1;
   if (m <= 0 || n <= 0 || k <= 0) return 0;
   double *bt = malloc(sizeof(double) * (size_t)k * (size_t)n);
-  if (!bt) return -2;
+  if (!bt) abort(); /* out of memory: stop, as a Swift allocation would, rather than leave C unchanged */
   for (int j = 0; j < n; j++)
     for (int cc = 0; cc < k; cc++) bt[(size_t)cc * n + j] = b[(size_t)j * ldb + cc];
   addprods[kernel](a, lda, m, bt, n, k, c, ldc);
