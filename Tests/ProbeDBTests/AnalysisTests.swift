@@ -386,6 +386,47 @@ final class ProbeTests: XCTestCase {
   }
 }
 
+/// The whole method on real audio with known answers: the bundled mini-corpus (espeak-ng speech
+/// whose emotions differ from neutral by documented, planted changes — level ±5 dB for angry and
+/// sad, +2.5 dB for happy, F0 shifts largest for happy and sad, brightness, rate; see
+/// `examples/mini-corpus/README.md`). With openSMILE's eGeMAPS of those files and ProbeDB's own
+/// log-mel filterbank embedding, the analysis must find them: SHAP ranks the loudness features of
+/// angry and sad and the F0 features of happy among the top, and the filterbank dimensions that
+/// classify each emotion carry the energy category's information most (the largest median II).
+final class PlantedCueTests: XCTestCase {
+  func testTheAnalysisFindsThePlantedCues() throws {
+    let db = try Database()
+    let root = TestSupport.packageRoot.path
+    try db.execute("""
+      IMPORT CORPUS mini FROM '\(root)/examples/mini-corpus';
+      IMPORT FEATURES egemaps FROM '\(root)/examples/mini-corpus-egemaps.csv' FOR mini;
+      EXTRACT fbank FROM mini;
+      USE mini;
+      """)
+    let energy = Set(EGeMAPS.features.filter { $0.category == "energy" }.map(\.name))
+    func top(_ emotion: String, _ n: Int) throws -> [String] {
+      try db.query("RANK egemaps FOR \(emotion) TOP \(n)").rows.map { $0[4].stringValue! }
+    }
+    // angry (+5 dB) and sad (−5 dB): mostly level features at the top; happy (+12 pitch units,
+    // the largest F0 change): F0 at the top.
+    for emotion in ["angry", "sad"] {
+      let t = try top(emotion, 5)
+      XCTAssertGreaterThanOrEqual(t.filter(energy.contains).count, 3, "\(emotion): \(t)")
+    }
+    let happy = try top("happy", 3)
+    XCTAssertTrue(happy.contains { $0.hasPrefix("F0semitone") }, "happy: \(happy)")
+    // PROBE: the energy category has the largest median information increase for every emotion.
+    try db.execute("PROBE * FROM fbank FOR * BY CATEGORY")
+    let rows = try db.query("SELECT emotion, category, median FROM probe_summary WHERE run_id = (SELECT max(run_id) FROM probe_summary)").rows
+    for emotion in ["angry", "happy", "sad"] {
+      let medians = Dictionary(uniqueKeysWithValues: rows.filter { $0[0] == .text(emotion) }.map { ($0[1].stringValue!, $0[2].doubleValue!) })
+      XCTAssertEqual(medians.count, 4, emotion)
+      XCTAssertEqual(medians.max { $0.value < $1.value }?.key, "energy", "\(emotion): \(medians)")
+      XCTAssertGreaterThan(medians["energy"]!, 1, "\(emotion): the top-k dimensions predict energy better than all dimensions")
+    }
+  }
+}
+
 /// PLOT and REPORT: well-formed SVG with the expected marks, and a report that cites its runs.
 final class PlotReportTests: XCTestCase {
   func elements(_ svg: String) throws -> [String: Int] {
