@@ -136,16 +136,9 @@ struct AnalysisOperator {
       for (r, m) in data.matrices.enumerated() {
         let key = protocolKey(t, m.info, m.layer)
         if let stored = reused[key] {
-          var model: ScaledLogistic?
-          if bound.kind == .rank {
-            let last = t.splits[t.splits.count - 1].outer
-            do {
-              model = try ScaledLogistic.fit(taskInputs[ti][r].rows(last.train), last.train.map { t.y[$0] }, c: stored.folds[stored.folds.count - 1].c)
-            } catch { throw ExecutionError(.numeric, "\(t.emotion) vs \(bound.baseline) on '\(m.set.name)': \(error)") }
-          }
-          let result = NestedCVResult(folds: stored.folds, lastModel: model ?? ScaledLogistic(scaler: nil, model: LogisticModel(weights: [], intercept: 0, iterations: 0), c: 0))
-          let importance = model.map { shap($0, taskInputs[ti][r]) }
-          outcomes.append(Outcome(task: t, rep: r, result: result, importance: importance, key: key, reusedFrom: stored.run))
+          // RANK refits the last fold's model below (with SHAP, on every core).
+          let result = NestedCVResult(folds: stored.folds, lastModel: ScaledLogistic(scaler: nil, model: LogisticModel(weights: [], intercept: 0, iterations: 0), c: 0))
+          outcomes.append(Outcome(task: t, rep: r, result: result, importance: nil, key: key, reusedFrom: stored.run))
           continue
         }
         var folds: [FoldResult] = []
@@ -160,9 +153,32 @@ struct AnalysisOperator {
           }
           cursor += 1
         }
-        let result = NestedCVResult(folds: folds, lastModel: last!)
-        let importance = bound.kind == .rank ? shap(result.lastModel, taskInputs[ti][r]) : nil
-        outcomes.append(Outcome(task: t, rep: r, result: result, importance: importance, key: key, reusedFrom: nil))
+        outcomes.append(Outcome(task: t, rep: r, result: NestedCVResult(folds: folds, lastModel: last!), importance: nil, key: key, reusedFrom: nil))
+      }
+    }
+    if bound.kind == .rank {
+      // SHAP of each last fold's model, refitted first where the cross-validation was reused:
+      // one job per (task, representation) on every core.
+      let explained = parallelMap(outcomes.count) { i -> Result<(ScaledLogistic, [Double]), Error> in
+        let o = outcomes[i]
+        let x = taskInputs[tasks.firstIndex { $0.emotion == o.task.emotion }!][o.rep]
+        return Result {
+          var model = o.result.lastModel
+          if o.reusedFrom != nil {
+            let last = o.task.splits[o.task.splits.count - 1].outer
+            model = try ScaledLogistic.fit(x.rows(last.train), last.train.map { o.task.y[$0] }, c: o.result.folds[o.result.folds.count - 1].c)
+          }
+          return (model, shap(model, x))
+        }
+      }
+      for i in outcomes.indices {
+        do {
+          let (model, importance) = try explained[i].get()
+          outcomes[i].result = NestedCVResult(folds: outcomes[i].result.folds, lastModel: model)
+          outcomes[i].importance = importance
+        } catch {
+          throw ExecutionError(.numeric, "\(outcomes[i].task.emotion) vs \(bound.baseline) on '\(data.matrices[outcomes[i].rep].set.name)': \(error)")
+        }
       }
     }
 

@@ -73,7 +73,6 @@ struct ProbeOperator {
     struct Stage1 {
       var key: String
       var folds: [FoldResult]
-      var model: ScaledLogistic
       var ranking: [Int]
       var importance: [Double]
       var reusedFrom: Int64?
@@ -95,17 +94,36 @@ struct ProbeOperator {
     let fresh = parallelMap(pending.count) { i in
       Result { try NestedCV.outerFold(xs[pending[i].task], tasks[pending[i].task].y, tasks[pending[i].task].splits[pending[i].fold], config: config) }
     }
+    // A reused cross-validation's SHAP importance: stored by the run it came from (a RANK or
+    // PROBE of the same protocol key computed exactly these values), else the last fold's model
+    // refitted and explained — one job per task on every core.
+    var storedImportance: [Int: [Double]] = [:]
+    for (ti, (run, _)) in stored {
+      let rows = try c.query("SELECT dim, mean_abs_shap FROM shap_importance WHERE run_id = ? AND emotion = ? AND representation = ? AND layer = ?",
+                             [.integer(run), .text(tasks[ti].emotion), .text(emb.info.name), .integer(Int64(emb.layer))]).rows
+      var imp = [Double](repeating: .nan, count: d)
+      for r in rows { if let j = r[0].intValue, j >= 0, j < d, let v = r[1].doubleValue { imp[Int(j)] = v } }
+      if rows.count == d && !imp.contains(where: \.isNaN) { storedImportance[ti] = imp }
+    }
+    let refitting = stored.keys.filter { storedImportance[$0] == nil }.sorted()
+    let refitted = parallelMap(refitting.count) { i -> Result<[Double], Error> in
+      let ti = refitting[i], t = tasks[ti], f = stored[ti]!.1
+      let last = t.splits[t.splits.count - 1].outer
+      return Result { op.shap(try ScaledLogistic.fit(xs[ti].rows(last.train), last.train.map { t.y[$0] }, c: f[f.count - 1].c), xs[ti]) }
+    }
+    for (i, ti) in refitting.enumerated() {
+      do { storedImportance[ti] = try refitted[i].get() } catch let e as LearnError {
+        throw ExecutionError(.numeric, "\(tasks[ti].emotion) vs \(bound.baseline): \(e.message)")
+      }
+    }
     var cursor = 0
     for (ti, t) in tasks.enumerated() {
       try context.checkCancelled()
       var folds: [FoldResult]
-      var model: ScaledLogistic
+      let model: ScaledLogistic
       if let (run, f) = stored[ti] {
-        folds = f
-        let last = t.splits[t.splits.count - 1].outer
-        model = try ScaledLogistic.fit(xs[ti].rows(last.train), last.train.map { t.y[$0] }, c: f[f.count - 1].c)
-        let imp = op.shap(model, xs[ti])
-        stage1.append(Stage1(key: op.protocolKey(t, emb.info, emb.layer), folds: folds, model: model, ranking: LinearSHAP.ranking(imp), importance: imp, reusedFrom: run))
+        let imp = storedImportance[ti]!
+        stage1.append(Stage1(key: op.protocolKey(t, emb.info, emb.layer), folds: f, ranking: LinearSHAP.ranking(imp), importance: imp, reusedFrom: run))
         continue
       }
       folds = []
@@ -120,7 +138,7 @@ struct ProbeOperator {
       }
       model = last!
       let imp = op.shap(model, xs[ti])
-      stage1.append(Stage1(key: op.protocolKey(t, emb.info, emb.layer), folds: folds, model: model, ranking: LinearSHAP.ranking(imp), importance: imp, reusedFrom: nil))
+      stage1.append(Stage1(key: op.protocolKey(t, emb.info, emb.layer), folds: folds, ranking: LinearSHAP.ranking(imp), importance: imp, reusedFrom: nil))
     }
 
     context.lap("ranking")

@@ -262,6 +262,26 @@ final class ProbeTests: XCTestCase {
     }
   }
 
+  /// PROBE's stage 1 reused from an EVALUATE (the last fold's model refitted for SHAP) and from a
+  /// RANK (its stored SHAP values read back) gives what a PROBE from scratch gives.
+  func testProbeReusesStageOneExactly() throws {
+    let sql = "PROBE f0 FROM emb TOP 20 FOR angry"
+    let shapSQL = "SELECT dim, mean_abs_shap, rank FROM shap_importance WHERE run_id = (SELECT max(run_id) FROM runs) ORDER BY rank"
+    let resultSQL = "SELECT feature, rmse_top, rmse_all, information_increase FROM probe_results WHERE run_id = (SELECT max(run_id) FROM runs) ORDER BY feature"
+    let scratch = try AnalysisTests.open()
+    try scratch.execute(sql)
+    let wantShap = try scratch.query(shapSQL).rows, wantResult = try scratch.query(resultSQL).rows
+    XCTAssertEqual(wantShap.count, 128)
+    for first in ["EVALUATE angry VS neutral USING emb", "RANK emb FOR angry"] {
+      let db = try AnalysisTests.open()
+      try db.execute(first)
+      let probe = try db.execute(sql)[0].table
+      XCTAssertTrue(probe.notices.contains { $0.contains("cross-validation of all dimensions reused") }, "\(first): \(probe.notices)")
+      XCTAssertEqual(try db.query(shapSQL).rows, wantShap, first)
+      XCTAssertEqual(try db.query(resultSQL).rows, wantResult, first)
+    }
+  }
+
   /// Stacked layers (a 3-D .npy: layers × utterances × dims) import as one multi-layer set;
   /// LAYER ALL probes every layer. Layer 1 here is layer 0 times 3, which per-speaker
   /// normalisation undoes: both layers must give the same numbers.
