@@ -76,6 +76,8 @@ struct ProbeOperator {
       var ranking: [Int]
       var importance: [Double]
       var reusedFrom: Int64?
+      /// The run whose stored SHAP importance this is (copied, not rebound, when stored).
+      var shapFrom: Int64?
     }
     var stage1: [Stage1] = []
     var xs: [DataMatrix] = []
@@ -98,12 +100,16 @@ struct ProbeOperator {
     // PROBE of the same protocol key computed exactly these values), else the last fold's model
     // refitted and explained — one job per task on every core.
     var storedImportance: [Int: [Double]] = [:]
+    var shapFrom: [Int: Int64] = [:]
     for (ti, (run, _)) in stored {
       let rows = try c.query("SELECT dim, mean_abs_shap FROM shap_importance WHERE run_id = ? AND emotion = ? AND representation = ? AND layer = ?",
                              [.integer(run), .text(tasks[ti].emotion), .text(emb.info.name), .integer(Int64(emb.layer))]).rows
       var imp = [Double](repeating: .nan, count: d)
       for r in rows { if let j = r[0].intValue, j >= 0, j < d, let v = r[1].doubleValue { imp[Int(j)] = v } }
-      if rows.count == d && !imp.contains(where: \.isNaN) { storedImportance[ti] = imp }
+      if rows.count == d && !imp.contains(where: \.isNaN) {
+        storedImportance[ti] = imp
+        shapFrom[ti] = run
+      }
     }
     let refitting = stored.keys.filter { storedImportance[$0] == nil }.sorted()
     let refitted = parallelMap(refitting.count) { i -> Result<[Double], Error> in
@@ -123,7 +129,7 @@ struct ProbeOperator {
       let model: ScaledLogistic
       if let (run, f) = stored[ti] {
         let imp = storedImportance[ti]!
-        stage1.append(Stage1(key: op.protocolKey(t, emb.info, emb.layer), folds: f, ranking: LinearSHAP.ranking(imp), importance: imp, reusedFrom: run))
+        stage1.append(Stage1(key: op.protocolKey(t, emb.info, emb.layer), folds: f, ranking: LinearSHAP.ranking(imp), importance: imp, reusedFrom: run, shapFrom: shapFrom[ti]))
         continue
       }
       folds = []
@@ -370,8 +376,15 @@ struct ProbeOperator {
                    stage1[ti].folds.enumerated().map { [r, e, rep, layerValue, .integer(Int64($0 + 1)), .real($1.c), .real($1.f1), .integer(Int64($1.trainRows)), .integer(Int64($1.testRows)), .text(stage1[ti].key)] })
         try insert("INSERT INTO inner_scores(run_id, emotion, representation, layer, fold, c, mean_score) VALUES (?,?,?,?,?,?,?)",
                    stage1[ti].folds.enumerated().flatMap { k, f in f.innerMeanScores.enumerated().map { [r, e, rep, layerValue, .integer(Int64(k + 1)), .real(config.cGrid[$0]), .real($1)] } })
-        try insert("INSERT INTO shap_importance(run_id, emotion, representation, layer, dim, feature, mean_abs_shap, rank) VALUES (?,?,?,?,?,?,?,?)",
-                   stage1[ti].ranking.enumerated().map { [r, e, rep, layerValue, .integer(Int64($1)), .null, .real(stage1[ti].importance[$1]), .integer(Int64($0 + 1))] })
+        if let from = stage1[ti].shapFrom {
+          let copy = try c.prepare(
+            "INSERT INTO shap_importance(run_id, emotion, representation, layer, dim, feature, mean_abs_shap, rank) SELECT ?, emotion, representation, layer, dim, feature, mean_abs_shap, rank FROM shap_importance WHERE run_id = ? AND emotion = ? AND representation = ? AND layer = ?")
+          try copy.bind([r, .integer(from), e, rep, layerValue])
+          while try copy.step() {}
+        } else {
+          try insert("INSERT INTO shap_importance(run_id, emotion, representation, layer, dim, feature, mean_abs_shap, rank) VALUES (?,?,?,?,?,?,?,?)",
+                     stage1[ti].ranking.enumerated().map { [r, e, rep, layerValue, .integer(Int64($1)), .null, .real(stage1[ti].importance[$1]), .integer(Int64($0 + 1))] })
+        }
         if bound.top == nil {
           try insert("INSERT INTO topk_sweep(run_id, emotion, representation, layer, k, f1, f1_folds, c_folds, protocol_key) VALUES (?,?,?,?,?,?,?,?,?)",
                      ks.enumerated().map { ki, k in
