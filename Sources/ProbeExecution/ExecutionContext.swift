@@ -72,7 +72,7 @@ public struct ExecutionError: Error, CustomStringConvertible {
 /// the same data does not decode and normalise it again. Entries are keyed by everything they were
 /// computed from that a statement can name (corpus, set, layer, fingerprint, row set, options);
 /// what keys cannot see — the stored data changing — empties the cache instead: the executor calls
-/// `invalidate()` after every statement that can write inputs (IMPORT, EXTRACT, DROP, SQL), and
+/// `invalidate()` after every statement that can write inputs (IMPORT, EXTRACT, DROP, a PRAGMA), and
 /// `validate(_:)` before every statement, which empties it when another connection has committed
 /// since (SQLite's `PRAGMA data_version`). At most `budgetBytes` are kept, least recently used
 /// first out; a value larger than that is computed and not kept.

@@ -61,7 +61,8 @@ public struct Executor {
   static func mayChangeInputs(_ s: BoundStatement) -> Bool {
     switch s {
     case .analysis, .plot, .report, .explain, .show, .describeCorpus, .describeTable, .use: return false
-    case .importCorpus, .dropCorpus, .sql, .transfer, .extract: return true
+    case .sql(let text): return SQLOperator.isPragma(text)
+    case .importCorpus, .dropCorpus, .transfer, .extract: return true
     }
   }
 

@@ -15,7 +15,7 @@ struct SQLOperator {
   func run(_ context: ExecutionContext) throws -> ResultTable {
     let stmt: Statement
     do { stmt = try context.connection.prepare(sql) } catch let e as SQLiteError { throw positioned(e) }
-    let isPragma = sql.prefix(6).uppercased() == "PRAGMA"
+    let isPragma = Self.isPragma(sql)
     if isPragma, let name = Self.protectedPragmaAssignment(sql) {
       throw ExecutionError(.input, "PRAGMA \(name) cannot be changed from a query: ProbeDB relies on it to keep the file consistent",
                            range: SourceRange(sourceOffset, sourceOffset + sql.unicodeScalars.count))
@@ -27,6 +27,9 @@ struct SQLOperator {
     }
     do { return try stmt.collect() } catch let e as SQLiteError { throw positioned(e) }
   }
+
+  /// Whether `sql` is a PRAGMA: the only SQL that passes without being read-only.
+  static func isPragma(_ sql: String) -> Bool { sql.prefix(6).uppercased() == "PRAGMA" }
 
   /// SQLite's message, positioned at its error offset when it gives one; otherwise at the
   /// object a "no such table/column/function" message names, at the end for "incomplete

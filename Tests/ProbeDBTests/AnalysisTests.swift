@@ -150,6 +150,12 @@ final class AnalysisTests: XCTestCase {
     XCTAssertEqual(db.inputCache.keptBytes, 0)
     try db.execute("RANK emb FOR angry TOP 10")
     XCTAssertGreaterThan(db.inputCache.misses, misses)
+    // Read-only SQL keeps it; a PRAGMA (which may write) does not.
+    try db.execute("SELECT count(*) FROM runs")
+    XCTAssertGreaterThan(db.inputCache.keptBytes, 0)
+    try db.execute("PRAGMA user_version")
+    XCTAssertEqual(db.inputCache.keptBytes, 0)
+    try db.execute("RANK emb FOR angry TOP 10")
     // Another connection commits (a write of any kind): forgotten before the next statement.
     let before = db.inputCache.misses
     try db.execute("RANK emb FOR angry TOP 10")
