@@ -475,17 +475,17 @@ struct AnalysisOperator {
     for (s, l, info, m, key) in loaded {
       // The matrix over these rows, normalised: also kept, keyed by the row set.
       let x = context.cache.value("rows|\(data.rowsDigest)|\(speakerZ)|" + key, bytes: { 8 * $0.values.count }) { () -> DataMatrix in
-        var values = [Double](repeating: 0, count: ids.count * m.cols)
-        values.withUnsafeMutableBufferPointer { dst in
-          m.values.withUnsafeBufferPointer { src in
-            for (i, id) in m.utteranceIDs.enumerated() {
-              guard let p = position[id] else { continue }
-              (dst.baseAddress! + p * m.cols).update(from: src.baseAddress! + i * m.cols, count: m.cols)
-            }
-          }
+        // Row i of the result is the stored row of utterance ids[i] (every one is stored: `ids`
+        // are rows every set has).
+        var sourceRow = [Int](repeating: 0, count: ids.count)
+        for (i, id) in m.utteranceIDs.enumerated() { if let p = position[id] { sourceRow[p] = i } }
+        return m.values.withUnsafeBufferPointer { src in
+          if speakerZ { return speakerZScore(gathering: sourceRow, from: src, cols: m.cols, speakers: speakers.map { $0! }) }
+          var values = [Double]()
+          values.reserveCapacity(ids.count * m.cols)
+          for r in sourceRow { values.append(contentsOf: UnsafeBufferPointer(rebasing: src[(r * m.cols)..<((r + 1) * m.cols)])) }
+          return DataMatrix(rows: ids.count, cols: m.cols, values: values)
         }
-        let x = DataMatrix(rows: ids.count, cols: m.cols, values: values)
-        return speakerZ ? speakerZScore(x, speakers: speakers.map { $0! }) : x
       }
       data.matrices.append((s, l, info, x))
     }

@@ -101,6 +101,35 @@ public struct StandardScaler: Sendable, Equatable {
   }
 }
 
+/// `speakerZScore` of the matrix whose row i is row `sourceRows[i]` of `source` (row-major,
+/// `cols` wide), without forming that matrix first: each speaker's rows are gathered once, the
+/// standardiser fitted on them and applied straight into the result — the same numbers, two
+/// passes over memory fewer.
+public func speakerZScore(gathering sourceRows: [Int], from source: UnsafeBufferPointer<Double>, cols d: Int, speakers: [String]) -> DataMatrix {
+  precondition(speakers.count == sourceRows.count)
+  let n = sourceRows.count
+  guard n > 0, d > 0 else { return DataMatrix(rows: n, cols: d, values: [Double](repeating: 0, count: n * d)) }
+  precondition(sourceRows.allSatisfy { $0 >= 0 && ($0 + 1) * d <= source.count }, "source row out of range")
+  var rowsOf: [String: [Int]] = [:]
+  for (i, s) in speakers.enumerated() { rowsOf[s, default: []].append(i) }
+  var mean = [Double](repeating: 0, count: d), scale = [Double](repeating: 1, count: d)
+  var gathered: [Double] = []
+  let values = [Double](unsafeUninitializedCapacity: n * d) { out, count in
+    for rows in rowsOf.values {
+      gathered.removeAll(keepingCapacity: true)
+      for i in rows { gathered.append(contentsOf: UnsafeBufferPointer(rebasing: source[(sourceRows[i] * d)..<((sourceRows[i] + 1) * d)])) }
+      gathered.withUnsafeBufferPointer { pg in
+        Linalg.columnMeansAndScales(pg.baseAddress!, rows: rows.count, cols: d, mean: &mean, scale: &scale)
+        for (r, i) in rows.enumerated() {
+          Linalg.standardize(pg.baseAddress! + r * d, rows: 1, cols: d, mean: mean, scale: scale, into: out.baseAddress! + i * d)
+        }
+      }
+    }
+    count = n * d  // every row belongs to exactly one speaker, so every row was written
+  }
+  return DataMatrix(rows: n, cols: d, values: values)
+}
+
 /// Per-speaker z-scoring: every column standardised over all rows of the same speaker
 /// (population SD; zero variance → scale 1, so the column becomes 0 for that speaker).
 public func speakerZScore(_ x: DataMatrix, speakers: [String]) -> DataMatrix {

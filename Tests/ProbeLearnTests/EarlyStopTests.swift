@@ -157,6 +157,33 @@ final class EarlyStopTests: XCTestCase {
     }
   }
 
+  /// Per-speaker z-scores: against the definition (population SD, constant column → 0), and the
+  /// gathering form (rows picked from a larger stored matrix) bit for bit equal to z-scoring the
+  /// gathered matrix.
+  func testSpeakerZScoreAndItsGatheringForm() {
+    let (stored, _) = data(30, 7)
+    var source = stored
+    for r in 0..<30 { source.values[r * 7 + 3] = 4.25 }  // a constant column
+    let sourceRows = (0..<20).map { ($0 * 7) % 30 }  // a permuted subset
+    let speakers = (0..<20).map { ["a", "b", "c"][$0 % 3] }
+    let gathered = source.rows(sourceRows)
+    let want = speakerZScore(gathered, speakers: speakers)
+    for s in ["a", "b", "c"] {
+      let rows = speakers.indices.filter { speakers[$0] == s }
+      for c in 0..<7 {
+        let v = rows.map { gathered[$0, c] }
+        let mean = v.reduce(0, +) / Double(v.count)
+        let sd = (v.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(v.count)).squareRoot()
+        for (k, r) in rows.enumerated() {
+          XCTAssertEqual(want[r, c], c == 3 ? 0 : (v[k] - mean) / sd, accuracy: 1e-12, "speaker \(s) row \(r) column \(c)")
+        }
+      }
+    }
+    let got = source.values.withUnsafeBufferPointer { speakerZScore(gathering: sourceRows, from: $0, cols: 7, speakers: speakers) }
+    XCTAssertEqual(got.rows, 20)
+    XCTAssertEqual(got.values.map(\.bitPattern), want.values.map(\.bitPattern))
+  }
+
   /// The exact dual norm of the early stop, from the kernel form's pieces, against zᵀH⁻¹z with the
   /// (d+1)² primal Hessian formed and factored directly.
   func testKernelDualNormEqualsPrimalSolve() throws {
