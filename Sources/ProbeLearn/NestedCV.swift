@@ -171,15 +171,15 @@ public enum NestedCV {
   public static func sweepInner(_ x: DataMatrix, _ y: [Int], _ s: NestedSplit, inner i: Int, ranking: [Int], ks: [Int], config: NestedCVConfig) throws -> [[Double]] {
     precondition(ks == ks.sorted() && (ks.last ?? 0) <= ranking.count && s.inner.indices.contains(i))
     let order = Array(ranking.prefix(ks.last ?? 0))
-    let xtr = x.rows(s.outer.train)
     let ytr = s.outer.train.map { y[$0] }
     if Set(ytr).count < 2 { throw LearnError("an outer training split has only one class") }
     let split = s.inner[i]
     let iy = split.train.map { ytr[$0] }
     if Set(iy).count < 2 { throw LearnError("an inner training split has only one class; the task needs both classes in every split") }
     let yVal = split.test.map { ytr[$0] }
-    let (scaler, z) = rankedColumns(xtr.rows(split.train), order, scale: config.scaleInner)
-    let validation = xtr.rows(split.test).columns(order)
+    // The inner split's rows straight from x (its indices are into the outer training rows).
+    let (scaler, z) = rankedColumns(x.rows(split.train.map { s.outer.train[$0] }), order, scale: config.scaleInner)
+    let validation = x.rows(split.test.map { s.outer.train[$0] }).columns(order)
     var grower = SweepGrower(z, predicting: scaler?.transform(validation) ?? validation)
     // previous[c]: the last solution at grid point c.
     var previous = [MarginSolution?](repeating: nil, count: config.cGrid.count)
