@@ -4,6 +4,7 @@
 #include "probe_kernels.h"
 #include <stdlib.h>
 #include <string.h>
+#include <stdint.h>
 
 // A(i, j) = [i = j] + c·s_i·K(i, j)·s_j for i ≥ j, column-major lower (column j of A's lower
 // triangle from row j of K's upper triangle, both contiguous).
@@ -218,8 +219,93 @@ typedef double kp_v2d __attribute__((vector_size(16)));
     }                                                                                                  \
   }
 
+// Products of rows of Z (m×d, row-major, row stride ld): C(i, j) = z_i·z_j for every row i < m and
+// j < n ≤ m, into C (m×n, row-major) — the Gram matrix of the first n rows (its upper triangle
+// computed, then mirrored: exactly symmetric) and the other rows' products with them. Dot products
+// of rows in tiles of 4 × 4 entries, each entry a vector accumulator (both rows' vectors loaded: no
+// packing, every read sequential), reduced by REDUCE16 and added to C. Columns go in blocks of
+// GRAM_KC, so one block of every row stays in L2 while all tiles use it (the rows come from
+// memory once per block rather than once per tile row); the columns after a block's last whole
+// vector are added as scalars. Entries outside whole tiles go one at a time. Every entry's sum
+// has the same order whatever the rows' addresses (`probe_row_products` aligns them, for speed).
+#define GRAM_KC 256
+#define GD_RANGE(VW, k0, k1, vs, ve)                                                                   \
+  const int vs = (k0), ve = vs + ((k1) - vs) / VW * VW
+#define GD_DOT(VT, VW, HSUM, z, ld, i, j, k0, k1, out)                                                 \
+  do {                                                                                                 \
+    const double *zi_ = (z) + (size_t)(i) * (ld), *zj_ = (z) + (size_t)(j) * (ld);                     \
+    GD_RANGE(VW, k0, k1, vs_, ve_);                                                                    \
+    VT a_ = {0};                                                                                       \
+    for (int k_ = vs_; k_ < ve_; k_ += VW) {                                                           \
+      VT x_, y_;                                                                                       \
+      memcpy(&x_, zi_ + k_, sizeof(VT));                                                               \
+      memcpy(&y_, zj_ + k_, sizeof(VT));                                                               \
+      a_ += x_ * y_;                                                                                   \
+    }                                                                                                  \
+    double s_ = HSUM(a_);                                                                              \
+    for (int k_ = ve_; k_ < (k1); k_++) s_ += zi_[k_] * zj_[k_];                                       \
+    (out) += s_;                                                                                       \
+  } while (0)
+#define GD_TILE(VT, VW, REDUCE16, z, ld, i0, j0, k0, k1, c, ldc)                                       \
+  do {                                                                                                 \
+    const double *zi_ = (z) + (size_t)(i0) * (ld), *zj_ = (z) + (size_t)(j0) * (ld);                   \
+    GD_RANGE(VW, k0, k1, vs_, ve_);                                                                    \
+    VT acc_[16];                                                                                       \
+    for (int e_ = 0; e_ < 16; e_++) acc_[e_] = (VT){0};                                                \
+    for (int k_ = vs_; k_ < ve_; k_ += VW) {                                                           \
+      VT x_[4], y_[4];                                                                                 \
+      for (int p_ = 0; p_ < 4; p_++) memcpy(&x_[p_], zi_ + (size_t)p_ * (ld) + k_, sizeof(VT));        \
+      for (int q_ = 0; q_ < 4; q_++) memcpy(&y_[q_], zj_ + (size_t)q_ * (ld) + k_, sizeof(VT));        \
+      for (int p_ = 0; p_ < 4; p_++)                                                                   \
+        for (int q_ = 0; q_ < 4; q_++) acc_[p_ * 4 + q_] += x_[p_] * y_[q_];                           \
+    }                                                                                                  \
+    double sums_[16];                                                                                  \
+    REDUCE16(acc_, sums_);                                                                             \
+    for (int p_ = 0; p_ < 4; p_++)                                                                     \
+      for (int q_ = 0; q_ < 4; q_++) {                                                                 \
+        double s_ = sums_[p_ * 4 + q_];                                                                \
+        for (int kk_ = ve_; kk_ < (k1); kk_++) s_ += zi_[(size_t)p_ * (ld) + kk_] * zj_[(size_t)q_ * (ld) + kk_]; \
+        (c)[(size_t)((i0) + p_) * (ldc) + (j0) + q_] += s_;                                            \
+      }                                                                                                \
+  } while (0)
+#define DEFINE_GRAM(NAME, ATTR, VT, VW, HSUM, REDUCE16)                                                \
+  ATTR static void NAME(const double *z, int ld, int m, int n, int d, double *c) {                     \
+    memset(c, 0, sizeof(double) * (size_t)m * (size_t)n);                                              \
+    for (int k0 = 0; k0 < d;) {                                                                        \
+      int k1 = k0 + GRAM_KC;                                                                           \
+      if (k1 > d || d - k1 < GRAM_KC / 4) k1 = d;                                                      \
+      /* The first n rows: tiles on and above the diagonal. */                                         \
+      int i0 = 0;                                                                                      \
+      for (; i0 + 4 <= n; i0 += 4) {                                                                   \
+        int j0 = i0;                                                                                   \
+        for (; j0 + 4 <= n; j0 += 4) GD_TILE(VT, VW, REDUCE16, z, ld, i0, j0, k0, k1, c, n);           \
+        for (; j0 < n; j0++)                                                                           \
+          for (int p = 0; p < 4; p++) GD_DOT(VT, VW, HSUM, z, ld, i0 + p, j0, k0, k1, c[(size_t)(i0 + p) * n + j0]); \
+      }                                                                                                \
+      for (; i0 < n; i0++)                                                                             \
+        for (int j = i0; j < n; j++) GD_DOT(VT, VW, HSUM, z, ld, i0, j, k0, k1, c[(size_t)i0 * n + j]); \
+      /* The other rows against the first n. */                                                        \
+      for (i0 = n; i0 + 4 <= m; i0 += 4) {                                                            \
+        int j0 = 0;                                                                                    \
+        for (; j0 + 4 <= n; j0 += 4) GD_TILE(VT, VW, REDUCE16, z, ld, i0, j0, k0, k1, c, n);           \
+        for (; j0 < n; j0++)                                                                           \
+          for (int p = 0; p < 4; p++) GD_DOT(VT, VW, HSUM, z, ld, i0 + p, j0, k0, k1, c[(size_t)(i0 + p) * n + j0]); \
+      }                                                                                                \
+      for (; i0 < m; i0++)                                                                             \
+        for (int j = 0; j < n; j++) GD_DOT(VT, VW, HSUM, z, ld, i0, j, k0, k1, c[(size_t)i0 * n + j]);  \
+      k0 = k1;                                                                                         \
+    }                                                                                                  \
+    for (int i = 0; i < n; i++)                                                                        \
+      for (int j = 0; j < i; j++) c[(size_t)i * n + j] = c[(size_t)j * n + i];                         \
+  }
+// Sixteen vector sums, one by one.
+#define REDUCE16_HSUM(HSUM)                                                                            \
+  for (int e_ = 0; e_ < 16; e_++) sums[e_] = HSUM(acc[e_])
+
 static inline double hsum2(kp_v2d v) { return v[0] + v[1]; }
+static inline void reduce16_v2(const kp_v2d *acc, double *sums) { REDUCE16_HSUM(hsum2); }
 DEFINE_ADDPROD(addprod_generic, , kp_v2d, 2, 4)
+DEFINE_GRAM(gram_generic, , kp_v2d, 2, hsum2, reduce16_v2)
 DEFINE_SHIFT(shift_generic, , kp_v2d, 2)
 DEFINE_WGRAM(wgram_generic, , kp_v2d, 2, 4)
 DEFINE_MATVEC(matvec_generic, , kp_v2d, 2, hsum2)
@@ -241,6 +327,26 @@ DEFINE_SHIFT(shift_avx512, __attribute__((target("avx512f"))), kp_v8d, 8)
 DEFINE_WGRAM(wgram_avx512, __attribute__((target("avx512f"))), kp_v8d, 8, 4)
 DEFINE_MATVEC(matvec_avx512, __attribute__((target("avx512f"))), kp_v8d, 8, hsum8)
 DEFINE_ADDPROD(addprod_avx512, __attribute__((target("avx512f"))), kp_v8d, 8, 4)
+__attribute__((target("avx2,fma"))) static inline void reduce16_v4(const kp_v4d *acc, double *sums) { REDUCE16_HSUM(hsum4); }
+// Sixteen sums of 8-lane vectors as a tree of shuffles and adds (7 adds per 8 vectors rather than 7
+// per vector): pairs of lanes, then quads, then halves; lane e of the result is vector e's sum.
+__attribute__((target("avx512f"))) static inline kp_v8d reduce8_v8(const kp_v8d *v) {
+  kp_v8d a[4], b[2];
+  for (int t = 0; t < 4; t++)
+    a[t] = __builtin_shufflevector(v[2 * t], v[2 * t + 1], 0, 8, 2, 10, 4, 12, 6, 14) +
+           __builtin_shufflevector(v[2 * t], v[2 * t + 1], 1, 9, 3, 11, 5, 13, 7, 15);
+  for (int t = 0; t < 2; t++)
+    b[t] = __builtin_shufflevector(a[2 * t], a[2 * t + 1], 0, 1, 8, 9, 4, 5, 12, 13) +
+           __builtin_shufflevector(a[2 * t], a[2 * t + 1], 2, 3, 10, 11, 6, 7, 14, 15);
+  return __builtin_shufflevector(b[0], b[1], 0, 1, 2, 3, 8, 9, 10, 11) + __builtin_shufflevector(b[0], b[1], 4, 5, 6, 7, 12, 13, 14, 15);
+}
+__attribute__((target("avx512f"))) static inline void reduce16_v8(const kp_v8d *acc, double *sums) {
+  kp_v8d lo = reduce8_v8(acc), hi = reduce8_v8(acc + 8);
+  memcpy(sums, &lo, sizeof lo);
+  memcpy(sums + 8, &hi, sizeof hi);
+}
+DEFINE_GRAM(gram_avx2, __attribute__((target("avx2,fma"))), kp_v4d, 4, hsum4, reduce16_v4)
+DEFINE_GRAM(gram_avx512, __attribute__((target("avx512f"))), kp_v8d, 8, hsum8, reduce16_v8)
 #endif
 
 typedef void (*shift_fn)(double *, const double *, const double *, double, int);
@@ -308,4 +414,38 @@ int probe_add_products_with_kernel(const double *a, int lda, int m, const double
   addprods[kernel](a, lda, m, bt, n, k, c, ldc);
   free(bt);
   return 0;
+}
+
+typedef void (*gram_fn)(const double *, int, int, int, int, double *);
+static const gram_fn grams[3] = {gram_generic,
+#ifdef KP_X86
+                                 gram_avx2, gram_avx512
+#endif
+};
+
+int probe_row_products_with_kernel(const double *z, int ld, int m, int n, int d, double *c, int kernel) {
+  if (kernel < 0 || kernel > probe_cholesky_kernel()) return -1;
+  if (m <= 0 || n <= 0) return 0;
+  if (d <= 0) {
+    memset(c, 0, sizeof(double) * (size_t)m * (size_t)n);
+    return 0;
+  }
+  // Vector loads split across cache lines unless every row starts on one (about 1.5× slower):
+  // rows that do not are copied first into rows that do.
+  const size_t line = 64;
+  if ((uintptr_t)z % line == 0 && ((size_t)ld * sizeof(double)) % line == 0) {
+    grams[kernel](z, ld, m, n, d, c);  // (zeroes C first)
+    return 0;
+  }
+  const int ld2 = (int)(((size_t)d * sizeof(double) + line - 1) / line * (line / sizeof(double)));
+  double *copy = aligned_alloc(line, (size_t)m * (size_t)ld2 * sizeof(double));
+  if (!copy) abort(); /* out of memory: stop, as a Swift allocation would */
+  for (int i = 0; i < m; i++) memcpy(copy + (size_t)i * ld2, z + (size_t)i * ld, sizeof(double) * (size_t)d);
+  grams[kernel](copy, ld2, m, n, d, c);
+  free(copy);
+  return 0;
+}
+
+void probe_row_products(const double *z, int ld, int m, int n, int d, double *c) {
+  probe_row_products_with_kernel(z, ld, m, n, d, c, probe_cholesky_kernel());
 }

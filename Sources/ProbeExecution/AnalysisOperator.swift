@@ -69,6 +69,10 @@ struct AnalysisOperator {
   func string(_ name: String) -> String? { if case .string(let v)? = option(name) { return v } else { return nil } }
   var authors: Bool { string("protocol") == "authors" }
 
+  /// Stands for a model not fitted: EVALUATE keeps none, and RANK refits the last fold's model of a
+  /// reused cross-validation.
+  static let unfitted = ScaledLogistic(scaler: nil, model: LogisticModel(weights: [], intercept: 0, iterations: 0), c: 0)
+
   func run(_ context: ExecutionContext) throws -> ResultTable {
     // Cross-validation multiplies small matrices: BLAS threads would only spin. Parallelism is
     // across folds instead (parallelMap).
@@ -117,10 +121,12 @@ struct AnalysisOperator {
     let label = bound.kind.rawValue.lowercased()
     let lock = NSLock()
     var done = 0
-    let results = parallelMap(jobs.count) { i -> Result<(FoldResult, ScaledLogistic), Error> in
+    let results = parallelMap(jobs.count) { i -> Result<(FoldResult, ScaledLogistic?), Error> in
       let j = jobs[i]
       if context.isCancelled() { return .failure(ExecutionError(.cancelled, "statement cancelled; nothing was stored")) }
-      let r = Result { try NestedCV.outerFold(taskInputs[j.task][j.rep], tasks[j.task].y, tasks[j.task].splits[j.fold], config: config) }
+      // Only RANK keeps a model: the last fold's, which SHAP explains.
+      let keep = bound.kind == .rank && j.fold == tasks[j.task].splits.count - 1
+      let r = Result { try NestedCV.outerFold(taskInputs[j.task][j.rep], tasks[j.task].y, tasks[j.task].splits[j.fold], config: config, model: keep) }
       lock.lock()
       done += 1
       let d = done
@@ -137,7 +143,7 @@ struct AnalysisOperator {
         let key = protocolKey(t, m.info, m.layer)
         if let stored = reused[key] {
           // RANK refits the last fold's model below (with SHAP, on every core).
-          let result = NestedCVResult(folds: stored.folds, lastModel: ScaledLogistic(scaler: nil, model: LogisticModel(weights: [], intercept: 0, iterations: 0), c: 0))
+          let result = NestedCVResult(folds: stored.folds, lastModel: Self.unfitted)
           outcomes.append(Outcome(task: t, rep: r, result: result, importance: nil, key: key, reusedFrom: stored.run))
           continue
         }
@@ -153,7 +159,7 @@ struct AnalysisOperator {
           }
           cursor += 1
         }
-        outcomes.append(Outcome(task: t, rep: r, result: NestedCVResult(folds: folds, lastModel: last!), importance: nil, key: key, reusedFrom: nil))
+        outcomes.append(Outcome(task: t, rep: r, result: NestedCVResult(folds: folds, lastModel: last ?? Self.unfitted), importance: nil, key: key, reusedFrom: nil))
       }
     }
     if bound.kind == .rank {

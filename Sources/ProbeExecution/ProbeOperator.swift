@@ -94,7 +94,9 @@ struct ProbeOperator {
       }
     }
     let fresh = parallelMap(pending.count) { i in
-      Result { try NestedCV.outerFold(xs[pending[i].task], tasks[pending[i].task].y, tasks[pending[i].task].splits[pending[i].fold], config: config) }
+      // The last fold's model is kept: SHAP explains it.
+      let (ti, k) = pending[i]
+      return Result { try NestedCV.outerFold(xs[ti], tasks[ti].y, tasks[ti].splits[k], config: config, model: k == tasks[ti].splits.count - 1) }
     }
     // A reused cross-validation's SHAP importance: stored by the run it came from (a RANK or
     // PROBE of the same protocol key computed exactly these values), else the last fold's model

@@ -67,15 +67,19 @@ public struct StandardScaler: Sendable, Equatable {
 
   /// Fitted on the rows of `x`: two passes (mean, then squared deviations) in NumPy's order, for
   /// the same rounding (`Linalg.columnMeansAndScales`).
-  public init(fit x: DataMatrix) {
+  public init(fit x: DataMatrix) { self.init(fit: x, firstRows: x.rows) }
+
+  /// Fitted on the first `firstRows` rows of `x` only (training rows stored ahead of others).
+  public init(fit x: DataMatrix, firstRows n: Int) {
+    precondition(n >= 0 && n <= x.rows)
     let d = x.cols
     var mean = [Double](repeating: 0, count: d)
     var scale = [Double](repeating: 1, count: d)
-    if x.rows > 0 && d > 0 {
+    if n > 0 && d > 0 {
       x.values.withUnsafeBufferPointer { px in
         mean.withUnsafeMutableBufferPointer { pm in
           scale.withUnsafeMutableBufferPointer { ps in
-            Linalg.columnMeansAndScales(px.baseAddress!, rows: x.rows, cols: d, mean: pm.baseAddress!, scale: ps.baseAddress!)
+            Linalg.columnMeansAndScales(px.baseAddress!, rows: n, cols: d, mean: pm.baseAddress!, scale: ps.baseAddress!)
           }
         }
       }

@@ -153,6 +153,19 @@ public struct PredictionRows {
   }
 }
 
+/// The regularisation path's tangent v = d(w, b)/d log C at a kernel-form solution (see
+/// `LogisticProblem.fitPath`): its weights where the problem has rows, its intercept part, its
+/// margins without the intercept on the training rows (Z·v) and prediction rows (zᵥ·v), and the
+/// products w·v and ‖v‖² a moved start's ‖w‖² needs.
+struct PathTangent {
+  var w: [Double]?
+  var b: Double
+  var train: [Double]
+  var predicted: [Double]
+  var wDotV: Double
+  var vNorm2: Double
+}
+
 /// L2-regularised logistic regression with an unpenalised intercept, solved to a tight optimum:
 ///
 ///     minimise  ½‖w‖² + C · Σᵢ log(1 + exp(−sᵢ (w·zᵢ + b))),   sᵢ = 2yᵢ − 1
@@ -307,29 +320,53 @@ public struct LogisticProblem {
   /// fit starts from `(w, b) + log(C′/C)·H⁻¹(w, 0)` and needs fewer Newton steps. The results are
   /// the same optima `fit` finds (the start only changes how fast they are reached).
   public func fitPath(_ cs: [Double], start: LogisticModel? = nil, predicting rows: PredictionRows? = nil) throws -> [LogisticModel] {
+    if !primal {
+      precondition(hasRows, "a problem given only its Gram matrix is fitted with fitPathMargins")
+      return try fitPathMargins(cs, start: start, predicting: rows, certify: true).map {
+        LogisticModel(weights: $0.weights!, intercept: $0.intercept, iterations: $0.iterations)
+      }
+    }
     var out: [LogisticModel] = []
     var next = start
-    for (i, c) in cs.enumerated() {
-      if primal {
-        let m = try fitPrimal(c: c, start: next, predicting: rows).model
-        out.append(m)
-        next = m
-        continue
-      }
-      let wantTangent = i + 1 < cs.count && cs[i + 1] > 0 && c > 0
-      let (m, tangent, _) = try fitKernel(c: c, start: next, tangent: wantTangent, predicting: rows)
+    for c in cs {
+      let m = try fitPrimal(c: c, start: next, predicting: rows).model
       out.append(m)
       next = m
-      if let tangent, wantTangent {
-        let step = log(cs[i + 1] / c)
-        var w = m.weights
-        for j in w.indices { w[j] += step * tangent.w[j] }
-        let predicted = LogisticModel(weights: w, intercept: m.intercept + step * tangent.b, iterations: 0)
-        // Keep the predictor only when it is at least as good a start for the next C.
-        let zPred = predicted.decision(z), zPrev = m.decision(z)
-        let cNext = cs[i + 1]
-        if objective(w.reduce(0) { $0 + $1 * $1 }, zPred, cNext) <= objective(m.weights.reduce(0) { $0 + $1 * $1 }, zPrev, cNext) { next = predicted }
-      }
+    }
+    return out
+  }
+
+  /// `fitPath` in the kernel form, from and to `MarginSolution`s: the tangent is taken in margins
+  /// (its margin step on the training rows comes out of the solve; on the prediction rows one
+  /// product with `cross`), so a problem given only its Gram matrix follows the path without any
+  /// product with Z, and the predictor is kept only when its objective at the next C is no higher
+  /// than the last solution's. With `certify` false the prediction rows are only tracked (their
+  /// margins give the predictions) and every fit runs to the tolerance.
+  public func fitPathMargins(_ cs: [Double], start: LogisticModel? = nil, predicting rows: PredictionRows?, certify: Bool) throws -> [MarginSolution] {
+    precondition(!primal, "the primal form follows the path with fitPath")
+    var out: [MarginSolution] = []
+    var next: MarginSolution?
+    for (i, c) in cs.enumerated() {
+      let wantTangent = i + 1 < cs.count && cs[i + 1] > 0 && c > 0
+      let startModel = next.map { LogisticModel(weights: hasRows ? $0.weights! : [], intercept: $0.intercept, iterations: 0) } ?? start
+      let r = try fitKernel(c: c, start: startModel, startMargins: next?.margins, tangent: wantTangent, predicting: rows, certify: certify)
+      let solution = MarginSolution(weights: hasRows ? r.model.weights : nil, intercept: r.model.intercept, margins: r.margins, iterations: r.model.iterations)
+      out.append(solution)
+      next = solution
+      guard wantTangent, let t = r.tangent else { continue }
+      let step = log(cs[i + 1] / c), cNext = cs[i + 1]
+      let m = solution.margins
+      let predicted = MarginSolution(
+        weights: solution.weights.map { w in (0..<w.count).map { w[$0] + step * t.w![$0] } },
+        intercept: solution.intercept + step * t.b,
+        margins: Margins(
+          train: (0..<m.train.count).map { m.train[$0] + step * t.train[$0] },
+          predicted: (0..<m.predicted.count).map { m.predicted[$0] + step * t.predicted[$0] },
+          weightNorm2: max(0, m.weightNorm2 + 2 * step * t.wDotV + step * step * t.vNorm2)),
+        iterations: 0)
+      let fPredicted = objective(predicted.margins.weightNorm2, predicted.margins.train.map { $0 + predicted.intercept }, cNext)
+      let fSolution = objective(m.weightNorm2, m.train.map { $0 + solution.intercept }, cNext)
+      if fPredicted <= fSolution { next = predicted }
     }
     return out
   }
@@ -368,9 +405,10 @@ public struct LogisticProblem {
   /// `Δw = −γ·w₀ + Zᵀ(−t − C·D·u)`, i.e. `Δγ = −γ`, `Δα = −t − C·D·u`. The stopping rule is the
   /// same max-norm test as the primal solver: ‖g‖₂ (from n-vectors) bounds it, and g itself
   /// (one product with Zᵀ) is formed only when ‖g‖₂ is within √d of the threshold.
-  func fitKernel(c: Double, start: LogisticModel?, startMargins: Margins? = nil, tangent wantTangent: Bool = false, predicting rows: PredictionRows? = nil)
-    throws -> (model: LogisticModel, tangent: (w: [Double], b: Double)?, margins: Margins)
-  {
+  func fitKernel(
+    c: Double, start: LogisticModel?, startMargins: Margins? = nil, tangent wantTangent: Bool = false, predicting rows: PredictionRows? = nil,
+    certify: Bool = true
+  ) throws -> (model: LogisticModel, tangent: PathTangent?, margins: Margins) {
     let n = z.rows, d = z.cols
     let w0 = start?.weights ?? []
     precondition(start == nil || (hasRows ? w0.count == d : w0.isEmpty), "a start's weights for these columns")
@@ -445,8 +483,7 @@ public struct LogisticProblem {
     var gAtLastStep = Double.infinity
     let chordThreshold = 1e-6 * c * Double(max(n, 1))
     var noiseSteps = 0  // consecutive steps accepted only within the objective's rounding
-    var tangentW: [Double]?
-    var tangentB = 0.0
+    var tangent: PathTangent?
     let scale = c * Double(max(n, 1))
     let threshold = max(tolerance * scale, 1e-10, 64 * Double.ulpOfOne * scale)
     let rootD = Double(max(d, 1)).squareRoot()
@@ -537,7 +574,7 @@ public struct LogisticProblem {
           // the direction from that factor estimates the remaining error: when it cannot change
           // any row's class, this is the last step (see `predicting:`).
           var rho = Double.infinity
-          if rows != nil && nv > 0 && factored {
+          if certify && rows != nil && nv > 0 && factored {
             rho = 0
             for i in 0..<n { rho = max(rho, abs(dd[i] - ddF[i]) / max(ddF[i], 1e-300)) }
           }
@@ -635,16 +672,33 @@ public struct LogisticProblem {
         for i in 0..<n { u[i] = gamma * p0[i] + kAlpha[i] }  // −Z·g = Z·w = m − b
         let vb = eliminate(gb: 0, K)
         for i in 0..<n { delta[i] = alpha[i] - c * ddF[i] * u[i] }
-        var v = [Double](repeating: 0, count: d)
-        for j in 0..<d { v[j] = gamma * (w0.isEmpty ? 0 : w0[j]) }
-        if d > 0 { Linalg.gemv(pz.baseAddress!, delta, &v, m: n, n: d, trans: true, beta: 1) }
-        tangentW = v
-        tangentB = vb
+        // Its margins: the solve's margin step is γ·p₀ + K·δ + v_b (as in the loop), so K·δ needs
+        // no product; the prediction rows' γ·pv₀ + (z·Zᵀ)·δ one product with `cross`.
+        for i in 0..<n { kDelta[i] = u[i] - gamma * p0[i] - vb }
+        let p0Delta = dot(p0, delta)
+        var trainT = [Double](repeating: 0, count: n)
+        for i in 0..<n { trainT[i] = u[i] - vb }
+        var predictedT = [Double](repeating: 0, count: nv)
+        if let rows, nv > 0 {
+          rows.cross.withUnsafeBufferPointer { pc in Linalg.gemv(pc.baseAddress!, delta, dmv, m: nv, n: n) }
+          for v in 0..<nv { predictedT[v] = gamma * pv0[v] + dmv[v] }
+        }
+        var v: [Double]?
+        if hasRows {
+          var w = [Double](repeating: 0, count: d)
+          for j in 0..<d { w[j] = gamma * (w0.isEmpty ? 0 : w0[j]) }
+          if d > 0 { Linalg.gemv(pz.baseAddress!, delta, &w, m: n, n: d, trans: true, beta: 1) }
+          v = w
+        }
+        tangent = PathTangent(
+          w: v, b: vb, train: trainT, predicted: predictedT,
+          wDotV: gamma * gamma * s0 + gamma * p0Delta + gamma * dot(p0, alpha) + dot(alpha, kDelta),
+          vNorm2: max(0, gamma * gamma * s0 + 2 * gamma * p0Delta + dot(delta, kDelta)))
       }
     }
     let weights = Array(UnsafeBufferPointer(start: gw, count: d))
     let margins = Margins(train: (0..<n).map { m[$0] - b }, predicted: (0..<nv).map { mv[$0] - b }, weightNorm2: wNorm2)
-    return (LogisticModel(weights: weights, intercept: b, iterations: iterations), tangentW.map { ($0, tangentB) }, margins)
+    return (LogisticModel(weights: weights, intercept: b, iterations: iterations), tangent, margins)
   }
 
   /// Newton's method on (w, b) directly (the `primal` case: d small next to n).
@@ -809,10 +863,14 @@ public struct ScaledLogistic: Sendable, Equatable {
     self.c = c
   }
 
-  public static func fit(_ x: DataMatrix, _ y: [Int], c: Double, scale: Bool = true) throws -> ScaledLogistic {
+  /// `tolerance`: the problem's gradient tolerance, `LogisticProblem`'s default (the rounding
+  /// level) when nil.
+  public static func fit(_ x: DataMatrix, _ y: [Int], c: Double, scale: Bool = true, tolerance: Double? = nil) throws -> ScaledLogistic {
     let scaler = scale ? StandardScaler(fit: x) : nil
     let z = scaler?.transform(x) ?? x
-    return ScaledLogistic(scaler: scaler, model: try LogisticProblem(z: z, y: y).fit(c: c), c: c)
+    var problem = LogisticProblem(z: z, y: y)
+    if let tolerance { problem.tolerance = tolerance }
+    return ScaledLogistic(scaler: scaler, model: try problem.fit(c: c), c: c)
   }
 
   public func transform(_ x: DataMatrix) -> DataMatrix { scaler?.transform(x) ?? x }

@@ -52,11 +52,12 @@ public struct LearnError: Error, CustomStringConvertible, Equatable {
 }
 
 public enum NestedCV {
-  /// Gradient tolerance (scikit-learn's mean-loss scale) of the inner fits, which only choose C
-  /// by their validation predictions: 1e-10, a hundred times tighter than the reference's
-  /// newton-cg (1e-8), where a validation margin would have to lie within ~1e-9 of zero for the
-  /// prediction to depend on it. Models that are reported (each outer fold's, SHAP's) are solved
-  /// to `LogisticProblem`'s default, the rounding level.
+  /// Gradient tolerance (scikit-learn's mean-loss scale) of fits used only for their predictions
+  /// (the inner fits, which choose C by their validation scores, and outer refits whose model is
+  /// not kept), where they do not stop earlier with the predicted classes certain: 1e-10, a
+  /// hundred times tighter than the reference's newton-cg (1e-8), where a margin would have to lie
+  /// within ~1e-9 of zero for the prediction to depend on it. Models that are kept (SHAP's) are
+  /// solved to `LogisticProblem`'s default, the rounding level.
   public static let innerTolerance = 1e-10
 
   /// Grid search over C on the inner splits: mean score per C (sequential sum / count), the first
@@ -64,16 +65,10 @@ public enum NestedCV {
   public static func selectC(_ x: DataMatrix, _ y: [Int], inner: [Split], config: NestedCVConfig) throws -> (c: Double, means: [Double]) {
     var scores = [[Double]](repeating: [], count: config.cGrid.count)
     for split in inner {
-      let xtr = x.rows(split.train), ytr = split.train.map { y[$0] }
-      let xva = x.rows(split.test), yva = split.test.map { y[$0] }
-      if Set(ytr).count < 2 { throw LearnError("an inner training split has only one class; the task needs both classes in every split") }
-      let scaler = config.scaleInner ? StandardScaler(fit: xtr) : nil
-      let ztr = scaler?.transform(xtr) ?? xtr
-      let zva = scaler?.transform(xva) ?? xva
-      var problem = LogisticProblem(z: ztr, y: ytr)
-      problem.tolerance = innerTolerance
-      for (a, model) in try problem.fitPath(config.cGrid).enumerated() {
-        let pred = model.predict(zva)
+      if Set(split.train.map { y[$0] }).count < 2 { throw LearnError("an inner training split has only one class; the task needs both classes in every split") }
+      let yva = split.test.map { y[$0] }
+      let predictions = try predictions(x, y, train: split.train, test: split.test, cs: config.cGrid, scale: config.scaleInner)
+      for (a, pred) in predictions.enumerated() {
         scores[a].append(config.innerMetric == .accuracy ? Metrics.accuracy(yva, pred) : Metrics.binaryF1(yva, pred))
       }
     }
@@ -83,12 +78,70 @@ public enum NestedCV {
     return (config.cGrid[best], means)
   }
 
-  /// One outer fold: choose C on the inner splits, refit on the outer-train rows, score the test rows.
-  public static func outerFold(_ x: DataMatrix, _ y: [Int], _ s: NestedSplit, config: NestedCVConfig) throws -> (FoldResult, ScaledLogistic) {
-    let xtr = x.rows(s.outer.train), ytr = s.outer.train.map { y[$0] }
-    let (c, means) = try selectC(xtr, ytr, inner: s.inner, config: config)
-    let model = try ScaledLogistic.fit(xtr, ytr, c: c)
-    let f1 = Metrics.binaryF1(s.outer.test.map { y[$0] }, model.predict(x.rows(s.outer.test)))
+  /// The classes of the `test` rows predicted by the models fitted on the `train` rows (standardised
+  /// on them when `scale`) for each C of `cs` in order, as the optima would predict them: fits
+  /// follow the regularisation path (`fitPath`) and stop once those classes are certain (see
+  /// `LogisticProblem`), else at `innerTolerance`. In the kernel form only products of rows are
+  /// formed — K of the training rows and the test rows' products with them, in one pass — and the
+  /// path is followed in margins, with no product with the columns.
+  static func predictions(_ x: DataMatrix, _ y: [Int], train: [Int], test: [Int], cs: [Double], scale: Bool) throws -> [[Int]] {
+    let ytr = train.map { y[$0] }
+    let n = train.count, nv = test.count, d = x.cols
+    // Training rows then test rows, standardised on the training rows.
+    let xAll = x.rows(train + test)
+    let scaler = scale ? StandardScaler(fit: xAll, firstRows: n) : nil
+    if LogisticProblem.usesPrimal(rows: n, cols: d) {
+      let zAll = scaler?.transform(xAll) ?? xAll
+      var problem = LogisticProblem(z: zAll.rows(Array(0..<n)), y: ytr)
+      problem.tolerance = innerTolerance
+      let zte = zAll.rows(Array(n..<(n + nv)))
+      return try problem.fitPath(cs, predicting: PredictionRows(zte, for: problem)).map { $0.predict(zte) }
+    }
+    // Standardised into rows that start on cache lines, as `rowProducts` reads them fastest.
+    let ld = (d + 7) / 8 * 8
+    let raw = UnsafeMutableRawPointer.allocate(byteCount: max(1, (n + nv) * ld) * MemoryLayout<Double>.stride, alignment: 64)
+    defer { raw.deallocate() }
+    let z = raw.bindMemory(to: Double.self, capacity: max(1, (n + nv) * ld))
+    xAll.values.withUnsafeBufferPointer { px in
+      for i in 0..<(n + nv) {
+        if let scaler {
+          scaler.mean.withUnsafeBufferPointer { pm in
+            scaler.scale.withUnsafeBufferPointer { ps in
+              _ = Linalg.standardize(px.baseAddress! + i * d, rows: 1, cols: d, mean: pm.baseAddress!, scale: ps.baseAddress!, into: z + i * ld)
+            }
+          }
+        } else {
+          (z + i * ld).update(from: px.baseAddress! + i * d, count: d)
+        }
+      }
+    }
+    var products = [Double](repeating: 0, count: (n + nv) * n)
+    products.withUnsafeMutableBufferPointer { Linalg.rowProducts(z, ld: ld, rows: n + nv, first: n, cols: d, into: $0.baseAddress!) }
+    let norms = (0..<nv).map { v in
+      var s = 1.0
+      for j in 0..<d { s += z[(n + v) * ld + j] * z[(n + v) * ld + j] }
+      return s.squareRoot()
+    }
+    var problem = LogisticProblem(gram: Array(products[0..<(n * n)]), y: ytr)
+    problem.tolerance = innerTolerance
+    let rows = PredictionRows(count: nv, cross: Array(products[(n * n)...]), norms: norms)
+    return try problem.fitPathMargins(cs, predicting: rows, certify: true).map(\.predictions)
+  }
+
+  /// One outer fold: choose C on the inner splits, refit on the outer-train rows, score the test
+  /// rows. The refitted model is returned when `model` (solved to the rounding level, for SHAP);
+  /// otherwise only its test predictions are needed and it is solved to `innerTolerance`. (A
+  /// single fit does not repay the test rows' products with the training rows that stopping once
+  /// their classes are certain would need in the kernel form.)
+  public static func outerFold(_ x: DataMatrix, _ y: [Int], _ s: NestedSplit, config: NestedCVConfig, model wantModel: Bool = true) throws -> (FoldResult, ScaledLogistic?) {
+    let (c, means) = try selectC(x.rows(s.outer.train), s.outer.train.map { y[$0] }, inner: s.inner, config: config)
+    let yTest = s.outer.test.map { y[$0] }
+    var model: ScaledLogistic?
+    let predicted: [Int]
+    let fitted = try ScaledLogistic.fit(x.rows(s.outer.train), s.outer.train.map { y[$0] }, c: c, tolerance: wantModel ? nil : innerTolerance)
+    predicted = fitted.predict(x.rows(s.outer.test))
+    if wantModel { model = fitted }
+    let f1 = Metrics.binaryF1(yTest, predicted)
     return (FoldResult(c: c, f1: f1, innerMeanScores: means, trainRows: s.outer.train.count, testRows: s.outer.test.count), model)
   }
 
@@ -240,8 +293,9 @@ public enum NestedCV {
       if ytr.count < 2 { throw LearnError("outer fold \(k + 1): the training speakers have only one class") }
       if s.outer.test.isEmpty { throw LearnError("outer fold \(k + 1): no test rows") }
     }
+    // Only the last fold's model is kept (and solved to the rounding level).
     let results = parallelMap(splits.count, parallel: parallel) { k in
-      Result { try outerFold(x, y, splits[k], config: config) }
+      Result { try outerFold(x, y, splits[k], config: config, model: k == splits.count - 1) }
     }
     var folds: [FoldResult] = []
     var last: ScaledLogistic?

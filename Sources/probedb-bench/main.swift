@@ -168,6 +168,17 @@ do {
       }
       variants += ", \"gram_\(Linalg.choleskyKernelNames[kernel])_us\": \(t / Double(reps) * 1e6)"
     }
+    // K = Z·Zᵀ of the kernel form (n × 768): OpenBLAS's dsyrk against the project's kernels.
+    let zg = (0..<(n * 768)).map { _ in Double.random(in: -1...1, using: &rng) }
+    let tGram = seconds { for _ in 0..<reps { _ = Linalg.gramBLAS(zg, rows: n, cols: 768) } }
+    variants += ", \"kgram_d\": 768, \"kgram_openblas_us\": \(tGram / Double(reps) * 1e6)"
+    let kRef = Linalg.gramBLAS(zg, rows: n, cols: 768)
+    for kernel in 0...Linalg.choleskyKernelLevel {
+      let t = seconds { for _ in 0..<reps { _ = Linalg.gram(zg, rows: n, cols: 768, kernel: kernel) } }
+      let k = Linalg.gram(zg, rows: n, cols: 768, kernel: kernel)!
+      let diff = zip(k, kRef).map { abs($0 - $1) / max(abs($1), 1) }.max() ?? 0
+      variants += ", \"kgram_\(Linalg.choleskyKernelNames[kernel])_us\": \(t / Double(reps) * 1e6), \"kgram_\(Linalg.choleskyKernelNames[kernel])_diff\": \(diff)"
+    }
     // Solves with the factor, two right-hand sides (the kernel-form Newton step) and one: LAPACK's
     // dpotrs against the project's kernel.
     let rhs0 = (0..<(2 * n)).map { _ in Double.random(in: -1...1, using: &rng) }

@@ -121,6 +121,43 @@ final class EarlyStopTests: XCTestCase {
   /// libm path of the last rows (n = 43 is not a multiple of any vector width) — take the
   /// kernel-form step's product form instead of the division by √D: the fit still reaches the
   /// optimum (gradient at rounding level), from no start and from a warm start.
+  /// The regularisation path in margins from the Gram matrix alone (`fitPathMargins`, as the C
+  /// search runs it) against `fitPath` with rows and weights: the same optima — intercepts and
+  /// prediction-row margins — and, stopping once the classes are certain, the same predictions as
+  /// the optima (also with a row placed next to the boundary of one of them).
+  func testPathInMarginsFromTheGramMatrixAloneEqualsThePathWithWeights() throws {
+    let cs = [0.01, 0.1, 1, 10, 100]
+    let (z, y) = data(70, 200)
+    let (zv0, _) = data(25, 200)
+    var moved = zv0.values
+    var withRows = LogisticProblem(z: z, y: y, form: .kernel)
+    withRows.tolerance = 1e-12
+    let reference = try withRows.fitPath(cs)
+    // Row 0 of the prediction rows moved to a margin of 1e-6 at C = 1: its class is certain only
+    // near the optimum.
+    let w1 = reference[2].weights
+    let t = (zip(moved[0..<200], w1).map { $0 * $1 }.reduce(0, +) + reference[2].intercept - 1e-6) / w1.map { $0 * $0 }.reduce(0, +)
+    for j in 0..<200 { moved[j] -= t * w1[j] }
+    let zv = DataMatrix(rows: 25, cols: 200, values: moved)
+    let products = Linalg.rowProducts(z.values + zv.values, rows: 95, first: 70, cols: 200)
+    let norms = (0..<25).map { v in (1 + (0..<200).map { zv[v, $0] * zv[v, $0] }.reduce(0, +)).squareRoot() }
+    var gramOnly = LogisticProblem(gram: Array(products[0..<(70 * 70)]), y: y)
+    gramOnly.tolerance = 1e-12
+    let rows = PredictionRows(count: 25, cross: Array(products[(70 * 70)...]), norms: norms)
+    let exact = try gramOnly.fitPathMargins(cs, predicting: rows, certify: false)
+    let early = try gramOnly.fitPathMargins(cs, predicting: rows, certify: true)
+    for (a, c) in cs.enumerated() {
+      let want = reference[a].decision(zv)
+      XCTAssertNil(exact[a].weights)
+      XCTAssertEqual(exact[a].intercept, reference[a].intercept, accuracy: 1e-7 * max(1, abs(reference[a].intercept)), "C = \(c)")
+      for v in 0..<25 {
+        XCTAssertEqual(exact[a].margins.predicted[v] + exact[a].intercept, want[v], accuracy: 1e-7 * max(1, abs(want[v])), "C = \(c) row \(v)")
+      }
+      XCTAssertEqual(early[a].predictions, reference[a].predict(zv), "C = \(c)")
+      XCTAssertLessThanOrEqual(early[a].iterations, exact[a].iterations, "C = \(c)")
+    }
+  }
+
   func testKernelFormWithUnderflowingCurvature() throws {
     let n = 43, d = 80
     var (x, y) = data(n, d)

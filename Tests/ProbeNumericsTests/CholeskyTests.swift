@@ -195,6 +195,45 @@ final class CholeskyTests: XCTestCase {
     }
   }
 
+  /// The row-products kernel (the kernel form's K and its prediction rows' products) against plain
+  /// sums: every kernel, shapes with partial tiles, fewer columns than a vector, column blocks
+  /// (d > 256) with a short last block, rows ld > d apart, and rows at every alignment (copied to
+  /// aligned rows or not: the same sums bit for bit); the first n rows' block is exactly symmetric.
+  func testRowProductsMatchPlainSumsForEveryKernelShapeAndAlignment() {
+    let shapes: [(m: Int, n: Int, d: Int, ld: Int)] = [
+      (1, 1, 1, 1), (5, 3, 3, 3), (9, 9, 7, 7), (13, 8, 8, 8), (21, 17, 88, 88), (40, 33, 300, 300), (30, 30, 600, 603), (34, 29, 768, 768),
+    ]
+    for (m, n, d, ld) in shapes {
+      let values = (0..<(m * ld)).map { _ in uniform() }
+      var first: [[Double]] = []  // per kernel, at offset 0
+      for offset in [0, 1, 3, 6] {
+        let buffer = [Double](repeating: 0, count: offset) + values + [Double](repeating: 0, count: 8)
+        let z = values
+        var want = [Double](repeating: 0, count: m * n)
+        for i in 0..<m { for j in 0..<n { for k in 0..<d { want[i * n + j] += z[i * ld + k] * z[j * ld + k] } } }
+        for kernel in 0...Linalg.choleskyKernelLevel {
+          var c = [Double](repeating: .nan, count: m * n)
+          buffer.withUnsafeBufferPointer { pb in
+            c.withUnsafeMutableBufferPointer { pc in
+              XCTAssertTrue(Linalg.rowProducts(pb.baseAddress! + offset, ld: ld, rows: m, first: n, cols: d, into: pc.baseAddress!, kernel: kernel))
+            }
+          }
+          for i in c.indices { XCTAssertEqual(c[i], want[i], accuracy: 1e-12 * max(1, abs(want[i])), "m \(m) n \(n) d \(d) offset \(offset) kernel \(kernel) entry \(i)") }
+          for i in 0..<n { for j in 0..<i { XCTAssertEqual(c[i * n + j], c[j * n + i], "kernel \(kernel) (\(i), \(j))") } }
+          if offset == 0 { first.append(c) } else { XCTAssertEqual(c, first[kernel], "m \(m) n \(n) d \(d) offset \(offset) kernel \(kernel): not bit-identical") }
+        }
+      }
+    }
+    // The default entry points agree with OpenBLAS.
+    let (m, n, d) = (50, 41, 130)
+    let z = (0..<(m * d)).map { _ in uniform() }
+    let products = Linalg.rowProducts(z, rows: m, first: n, cols: d)
+    let k = Linalg.gramBLAS(Array(z.prefix(n * d)), rows: n, cols: d)
+    for i in 0..<(n * n) { XCTAssertEqual(products[i], k[i], accuracy: 1e-12 * max(1, abs(k[i]))) }
+    let gram = Linalg.gram(Array(z.prefix(n * d)), rows: n, cols: d)
+    for i in 0..<(n * n) { XCTAssertEqual(gram[i], k[i], accuracy: 1e-12 * max(1, abs(k[i]))) }
+  }
+
   func testNotPositiveDefiniteNamesTheColumnLikeLAPACK() throws {
     let n = 40
     var a = spd(n)

@@ -68,6 +68,14 @@ void probe_add_products(const double *a, int lda, int m, const double *b, int ld
 /// The same with a given kernel (as `probe_cholesky_with_kernel`); -1 when this CPU cannot run it.
 int probe_add_products_with_kernel(const double *a, int lda, int m, const double *b, int ldb, int n, int k, double *c, int ldc, int kernel);
 
+/// Products of rows: C(i, j) = z_i·z_j for i < m and j < n ≤ m, into C (m×n, row-major), for Z
+/// m×d row-major with row stride ld — the Gram matrix of the first n rows (exactly symmetric) and
+/// the other rows' products with them. Dot products of rows in 4 × 4 tiles, every read sequential.
+void probe_row_products(const double *z, int ld, int m, int n, int d, double *c);
+
+/// The same with a given kernel (as `probe_cholesky_with_kernel`); -1 when this CPU cannot run it.
+int probe_row_products_with_kernel(const double *z, int ld, int m, int n, int d, double *c, int kernel);
+
 /// Logistic loss terms for rows with class signs s (±1) and margins m, t = s·m: q = −s·(1 − σ(t))
 /// and d = σ′(t) per row; returns Σq. Vectorised (own exp) with AVX2/AVX-512, libm otherwise.
 double probe_logistic_derivatives(const double *s, const double *m, int n, double *q, double *d);
