@@ -81,7 +81,7 @@ struct AnalysisOperator {
     defer { Linalg.setBLASThreads(blasThreads) }
     let data = try load(context)
     context.lap("load")
-    let tasks = try self.tasks(data)
+    let tasks = try self.tasks(data, cache: context.cache)
     context.lap("tasks")
     let config = cvConfig
 
@@ -339,10 +339,23 @@ struct AnalysisOperator {
     return files
   }
 
-  /// Every selected emotion's task, the input files read once.
-  func tasks(_ data: Data) throws -> [Task] {
-    let files = try inputFiles()
-    return try selectedEmotions(files).map { try task($0, data, files) }
+  /// Every selected emotion's task, the input files read once. With a session cache the tasks are
+  /// kept between statements, keyed by everything they are made from: the corpus's row set, the
+  /// baseline and emotions, every option, and the contents of the `sample` and `splits` files
+  /// (the cache itself is emptied when the stored corpus may have changed).
+  func tasks(_ data: Data, cache: SessionCache? = nil) throws -> [Task] {
+    guard let cache else {
+      let files = try inputFiles()
+      return try selectedEmotions(files).map { try task($0, data, files) }
+    }
+    var key = "tasks|\(bound.corpus)|\(data.rowsDigest)|\(bound.baseline)|\(bound.allEmotions ? "*" : bound.emotions.joined(separator: ","))|\(bound.options.json)"
+    for name in ["sample", "splits"] {
+      guard let path = string(name) else { continue }
+      // An unreadable file is not cached: the tasks' own reading reports it.
+      guard let bytes = FileManager.default.contents(atPath: path) else { return try tasks(data) }
+      key += "|\(name):sha256:" + SHA256.hex(Array(bytes))
+    }
+    return try cache.value(key, bytes: { ts in ts.reduce(0) { $0 + 48 * $1.rows.count + 16 * $1.splits.count * $1.rows.count } }) { try tasks(data) }
   }
 
   /// The emotions to analyse: the statement's, narrowed for `*` to those a sample file lists.

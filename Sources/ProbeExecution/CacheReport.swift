@@ -16,7 +16,7 @@ struct CacheReport {
     let op = AnalysisOperator(bound: { var b = bound; b.sets = sets; return b }())
     var data = try op.load(context)
     if bound.kind == .probe { data.matrices = Array(data.matrices.prefix(1)) }
-    let tasks = try op.tasks(data)
+    let tasks = try op.tasks(data, cache: context.cache)
     let config = op.cvConfig
     var out = ["cache:"]
     for t in tasks {

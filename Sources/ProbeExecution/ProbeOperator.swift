@@ -64,7 +64,7 @@ struct ProbeOperator {
     let d = emb.x.cols
     if let top = bound.top, top > d { throw ExecutionError(.input, "TOP \(top) is more than the \(d) dimensions of '\(emb.info.name)'") }
     let featureIndex = bound.features.map { f in targets.info.featureNames!.firstIndex(of: f)! }
-    let tasks = try op.tasks(data)
+    let tasks = try op.tasks(data, cache: context.cache)
     let config = op.cvConfig
     let label = "probe"
     context.lap("load")

@@ -165,6 +165,32 @@ final class AnalysisTests: XCTestCase {
     XCTAssertGreaterThan(db.inputCache.misses, before, "another connection committed")
   }
 
+  /// The tasks made from the `sample` and `splits` files are kept for the session's next
+  /// statements with the same options, and follow the files' contents: a file rewritten in place
+  /// between two statements gives the new rows (as a fresh session does), not the kept ones.
+  func testKeptTasksFollowTheSampleFile() throws {
+    let db = try openImported()
+    let tmp = TestSupport.temporaryDirectory("tasks")
+    let lines = try String(contentsOfFile: Self.dir + "/sample.csv", encoding: .utf8).split(whereSeparator: \.isNewline).map(String.init)
+    let angry = lines.dropFirst().filter { $0.hasPrefix("angry,") }
+    XCTAssertGreaterThan(angry.count, 20)
+    let sample = tmp + "/sample.csv"
+    let statement = "EVALUATE angry VS neutral USING emb WITH (sample = '\(sample)', splits = '\(Self.dir)/splits.csv')"
+    try ([lines[0]] + angry).joined(separator: "\n").write(toFile: sample, atomically: true, encoding: .utf8)
+    let all = try db.execute(statement)[0].table
+    XCTAssertEqual(all.values("rows"), [.integer(Int64(angry.count))])
+    let misses = db.inputCache.misses
+    XCTAssertEqual(try db.execute(statement)[0].table.rows, all.rows)
+    XCTAssertEqual(db.inputCache.misses, misses, "the same statement again: loaded inputs and tasks kept")
+    // The file rewritten without its last 8 rows (4 speakers' worth of pairs keep every split
+    // possible): the next statement uses the new rows.
+    try ([lines[0]] + angry.dropLast(8)).joined(separator: "\n").write(toFile: sample, atomically: true, encoding: .utf8)
+    let fewer = try db.execute(statement)[0].table
+    XCTAssertEqual(fewer.values("rows"), [.integer(Int64(angry.count - 8))])
+    let fresh = try Self.open()
+    XCTAssertEqual(try fresh.execute(statement)[0].table.rows, fewer.rows)
+  }
+
   func testProvenanceAndExport() throws {
     let db = try openImported()
     try db.execute("EVALUATE angry VS neutral USING emb WITH (seed = 42, c = (0.1, 1))")
