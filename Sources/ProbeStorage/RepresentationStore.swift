@@ -155,6 +155,9 @@ public struct RepresentationStore {
           row.withUnsafeMutableBufferPointer { dst in
             if float32 {
               for k in 0..<count { dst[k] = Double(Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: 4 * k, as: UInt32.self)))) }
+            } else if Int(littleEndian: 1) == 1 {
+              // Stored little-endian, as this host: the bytes are the values.
+              if count > 0 { UnsafeMutableRawPointer(dst.baseAddress!).copyMemory(from: raw.baseAddress!, byteCount: 8 * count) }
             } else {
               for k in 0..<count { dst[k] = Double(bitPattern: UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: 8 * k, as: UInt64.self))) }
             }
