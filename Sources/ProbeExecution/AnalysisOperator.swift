@@ -199,34 +199,7 @@ struct AnalysisOperator {
     inputs += "}"
     try c.transaction {
       let run = try RunStore(c).begin(statement: context.statementText, options: bound.options.json, seed: Int64(seed), engineVersion: ProbeVersion.string, inputs: inputs)
-      let sampleStmt = try c.prepare("INSERT INTO samples(run_id, emotion, position, utterance_id, path, y) VALUES (?,?,?,?,?,?)")
-      let foldStmt = try c.prepare("INSERT INTO folds(run_id, emotion, outer, inner, speaker, role) VALUES (?,?,?,?,?,?)")
-      for t in tasks {
-        // A task whose cross-validation was reused has the same rows and splits as that run (the
-        // protocol key covers them): its samples and folds are copied inside SQLite.
-        if let from = outcomes.first(where: { $0.task.emotion == t.emotion && $0.reusedFrom != nil })?.reusedFrom,
-          try Self.copyRowsAndSplits(c, from: from, to: run, emotion: t.emotion, rows: t.rows.count)
-        {
-          continue
-        }
-        for (p, row) in t.rows.enumerated() {
-          try sampleStmt.bind([.integer(run), .text(t.emotion), .integer(Int64(p)), .integer(data.ids[row]), .text(data.paths[row]), .integer(Int64(t.y[p]))])
-          while try sampleStmt.step() {}
-        }
-        for (o, s) in t.splits.enumerated() {
-          func put(_ inner: Int, _ split: Split, _ groups: [String]) throws {
-            for (role, rows) in [("train", split.train), ("test", split.test)] {
-              for spk in Set(rows.map { groups[$0] }).sorted() {
-                try foldStmt.bind([.integer(run), .text(t.emotion), .integer(Int64(o + 1)), .integer(Int64(inner)), .text(spk), .text(role)])
-                while try foldStmt.step() {}
-              }
-            }
-          }
-          try put(0, s.outer, t.groups)
-          let innerGroups = s.outer.train.map { t.groups[$0] }
-          for (i, split) in s.inner.enumerated() { try put(i + 1, split, innerGroups) }
-        }
-      }
+      for t in tasks { try Self.recordTask(c, run: run, task: t, data: data) }
       let evalStmt = try c.prepare("INSERT INTO evaluations(run_id, emotion, representation, layer, fold, c, f1, train_rows, test_rows, protocol_key) VALUES (?,?,?,?,?,?,?,?,?,?)")
       let innerStmt = try c.prepare("INSERT INTO inner_scores(run_id, emotion, representation, layer, fold, c, mean_score) VALUES (?,?,?,?,?,?,?)")
       let shapStmt = try c.prepare("INSERT INTO shap_importance(run_id, emotion, representation, layer, dim, feature, mean_abs_shap, rank) VALUES (?,?,?,?,?,?,?,?)")
@@ -289,21 +262,37 @@ struct AnalysisOperator {
       rows: rows, notices: notices)
   }
 
-  /// Copy run `from`'s `samples` and `folds` of `emotion` into run `to`; false (nothing copied)
-  /// when `from` does not hold exactly `rows` samples and some folds for it.
-  static func copyRowsAndSplits(_ c: Connection, from: Int64, to: Int64, emotion: String, rows: Int) throws -> Bool {
-    let stored = try c.scalar("SELECT count(*) FROM samples WHERE run_id = ? AND emotion = ?", [.integer(from), .text(emotion)])?.intValue ?? 0
-    let folds = try c.scalar("SELECT count(*) FROM folds WHERE run_id = ? AND emotion = ?", [.integer(from), .text(emotion)])?.intValue ?? 0
-    guard stored == rows, folds > 0 else { return false }
-    let copySamples = try c.prepare(
-      "INSERT INTO samples(run_id, emotion, position, utterance_id, path, y) SELECT ?, emotion, position, utterance_id, path, y FROM samples WHERE run_id = ? AND emotion = ?")
-    try copySamples.bind([.integer(to), .integer(from), .text(emotion)])
-    while try copySamples.step() {}
-    let copyFolds = try c.prepare(
-      "INSERT INTO folds(run_id, emotion, outer, inner, speaker, role) SELECT ?, emotion, outer, inner, speaker, role FROM folds WHERE run_id = ? AND emotion = ?")
-    try copyFolds.bind([.integer(to), .integer(from), .text(emotion)])
-    while try copyFolds.step() {}
-    return true
+  /// Record that `run` analysed task `t`: a `run_tasks` row linking it to the task's rows and
+  /// splits (`task_samples`, `task_folds`, seen through the `samples` and `folds` views), which
+  /// are stored only when no earlier run stored the same ones — keyed by a digest of everything
+  /// they hold (the task's digest, the rows' paths and speakers). A RANK or PROBE reusing an
+  /// EVALUATE's cross-validation, or a repeated run, adds one row per emotion.
+  static func recordTask(_ c: Connection, run: Int64, task t: Task, data: Data) throws {
+    var s = t.digest
+    for r in t.rows { s += "\u{1F}" + data.paths[r] }
+    for g in t.groups { s += "\u{1E}" + g }
+    let key = "sha256:" + SHA256.hex(Array(s.utf8))
+    try c.run("INSERT INTO run_tasks(run_id, emotion, task) VALUES (?,?,?)", [.integer(run), .text(t.emotion), .text(key)])
+    if try c.scalar("SELECT count(*) FROM task_samples WHERE task = ?", [.text(key)])?.intValue ?? 0 > 0 { return }
+    let sampleStmt = try c.prepare("INSERT INTO task_samples(task, position, utterance_id, path, y) VALUES (?,?,?,?,?)")
+    for (p, row) in t.rows.enumerated() {
+      try sampleStmt.bind([.text(key), .integer(Int64(p)), .integer(data.ids[row]), .text(data.paths[row]), .integer(Int64(t.y[p]))])
+      while try sampleStmt.step() {}
+    }
+    let foldStmt = try c.prepare("INSERT INTO task_folds(task, outer, inner, speaker, role) VALUES (?,?,?,?,?)")
+    for (o, split) in t.splits.enumerated() {
+      func put(_ inner: Int, _ split: Split, _ groups: [String]) throws {
+        for (role, rows) in [("train", split.train), ("test", split.test)] {
+          for spk in Set(rows.map { groups[$0] }).sorted() {
+            try foldStmt.bind([.text(key), .integer(Int64(o + 1)), .integer(Int64(inner)), .text(spk), .text(role)])
+            while try foldStmt.step() {}
+          }
+        }
+      }
+      try put(0, split.outer, t.groups)
+      let innerGroups = split.outer.train.map { t.groups[$0] }
+      for (i, inner) in split.inner.enumerated() { try put(i + 1, inner, innerGroups) }
+    }
   }
 
   /// The `sample` and `splits` files, read once per statement.

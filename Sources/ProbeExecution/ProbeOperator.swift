@@ -356,24 +356,7 @@ struct ProbeOperator {
       }
       for (ti, t) in tasks.enumerated() {
         let e = Value.text(t.emotion), rep = Value.text(emb.info.name), r = Value.integer(run)
-        // With stage 1 reused, the rows and splits are that run's (same protocol key): copied.
-        let copied = try stage1[ti].reusedFrom.map { try AnalysisOperator.copyRowsAndSplits(c, from: $0, to: run, emotion: t.emotion, rows: t.rows.count) } ?? false
-        if !copied {
-          try insert("INSERT INTO samples(run_id, emotion, position, utterance_id, path, y) VALUES (?,?,?,?,?,?)",
-                     t.rows.enumerated().map { [r, e, .integer(Int64($0)), .integer(data.ids[$1]), .text(data.paths[$1]), .integer(Int64(t.y[$0]))] })
-          var foldRows: [[Value]] = []
-          for (o, sp) in t.splits.enumerated() {
-            func add(_ inner: Int, _ split: Split, _ groups: [String]) {
-              for (role, rows) in [("train", split.train), ("test", split.test)] {
-                for spk in Set(rows.map { groups[$0] }).sorted() { foldRows.append([r, e, .integer(Int64(o + 1)), .integer(Int64(inner)), .text(spk), .text(role)]) }
-              }
-            }
-            add(0, sp.outer, t.groups)
-            let innerGroups = sp.outer.train.map { t.groups[$0] }
-            for (i, split) in sp.inner.enumerated() { add(i + 1, split, innerGroups) }
-          }
-          try insert("INSERT INTO folds(run_id, emotion, outer, inner, speaker, role) VALUES (?,?,?,?,?,?)", foldRows)
-        }
+        try AnalysisOperator.recordTask(c, run: run, task: t, data: data)
         try insert("INSERT INTO evaluations(run_id, emotion, representation, layer, fold, c, f1, train_rows, test_rows, protocol_key) VALUES (?,?,?,?,?,?,?,?,?,?)",
                    stage1[ti].folds.enumerated().map { [r, e, rep, layerValue, .integer(Int64($0 + 1)), .real($1.c), .real($1.f1), .integer(Int64($1.trainRows)), .integer(Int64($1.testRows)), .text(stage1[ti].key)] })
         try insert("INSERT INTO inner_scores(run_id, emotion, representation, layer, fold, c, mean_score) VALUES (?,?,?,?,?,?,?)",

@@ -212,11 +212,55 @@ public enum Schema {
       PRIMARY KEY (run_id, emotion, representation, layer, rank)
     );
     """,
+    // v3: a task's rows and splits stored once, under a digest of their contents, and linked to
+    // every run that used them (a RANK or PROBE reusing an EVALUATE's cross-validation, a run
+    // repeated): `samples` and `folds` become views with the same columns. Rows stored by v2
+    // move under a digest named after their run; a task's rows are forgotten with its last run.
+    """
+    CREATE TABLE task_samples(
+      task TEXT NOT NULL,
+      position INTEGER NOT NULL,
+      utterance_id INTEGER NOT NULL,
+      path TEXT NOT NULL,
+      y INTEGER NOT NULL,
+      PRIMARY KEY (task, position)
+    ) WITHOUT ROWID;
+    CREATE TABLE task_folds(
+      task TEXT NOT NULL,
+      outer INTEGER NOT NULL,
+      inner INTEGER NOT NULL,
+      speaker TEXT NOT NULL,
+      role TEXT NOT NULL CHECK (role IN ('train', 'test')),
+      PRIMARY KEY (task, outer, inner, speaker)
+    ) WITHOUT ROWID;
+    CREATE TABLE run_tasks(
+      run_id INTEGER NOT NULL REFERENCES runs(run_id) ON DELETE CASCADE,
+      emotion TEXT NOT NULL,
+      task TEXT NOT NULL,
+      PRIMARY KEY (run_id, emotion)
+    );
+    CREATE INDEX run_tasks_by_task ON run_tasks(task);
+    INSERT OR IGNORE INTO run_tasks(run_id, emotion, task)
+      SELECT run_id, emotion, 'run ' || run_id || ' ' || emotion FROM samples UNION SELECT run_id, emotion, 'run ' || run_id || ' ' || emotion FROM folds;
+    INSERT INTO task_samples(task, position, utterance_id, path, y) SELECT 'run ' || run_id || ' ' || emotion, position, utterance_id, path, y FROM samples;
+    INSERT INTO task_folds(task, outer, inner, speaker, role) SELECT 'run ' || run_id || ' ' || emotion, outer, inner, speaker, role FROM folds;
+    DROP TABLE samples;
+    DROP TABLE folds;
+    CREATE VIEW samples AS
+      SELECT r.run_id, r.emotion, s.position, s.utterance_id, s.path, s.y FROM run_tasks r JOIN task_samples s ON s.task = r.task;
+    CREATE VIEW folds AS
+      SELECT r.run_id, r.emotion, f.outer, f.inner, f.speaker, f.role FROM run_tasks r JOIN task_folds f ON f.task = r.task;
+    CREATE TRIGGER run_tasks_forget AFTER DELETE ON run_tasks WHEN NOT EXISTS (SELECT 1 FROM run_tasks WHERE task = OLD.task)
+    BEGIN
+      DELETE FROM task_samples WHERE task = OLD.task;
+      DELETE FROM task_folds WHERE task = OLD.task;
+    END;
+    """,
   ]
 
   /// Tables ProbeDB owns; a feature set may not take one of these names.
   public static let systemTables: Set<String> = [
-    "meta", "corpora", "utterances", "runs", "representations", "embeddings", "samples", "folds", "evaluations",
+    "meta", "corpora", "utterances", "runs", "representations", "embeddings", "samples", "folds", "task_samples", "task_folds", "run_tasks", "evaluations",
     "inner_scores", "shap_importance", "topk_sweep", "probe_results", "probe_summary", "probe_splits", "probe_stability", "extraction_notes",
   ]
 
@@ -251,7 +295,8 @@ public enum Schema {
   /// (e.g. `extraction_notes`) is completed instead of failing at the first statement that needs it.
   static func addMissingObjects(_ connection: Connection) throws {
     var present = Set<String>()
-    for r in try connection.query("SELECT lower(name) FROM sqlite_schema WHERE type IN ('table', 'index')").rows {
+    // (Views count: a table a later version turned into a view, as `samples`, is not missing.)
+    for r in try connection.query("SELECT lower(name) FROM sqlite_schema WHERE type IN ('table', 'index', 'view')").rows {
       if let n = r[0].stringValue { present.insert(n) }
     }
     var missing: [String] = []

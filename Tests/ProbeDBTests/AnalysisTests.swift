@@ -2,7 +2,7 @@ import Foundation
 #if canImport(FoundationXML)
 import FoundationXML
 #endif
-import ProbeDB
+@testable import ProbeDB
 import ProbeTestSupport
 import XCTest
 
@@ -109,17 +109,26 @@ final class AnalysisTests: XCTestCase {
     let r = try db.execute("RANK emb FOR angry TOP 10")[0].table
     XCTAssertEqual(r.rows, scratch.rows)
     XCTAssertTrue(r.notices.contains { $0.contains("cross-validation reused from run 4") }, "\(r.notices)")
-    // The reused run's rows and splits are copied: the same as the RANK from scratch stored.
+    // The reused run's rows and splits are the ones the RANK from scratch stored, kept once: the
+    // RANK only links to the EVALUATE's.
     for (table, columns) in [("samples", "emotion, position, utterance_id, path, y"), ("folds", "emotion, outer, inner, speaker, role")] {
       let sql = "SELECT \(columns) FROM \(table) WHERE run_id = (SELECT max(run_id) FROM runs) ORDER BY \(columns)"
       let mine = try db.query(sql).rows, theirs = try fresh.query(sql).rows
       XCTAssertFalse(mine.isEmpty, table)
       XCTAssertEqual(mine, theirs, table)
     }
+    XCTAssertEqual(try db.query("SELECT count(DISTINCT task), count(*) FROM run_tasks WHERE emotion = 'angry'").rows, [[.integer(1), .integer(2)]])
+    XCTAssertEqual(try db.query("SELECT count(*) FROM task_samples").rows, try db.query("SELECT count(*) FROM samples WHERE run_id = 4").rows)
     // A different protocol (another C grid) is not reused.
     let other = try db.execute("RANK emb FOR angry TOP 10 WITH (c = (0.1, 1))")[0].table
     XCTAssertFalse(other.notices.contains { $0.contains("reused") })
     XCTAssertEqual(try db.query("SELECT count(DISTINCT protocol_key) FROM evaluations").rows, [[.integer(2)]])
+    // Deleting a run (with SQLite's own tools: ProbeQL does not write) keeps the rows another run
+    // still uses; deleting every run that used them forgets them.
+    try db.connection.execute("DELETE FROM runs WHERE run_id = 4")
+    XCTAssertEqual(try db.query("SELECT count(*) FROM samples WHERE run_id = 5").rows, try fresh.query("SELECT count(*) FROM samples WHERE run_id = 4").rows)
+    try db.connection.execute("DELETE FROM runs WHERE run_id >= 4")
+    XCTAssertEqual(try db.query("SELECT (SELECT count(*) FROM task_samples) + (SELECT count(*) FROM task_folds)").rows, [[.integer(0)]])
   }
 
   /// The matrices an EVALUATE loads are kept for the session's next statements (the same

@@ -1,12 +1,41 @@
 import Foundation
 import ProbeCore
-import ProbeStorage
+@testable import ProbeStorage
 import ProbeTestSupport
 import XCTest
 
 final class StorageTests: XCTestCase {
   func tempPath() -> String {
     TestSupport.temporaryDirectory("storage") + "/t.db"
+  }
+
+  /// Version 3 moves the rows and splits a version-2 file stored per run under content keys:
+  /// the `samples` and `folds` views show exactly the rows the tables held, and a task's rows
+  /// go with its last run.
+  func testVersionThreeKeepsStoredSamplesAndFoldsBehindViews() throws {
+    let c = try Connection(path: tempPath())
+    for version in 0..<2 {
+      try c.execute(Schema.migrations[version])
+      try c.execute("PRAGMA application_id = \(Schema.applicationID); PRAGMA user_version = \(version + 1)")
+    }
+    try c.execute("""
+      INSERT INTO runs(run_id, statement, engine_version, started_at) VALUES (1, 'EVALUATE …', 'old', 't'), (2, 'RANK …', 'old', 't');
+      INSERT INTO corpora(name, root, format, utterances, imported_at) VALUES ('c', '/', 'ravdess', 2, 't');
+      INSERT INTO utterances(utterance_id, corpus, path) VALUES (10, 'c', 'a.wav'), (11, 'c', 'b.wav');
+      INSERT INTO samples VALUES (1, 'angry', 0, 10, 'a.wav', 1), (1, 'angry', 1, 11, 'b.wav', 0), (2, 'angry', 0, 10, 'a.wav', 1);
+      INSERT INTO folds VALUES (1, 'angry', 1, 0, 's1', 'train'), (1, 'angry', 1, 0, 's2', 'test'), (2, 'sad', 1, 0, 's1', 'test');
+      """)
+    let samples = try c.query("SELECT * FROM samples ORDER BY run_id, emotion, position").rows
+    let folds = try c.query("SELECT * FROM folds ORDER BY run_id, emotion, outer, inner, speaker").rows
+    try Schema.migrate(c)
+    XCTAssertEqual(try c.scalar("PRAGMA user_version")?.intValue, Int64(Schema.latestVersion))
+    XCTAssertEqual(try c.scalar("SELECT type FROM sqlite_schema WHERE name = 'samples'")?.stringValue, "view")
+    XCTAssertEqual(try c.query("SELECT * FROM samples ORDER BY run_id, emotion, position").rows, samples)
+    XCTAssertEqual(try c.query("SELECT * FROM folds ORDER BY run_id, emotion, outer, inner, speaker").rows, folds)
+    try c.execute("DELETE FROM runs WHERE run_id = 1")
+    XCTAssertEqual(try c.query("SELECT DISTINCT run_id FROM samples").rows, [[.integer(2)]])
+    XCTAssertEqual(try c.scalar("SELECT count(*) FROM task_folds WHERE task LIKE 'run 1 %'")?.intValue, 0)
+    XCTAssertEqual(try c.scalar("SELECT count(*) FROM task_folds")?.intValue, 1)
   }
 
   func testMigrationCreatesSchemaInWALMode() throws {
