@@ -11,11 +11,11 @@
 #endif
 
 #define DEFINE_STD(SUFFIX, ATTR, VT, VW)                                                              \
-  ATTR static void fit_##SUFFIX(const double *x, int n, int d, double *mean, double *scale) {          \
+  ATTR static void fit_##SUFFIX(const double *x, const int *idx, int n, int d, double *mean, double *scale) { \
     memset(mean, 0, sizeof(double) * (size_t)d);                                                       \
     memset(scale, 0, sizeof(double) * (size_t)d);                                                      \
     for (int r = 0; r < n; r++) {                                                                      \
-      const double *row = x + (size_t)r * d;                                                           \
+      const double *row = x + (size_t)(idx ? idx[r] : r) * d;                                          \
       int c = 0;                                                                                       \
       for (; c + VW <= d; c += VW) {                                                                   \
         VT a, m;                                                                                       \
@@ -29,7 +29,7 @@
     const double count = (double)n;                                                                    \
     for (int c = 0; c < d; c++) mean[c] /= count;                                                      \
     for (int r = 0; r < n; r++) {                                                                      \
-      const double *row = x + (size_t)r * d;                                                           \
+      const double *row = x + (size_t)(idx ? idx[r] : r) * d;                                          \
       int c = 0;                                                                                       \
       for (; c + VW <= d; c += VW) {                                                                   \
         VT a, m, s;                                                                                    \
@@ -52,10 +52,10 @@
       scale[c] = (sd == 0 || !isfinite(sd)) ? 1 : sd;                                                  \
     }                                                                                                  \
   }                                                                                                    \
-  ATTR static void apply_##SUFFIX(const double *x, int n, int d, const double *mean, const double *scale, double *out) { \
+  ATTR static void apply_##SUFFIX(const double *x, const int *idx, int n, int d, const double *mean, const double *scale, double *out, int ldo) { \
     for (int r = 0; r < n; r++) {                                                                      \
-      const double *row = x + (size_t)r * d;                                                           \
-      double *dst = out + (size_t)r * d;                                                               \
+      const double *row = x + (size_t)(idx ? idx[r] : r) * d;                                          \
+      double *dst = out + (size_t)r * ldo;                                                             \
       int c = 0;                                                                                       \
       for (; c + VW <= d; c += VW) {                                                                   \
         VT a, m, s;                                                                                    \
@@ -80,8 +80,8 @@ DEFINE_STD(avx2, __attribute__((target("avx2"))), sd_v4d, 4)
 DEFINE_STD(avx512, __attribute__((target("avx512f"))), sd_v8d, 8)
 #endif
 
-typedef void (*fit_fn)(const double *, int, int, double *, double *);
-typedef void (*apply_fn)(const double *, int, int, const double *, const double *, double *);
+typedef void (*fit_fn)(const double *, const int *, int, int, double *, double *);
+typedef void (*apply_fn)(const double *, const int *, int, int, const double *, const double *, double *, int);
 static const fit_fn fits[3] = {fit_generic,
 #ifdef SD_X86
                                fit_avx2, fit_avx512
@@ -96,13 +96,27 @@ static const apply_fn applies[3] = {apply_generic,
 int probe_standardize_fit(const double *x, int n, int d, double *mean, double *scale, int kernel) {
   if (kernel < 0) kernel = probe_cholesky_kernel();
   if (kernel > probe_cholesky_kernel()) return -1;
-  if (d > 0) fits[kernel](x, n, d, mean, scale);
+  if (d > 0) fits[kernel](x, NULL, n, d, mean, scale);
+  return 0;
+}
+
+int probe_standardize_fit_rows(const double *x, const int *rows, int n, int d, double *mean, double *scale, int kernel) {
+  if (kernel < 0) kernel = probe_cholesky_kernel();
+  if (kernel > probe_cholesky_kernel()) return -1;
+  if (d > 0) fits[kernel](x, rows, n, d, mean, scale);
   return 0;
 }
 
 int probe_standardize_apply(const double *x, int n, int d, const double *mean, const double *scale, double *out, int kernel) {
   if (kernel < 0) kernel = probe_cholesky_kernel();
   if (kernel > probe_cholesky_kernel()) return -1;
-  if (d > 0) applies[kernel](x, n, d, mean, scale, out);
+  if (d > 0) applies[kernel](x, NULL, n, d, mean, scale, out, d);
+  return 0;
+}
+
+int probe_standardize_apply_rows(const double *x, const int *rows, int n, int d, const double *mean, const double *scale, double *out, int ldo, int kernel) {
+  if (kernel < 0) kernel = probe_cholesky_kernel();
+  if (kernel > probe_cholesky_kernel()) return -1;
+  if (d > 0) applies[kernel](x, rows, n, d, mean, scale, out, ldo);
   return 0;
 }

@@ -63,11 +63,18 @@ public enum NestedCV {
   /// Grid search over C on the inner splits: mean score per C (sequential sum / count), the first
   /// best C on ties — `GridSearchCV` semantics.
   public static func selectC(_ x: DataMatrix, _ y: [Int], inner: [Split], config: NestedCVConfig) throws -> (c: Double, means: [Double]) {
+    try selectC(x, y, within: Array(0..<x.rows), inner: inner, config: config)
+  }
+
+  /// `selectC` on rows `rows` of x and y, the inner splits' indices counting into `rows` (an outer
+  /// fold's training rows, not gathered).
+  static func selectC(_ x: DataMatrix, _ y: [Int], within rows: [Int], inner: [Split], config: NestedCVConfig) throws -> (c: Double, means: [Double]) {
     var scores = [[Double]](repeating: [], count: config.cGrid.count)
     for split in inner {
-      if Set(split.train.map { y[$0] }).count < 2 { throw LearnError("an inner training split has only one class; the task needs both classes in every split") }
-      let yva = split.test.map { y[$0] }
-      let predictions = try predictions(x, y, train: split.train, test: split.test, cs: config.cGrid, scale: config.scaleInner)
+      let train = split.train.map { rows[$0] }, test = split.test.map { rows[$0] }
+      if Set(train.map { y[$0] }).count < 2 { throw LearnError("an inner training split has only one class; the task needs both classes in every split") }
+      let yva = test.map { y[$0] }
+      let predictions = try predictions(x, y, train: train, test: test, cs: config.cGrid, scale: config.scaleInner)
       for (a, pred) in predictions.enumerated() {
         scores[a].append(config.innerMetric == .accuracy ? Metrics.accuracy(yva, pred) : Metrics.binaryF1(yva, pred))
       }
@@ -87,32 +94,35 @@ public enum NestedCV {
   static func predictions(_ x: DataMatrix, _ y: [Int], train: [Int], test: [Int], cs: [Double], scale: Bool) throws -> [[Int]] {
     let ytr = train.map { y[$0] }
     let n = train.count, nv = test.count, d = x.cols
-    // Training rows then test rows, standardised on the training rows.
-    let xAll = x.rows(train + test)
-    let scaler = scale ? StandardScaler(fit: xAll, firstRows: n) : nil
     if LogisticProblem.usesPrimal(rows: n, cols: d) {
+      // Training rows then test rows, standardised on the training rows.
+      let xAll = x.rows(train + test)
+      let scaler = scale ? StandardScaler(fit: xAll, firstRows: n) : nil
       let zAll = scaler?.transform(xAll) ?? xAll
       var problem = LogisticProblem(z: zAll.rows(Array(0..<n)), y: ytr)
       problem.tolerance = innerTolerance
       let zte = zAll.rows(Array(n..<(n + nv)))
       return try problem.fitPath(cs, predicting: PredictionRows(zte, for: problem)).map { $0.predict(zte) }
     }
-    // Standardised into rows that start on cache lines, as `rowProducts` reads them fastest.
+    // Training rows then test rows, standardised on the training rows (the same numbers as
+    // `StandardScaler` on the rows gathered), straight from x into rows that start on cache
+    // lines, as `rowProducts` reads them fastest.
     let ld = (d + 7) / 8 * 8
     let raw = UnsafeMutableRawPointer.allocate(byteCount: max(1, (n + nv) * ld) * MemoryLayout<Double>.stride, alignment: 64)
     defer { raw.deallocate() }
     let z = raw.bindMemory(to: Double.self, capacity: max(1, (n + nv) * ld))
-    xAll.values.withUnsafeBufferPointer { px in
-      for i in 0..<(n + nv) {
-        if let scaler {
-          scaler.mean.withUnsafeBufferPointer { pm in
-            scaler.scale.withUnsafeBufferPointer { ps in
-              _ = Linalg.standardize(px.baseAddress! + i * d, rows: 1, cols: d, mean: pm.baseAddress!, scale: ps.baseAddress!, into: z + i * ld)
-            }
+    let all = (train + test).map { Int32($0) }
+    x.values.withUnsafeBufferPointer { px in
+      if scale {
+        var mean = [Double](repeating: 0, count: d), sd = [Double](repeating: 1, count: d)
+        mean.withUnsafeMutableBufferPointer { pm in
+          sd.withUnsafeMutableBufferPointer { ps in
+            if n > 0 && d > 0 { Linalg.columnMeansAndScales(px.baseAddress!, rows: Array(all[0..<n]), cols: d, mean: pm.baseAddress!, scale: ps.baseAddress!) }
+            if d > 0 { Linalg.standardize(px.baseAddress!, rows: all, cols: d, mean: pm.baseAddress!, scale: ps.baseAddress!, into: z, ld: ld) }
           }
-        } else {
-          (z + i * ld).update(from: px.baseAddress! + i * d, count: d)
         }
+      } else {
+        for (i, r) in all.enumerated() where d > 0 { (z + i * ld).update(from: px.baseAddress! + Int(r) * d, count: d) }
       }
     }
     var products = [Double](repeating: 0, count: (n + nv) * n)
@@ -134,7 +144,7 @@ public enum NestedCV {
   /// single fit does not repay the test rows' products with the training rows that stopping once
   /// their classes are certain would need in the kernel form.)
   public static func outerFold(_ x: DataMatrix, _ y: [Int], _ s: NestedSplit, config: NestedCVConfig, model wantModel: Bool = true) throws -> (FoldResult, ScaledLogistic?) {
-    let (c, means) = try selectC(x.rows(s.outer.train), s.outer.train.map { y[$0] }, inner: s.inner, config: config)
+    let (c, means) = try selectC(x, y, within: s.outer.train, inner: s.inner, config: config)
     let yTest = s.outer.test.map { y[$0] }
     var model: ScaledLogistic?
     let predicted: [Int]

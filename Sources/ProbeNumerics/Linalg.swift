@@ -54,6 +54,21 @@ public enum Linalg {
     probe_standardize_fit(x, Int32(n), Int32(d), mean, scale, Int32(kernel)) == 0
   }
 
+  /// `columnMeansAndScales` of rows `rows` of x (d wide, in that order), without gathering them:
+  /// the same numbers.
+  public static func columnMeansAndScales(
+    _ x: UnsafePointer<Double>, rows: [Int32], cols d: Int, mean: UnsafeMutablePointer<Double>, scale: UnsafeMutablePointer<Double>
+  ) {
+    rows.withUnsafeBufferPointer { pr in _ = probe_standardize_fit_rows(x, pr.baseAddress, Int32(rows.count), Int32(d), mean, scale, -1) }
+  }
+
+  /// `standardize` of rows `rows` of x (d wide) into `out`, row r at `out + r·ld`.
+  public static func standardize(
+    _ x: UnsafePointer<Double>, rows: [Int32], cols d: Int, mean: UnsafePointer<Double>, scale: UnsafePointer<Double>, into out: UnsafeMutablePointer<Double>, ld: Int
+  ) {
+    rows.withUnsafeBufferPointer { pr in _ = probe_standardize_apply_rows(x, pr.baseAddress, Int32(rows.count), Int32(d), mean, scale, out, Int32(ld), -1) }
+  }
+
   /// `out = (x − mean)/scale` row by row for an n×d row-major matrix (`out` may be `x`).
   @discardableResult
   public static func standardize(

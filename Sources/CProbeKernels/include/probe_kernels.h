@@ -60,6 +60,13 @@ int probe_standardize_fit(const double *x, int n, int d, double *mean, double *s
 /// out = (x − mean)/scale row by row (out may be x); `kernel` as in `probe_standardize_fit`.
 int probe_standardize_apply(const double *x, int n, int d, const double *mean, const double *scale, double *out, int kernel);
 
+/// `probe_standardize_fit` over rows `rows[0..<n]` of x (d wide), in that order: the same numbers
+/// as on those rows gathered first.
+int probe_standardize_fit_rows(const double *x, const int *rows, int n, int d, double *mean, double *scale, int kernel);
+
+/// `probe_standardize_apply` of rows `rows[0..<n]` of x (d wide) into out, row r at out + r·ldo.
+int probe_standardize_apply_rows(const double *x, const int *rows, int n, int d, const double *mean, const double *scale, double *out, int ldo, int kernel);
+
 /// C += A·Bᵀ for A m×k, B n×k and C m×n, all row-major with leading dimensions lda, ldb, ldc:
 /// for small k (the top-k sweep's column blocks), where a BLAS call costs more in packing than in
 /// arithmetic. With A = B (and C symmetric) the result stays exactly symmetric.
