@@ -200,28 +200,26 @@ struct AnalysisOperator {
     try c.transaction {
       let run = try RunStore(c).begin(statement: context.statementText, options: bound.options.json, seed: Int64(seed), engineVersion: ProbeVersion.string, inputs: inputs)
       for t in tasks { try Self.recordTask(c, run: run, task: t, data: data) }
-      let evalStmt = try c.prepare("INSERT INTO evaluations(run_id, emotion, representation, layer, fold, c, f1, train_rows, test_rows, protocol_key) VALUES (?,?,?,?,?,?,?,?,?,?)")
-      let innerStmt = try c.prepare("INSERT INTO inner_scores(run_id, emotion, representation, layer, fold, c, mean_score) VALUES (?,?,?,?,?,?,?)")
-      let shapStmt = try c.prepare("INSERT INTO shap_importance(run_id, emotion, representation, layer, dim, feature, mean_abs_shap, rank) VALUES (?,?,?,?,?,?,?,?)")
+      let evaluations = BatchInsert(c, table: "evaluations", columns: ["run_id", "emotion", "representation", "layer", "fold", "c", "f1", "train_rows", "test_rows", "protocol_key"])
+      let inner = BatchInsert(c, table: "inner_scores", columns: ["run_id", "emotion", "representation", "layer", "fold", "c", "mean_score"])
+      let shap = BatchInsert(c, table: "shap_importance", columns: ["run_id", "emotion", "representation", "layer", "dim", "feature", "mean_abs_shap", "rank"])
       for o in outcomes {
         let m = data.matrices[o.rep]
         let layer: Value = m.info.kind == .embeddings ? .integer(Int64(m.layer)) : .null
         for (k, f) in o.result.folds.enumerated() {
-          try evalStmt.bind([.integer(run), .text(o.task.emotion), .text(m.info.name), layer, .integer(Int64(k + 1)), .real(f.c), .real(f.f1), .integer(Int64(f.trainRows)), .integer(Int64(f.testRows)), .text(o.key)])
-          while try evalStmt.step() {}
+          try evaluations.add([.integer(run), .text(o.task.emotion), .text(m.info.name), layer, .integer(Int64(k + 1)), .real(f.c), .real(f.f1), .integer(Int64(f.trainRows)), .integer(Int64(f.testRows)), .text(o.key)])
           for (ci, score) in f.innerMeanScores.enumerated() {
-            try innerStmt.bind([.integer(run), .text(o.task.emotion), .text(m.info.name), layer, .integer(Int64(k + 1)), .real(config.cGrid[ci]), .real(score)])
-            while try innerStmt.step() {}
+            try inner.add([.integer(run), .text(o.task.emotion), .text(m.info.name), layer, .integer(Int64(k + 1)), .real(config.cGrid[ci]), .real(score)])
           }
         }
         if let imp = o.importance {
           for (r, j) in LinearSHAP.ranking(imp).enumerated() {
             let named = m.info.featureNames.map { Value.text($0[j]) } ?? .null
-            try shapStmt.bind([.integer(run), .text(o.task.emotion), .text(m.info.name), layer, m.info.featureNames == nil ? .integer(Int64(j)) : .null, named, .real(imp[j]), .integer(Int64(r + 1))])
-            while try shapStmt.step() {}
+            try shap.add([.integer(run), .text(o.task.emotion), .text(m.info.name), layer, m.info.featureNames == nil ? .integer(Int64(j)) : .null, named, .real(imp[j]), .integer(Int64(r + 1))])
           }
         }
       }
+      for batch in [evaluations, inner, shap] { try batch.finish() }
       try RunStore(c).finish(run)
     }
 
@@ -264,35 +262,39 @@ struct AnalysisOperator {
 
   /// Record that `run` analysed task `t`: a `run_tasks` row linking it to the task's rows and
   /// splits (`task_samples`, `task_folds`, seen through the `samples` and `folds` views), which
-  /// are stored only when no earlier run stored the same ones — keyed by a digest of everything
-  /// they hold (the task's digest, the rows' paths and speakers). A RANK or PROBE reusing an
+  /// are stored only when no earlier run stored the same ones — a `tasks` row holds the digest of
+  /// everything they hold (the task's digest, the rows' paths and speakers), and its integer id
+  /// keys them. A RANK or PROBE reusing an
   /// EVALUATE's cross-validation, or a repeated run, adds one row per emotion.
   static func recordTask(_ c: Connection, run: Int64, task t: Task, data: Data) throws {
     var s = t.digest
     for r in t.rows { s += "\u{1F}" + data.paths[r] }
     for g in t.groups { s += "\u{1E}" + g }
-    let key = "sha256:" + SHA256.hex(Array(s.utf8))
-    try c.run("INSERT INTO run_tasks(run_id, emotion, task) VALUES (?,?,?)", [.integer(run), .text(t.emotion), .text(key)])
-    if try c.scalar("SELECT count(*) FROM task_samples WHERE task = ?", [.text(key)])?.intValue ?? 0 > 0 { return }
-    let sampleStmt = try c.prepare("INSERT INTO task_samples(task, position, utterance_id, path, y) VALUES (?,?,?,?,?)")
-    for (p, row) in t.rows.enumerated() {
-      try sampleStmt.bind([.text(key), .integer(Int64(p)), .integer(data.ids[row]), .text(data.paths[row]), .integer(Int64(t.y[p]))])
-      while try sampleStmt.step() {}
+    let digest = "sha256:" + SHA256.hex(Array(s.utf8))
+    if let id = try c.scalar("SELECT task_id FROM tasks WHERE digest = ?", [.text(digest)])?.intValue {
+      try c.run("INSERT INTO run_tasks(run_id, emotion, task_id) VALUES (?,?,?)", [.integer(run), .text(t.emotion), .integer(id)])
+      return
     }
-    let foldStmt = try c.prepare("INSERT INTO task_folds(task, outer, inner, speaker, role) VALUES (?,?,?,?,?)")
+    try c.run("INSERT INTO tasks(digest) VALUES (?)", [.text(digest)])
+    let key = Value.integer(c.lastInsertRowID)
+    try c.run("INSERT INTO run_tasks(run_id, emotion, task_id) VALUES (?,?,?)", [.integer(run), .text(t.emotion), key])
+    let samples = BatchInsert(c, table: "task_samples", columns: ["task_id", "position", "utterance_id", "path", "y"])
+    for (p, row) in t.rows.enumerated() {
+      try samples.add([key, .integer(Int64(p)), .integer(data.ids[row]), .text(data.paths[row]), .integer(Int64(t.y[p]))])
+    }
+    try samples.finish()
+    let folds = BatchInsert(c, table: "task_folds", columns: ["task_id", "outer", "inner", "speaker", "role"])
     for (o, split) in t.splits.enumerated() {
       func put(_ inner: Int, _ split: Split, _ groups: [String]) throws {
         for (role, rows) in [("train", split.train), ("test", split.test)] {
-          for spk in Set(rows.map { groups[$0] }).sorted() {
-            try foldStmt.bind([.text(key), .integer(Int64(o + 1)), .integer(Int64(inner)), .text(spk), .text(role)])
-            while try foldStmt.step() {}
-          }
+          for spk in Set(rows.map { groups[$0] }).sorted() { try folds.add([key, .integer(Int64(o + 1)), .integer(Int64(inner)), .text(spk), .text(role)]) }
         }
       }
       try put(0, split.outer, t.groups)
       let innerGroups = split.outer.train.map { t.groups[$0] }
       for (i, inner) in split.inner.enumerated() { try put(i + 1, inner, innerGroups) }
     }
+    try folds.finish()
   }
 
   /// The `sample` and `splits` files, read once per statement.

@@ -217,50 +217,59 @@ public enum Schema {
     // repeated): `samples` and `folds` become views with the same columns. Rows stored by v2
     // move under a digest named after their run; a task's rows are forgotten with its last run.
     """
+    CREATE TABLE tasks(
+      task_id INTEGER PRIMARY KEY,
+      digest TEXT NOT NULL UNIQUE
+    );
     CREATE TABLE task_samples(
-      task TEXT NOT NULL,
+      task_id INTEGER NOT NULL,
       position INTEGER NOT NULL,
       utterance_id INTEGER NOT NULL,
       path TEXT NOT NULL,
       y INTEGER NOT NULL,
-      PRIMARY KEY (task, position)
+      PRIMARY KEY (task_id, position)
     ) WITHOUT ROWID;
     CREATE TABLE task_folds(
-      task TEXT NOT NULL,
+      task_id INTEGER NOT NULL,
       outer INTEGER NOT NULL,
       inner INTEGER NOT NULL,
       speaker TEXT NOT NULL,
       role TEXT NOT NULL CHECK (role IN ('train', 'test')),
-      PRIMARY KEY (task, outer, inner, speaker)
+      PRIMARY KEY (task_id, outer, inner, speaker)
     ) WITHOUT ROWID;
     CREATE TABLE run_tasks(
       run_id INTEGER NOT NULL REFERENCES runs(run_id) ON DELETE CASCADE,
       emotion TEXT NOT NULL,
-      task TEXT NOT NULL,
+      task_id INTEGER NOT NULL REFERENCES tasks(task_id),
       PRIMARY KEY (run_id, emotion)
     );
-    CREATE INDEX run_tasks_by_task ON run_tasks(task);
-    INSERT OR IGNORE INTO run_tasks(run_id, emotion, task)
-      SELECT run_id, emotion, 'run ' || run_id || ' ' || emotion FROM samples UNION SELECT run_id, emotion, 'run ' || run_id || ' ' || emotion FROM folds;
-    INSERT INTO task_samples(task, position, utterance_id, path, y) SELECT 'run ' || run_id || ' ' || emotion, position, utterance_id, path, y FROM samples;
-    INSERT INTO task_folds(task, outer, inner, speaker, role) SELECT 'run ' || run_id || ' ' || emotion, outer, inner, speaker, role FROM folds;
+    CREATE INDEX run_tasks_by_task ON run_tasks(task_id);
+    INSERT INTO tasks(digest)
+      SELECT 'run ' || run_id || ' ' || emotion FROM samples UNION SELECT 'run ' || run_id || ' ' || emotion FROM folds;
+    INSERT INTO run_tasks(run_id, emotion, task_id)
+      SELECT CAST(substr(digest, 5, instr(substr(digest, 5), ' ') - 1) AS INTEGER), substr(digest, 5 + instr(substr(digest, 5), ' ')), task_id FROM tasks;
+    INSERT INTO task_samples(task_id, position, utterance_id, path, y)
+      SELECT t.task_id, s.position, s.utterance_id, s.path, s.y FROM samples s JOIN tasks t ON t.digest = 'run ' || s.run_id || ' ' || s.emotion;
+    INSERT INTO task_folds(task_id, outer, inner, speaker, role)
+      SELECT t.task_id, f.outer, f.inner, f.speaker, f.role FROM folds f JOIN tasks t ON t.digest = 'run ' || f.run_id || ' ' || f.emotion;
     DROP TABLE samples;
     DROP TABLE folds;
     CREATE VIEW samples AS
-      SELECT r.run_id, r.emotion, s.position, s.utterance_id, s.path, s.y FROM run_tasks r JOIN task_samples s ON s.task = r.task;
+      SELECT r.run_id, r.emotion, s.position, s.utterance_id, s.path, s.y FROM run_tasks r JOIN task_samples s ON s.task_id = r.task_id;
     CREATE VIEW folds AS
-      SELECT r.run_id, r.emotion, f.outer, f.inner, f.speaker, f.role FROM run_tasks r JOIN task_folds f ON f.task = r.task;
-    CREATE TRIGGER run_tasks_forget AFTER DELETE ON run_tasks WHEN NOT EXISTS (SELECT 1 FROM run_tasks WHERE task = OLD.task)
+      SELECT r.run_id, r.emotion, f.outer, f.inner, f.speaker, f.role FROM run_tasks r JOIN task_folds f ON f.task_id = r.task_id;
+    CREATE TRIGGER run_tasks_forget AFTER DELETE ON run_tasks WHEN NOT EXISTS (SELECT 1 FROM run_tasks WHERE task_id = OLD.task_id)
     BEGIN
-      DELETE FROM task_samples WHERE task = OLD.task;
-      DELETE FROM task_folds WHERE task = OLD.task;
+      DELETE FROM task_samples WHERE task_id = OLD.task_id;
+      DELETE FROM task_folds WHERE task_id = OLD.task_id;
+      DELETE FROM tasks WHERE task_id = OLD.task_id;
     END;
     """,
   ]
 
   /// Tables ProbeDB owns; a feature set may not take one of these names.
   public static let systemTables: Set<String> = [
-    "meta", "corpora", "utterances", "runs", "representations", "embeddings", "samples", "folds", "task_samples", "task_folds", "run_tasks", "evaluations",
+    "meta", "corpora", "utterances", "runs", "representations", "embeddings", "samples", "folds", "tasks", "task_samples", "task_folds", "run_tasks", "evaluations",
     "inner_scores", "shap_importance", "topk_sweep", "probe_results", "probe_summary", "probe_splits", "probe_stability", "extraction_notes",
   ]
 

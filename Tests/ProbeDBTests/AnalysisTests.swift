@@ -117,7 +117,7 @@ final class AnalysisTests: XCTestCase {
       XCTAssertFalse(mine.isEmpty, table)
       XCTAssertEqual(mine, theirs, table)
     }
-    XCTAssertEqual(try db.query("SELECT count(DISTINCT task), count(*) FROM run_tasks WHERE emotion = 'angry'").rows, [[.integer(1), .integer(2)]])
+    XCTAssertEqual(try db.query("SELECT count(DISTINCT task_id), count(*) FROM run_tasks WHERE emotion = 'angry'").rows, [[.integer(1), .integer(2)]])
     XCTAssertEqual(try db.query("SELECT count(*) FROM task_samples").rows, try db.query("SELECT count(*) FROM samples WHERE run_id = 4").rows)
     // A different protocol (another C grid) is not reused.
     let other = try db.execute("RANK emb FOR angry TOP 10 WITH (c = (0.1, 1))")[0].table
@@ -128,7 +128,7 @@ final class AnalysisTests: XCTestCase {
     try db.connection.execute("DELETE FROM runs WHERE run_id = 4")
     XCTAssertEqual(try db.query("SELECT count(*) FROM samples WHERE run_id = 5").rows, try fresh.query("SELECT count(*) FROM samples WHERE run_id = 4").rows)
     try db.connection.execute("DELETE FROM runs WHERE run_id >= 4")
-    XCTAssertEqual(try db.query("SELECT (SELECT count(*) FROM task_samples) + (SELECT count(*) FROM task_folds)").rows, [[.integer(0)]])
+    XCTAssertEqual(try db.query("SELECT (SELECT count(*) FROM task_samples) + (SELECT count(*) FROM task_folds) + (SELECT count(*) FROM tasks)").rows, [[.integer(0)]])
   }
 
   /// The matrices an EVALUATE loads are kept for the session's next statements (the same

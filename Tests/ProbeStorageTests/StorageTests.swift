@@ -34,7 +34,7 @@ final class StorageTests: XCTestCase {
     XCTAssertEqual(try c.query("SELECT * FROM folds ORDER BY run_id, emotion, outer, inner, speaker").rows, folds)
     try c.execute("DELETE FROM runs WHERE run_id = 1")
     XCTAssertEqual(try c.query("SELECT DISTINCT run_id FROM samples").rows, [[.integer(2)]])
-    XCTAssertEqual(try c.scalar("SELECT count(*) FROM task_folds WHERE task LIKE 'run 1 %'")?.intValue, 0)
+    XCTAssertEqual(try c.query("SELECT digest FROM tasks ORDER BY digest").rows, [[.text("run 2 angry")], [.text("run 2 sad")]])
     XCTAssertEqual(try c.scalar("SELECT count(*) FROM task_folds")?.intValue, 1)
   }
 
