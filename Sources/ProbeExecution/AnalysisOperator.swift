@@ -124,8 +124,9 @@ struct AnalysisOperator {
     let results = parallelMap(jobs.count) { i -> Result<(FoldResult, ScaledLogistic?), Error> in
       let j = jobs[i]
       if context.isCancelled() { return .failure(ExecutionError(.cancelled, "statement cancelled; nothing was stored")) }
-      // Only RANK keeps a model: the last fold's, which SHAP explains.
-      let keep = bound.kind == .rank && j.fold == tasks[j.task].splits.count - 1
+      // The last fold's model is kept (solved to the rounding level): SHAP explains it, now for a
+      // RANK or later, in this session, for a RANK that reuses this cross-validation.
+      let keep = j.fold == tasks[j.task].splits.count - 1
       let r = Result { try NestedCV.outerFold(taskInputs[j.task][j.rep], tasks[j.task].y, tasks[j.task].splits[j.fold], config: config, model: keep) }
       lock.lock()
       done += 1
@@ -162,15 +163,23 @@ struct AnalysisOperator {
         outcomes.append(Outcome(task: t, rep: r, result: NestedCVResult(folds: folds, lastModel: last ?? Self.unfitted), importance: nil, key: key, reusedFrom: nil))
       }
     }
+    // Each fresh cross-validation's last model, kept for the session under its protocol key (the
+    // key determines it): a RANK reusing the cross-validation explains it without refitting.
+    for o in outcomes where o.reusedFrom == nil && !o.result.lastModel.model.weights.isEmpty {
+      _ = context.cache.value("model|" + o.key, bytes: { 8 * ($0.model.weights.count + 2 * ($0.scaler?.mean.count ?? 0)) }) { o.result.lastModel }
+    }
     if bound.kind == .rank {
-      // SHAP of each last fold's model, refitted first where the cross-validation was reused:
-      // one job per (task, representation) on every core.
+      // SHAP of each last fold's model, refitted first where the cross-validation was reused
+      // (unless this session kept it): one job per (task, representation) on every core.
+      let kept = outcomes.map { o in o.reusedFrom == nil ? nil : context.cache.peek("model|" + o.key, as: ScaledLogistic.self) }
       let explained = parallelMap(outcomes.count) { i -> Result<(ScaledLogistic, [Double]), Error> in
         let o = outcomes[i]
         let x = taskInputs[tasks.firstIndex { $0.emotion == o.task.emotion }!][o.rep]
         return Result {
           var model = o.result.lastModel
-          if o.reusedFrom != nil {
+          if let k = kept[i] {
+            model = k
+          } else if o.reusedFrom != nil {
             let last = o.task.splits[o.task.splits.count - 1].outer
             model = try ScaledLogistic.fit(x.rows(last.train), last.train.map { o.task.y[$0] }, c: o.result.folds[o.result.folds.count - 1].c)
           }

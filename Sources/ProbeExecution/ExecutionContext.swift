@@ -110,6 +110,15 @@ public final class SessionCache {
     return v
   }
 
+  /// The value under `key` if it is kept (a hit), else nil (nothing computed or counted).
+  public func peek<T>(_ key: String, as type: T.Type) -> T? {
+    guard let e = entries[key], let v = e.value as? T else { return nil }
+    clock += 1
+    entries[key]!.used = clock
+    hits += 1
+    return v
+  }
+
   /// Bytes currently kept.
   public var keptBytes: Int { bytes }
 

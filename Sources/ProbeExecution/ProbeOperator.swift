@@ -114,10 +114,12 @@ struct ProbeOperator {
       }
     }
     let refitting = stored.keys.filter { storedImportance[$0] == nil }.sorted()
+    // (The model an EVALUATE of this session kept under the same key needs no refit.)
+    let kept = refitting.map { context.cache.peek("model|" + op.protocolKey(tasks[$0], emb.info, emb.layer), as: ScaledLogistic.self) }
     let refitted = parallelMap(refitting.count) { i -> Result<[Double], Error> in
       let ti = refitting[i], t = tasks[ti], f = stored[ti]!.1
       let last = t.splits[t.splits.count - 1].outer
-      return Result { op.shap(try ScaledLogistic.fit(xs[ti].rows(last.train), last.train.map { t.y[$0] }, c: f[f.count - 1].c), xs[ti]) }
+      return Result { op.shap(try kept[i] ?? ScaledLogistic.fit(xs[ti].rows(last.train), last.train.map { t.y[$0] }, c: f[f.count - 1].c), xs[ti]) }
     }
     for (i, ti) in refitting.enumerated() {
       do { storedImportance[ti] = try refitted[i].get() } catch let e as LearnError {
