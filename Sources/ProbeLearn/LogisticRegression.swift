@@ -305,8 +305,8 @@ public struct LogisticProblem {
     if primal {
       precondition(start == nil || start!.weights?.count == z.cols, "a primal fit starts from weights")
       let startModel = start.map { LogisticModel(weights: $0.weights!, intercept: $0.intercept, iterations: 0) }
-      let (m, margins) = try fitPrimal(c: c, start: startModel, startMargins: start?.margins, predicting: rows)
-      return MarginSolution(weights: m.weights, intercept: m.intercept, margins: margins, iterations: m.iterations)
+      let r = try fitPrimal(c: c, start: startModel, startMargins: start?.margins, predicting: rows)
+      return MarginSolution(weights: r.model.weights, intercept: r.model.intercept, margins: r.margins, iterations: r.model.iterations)
     }
     precondition(start == nil || !hasRows || start!.weights?.count == z.cols, "a start's weights for these columns")
     let startModel = start.map { LogisticModel(weights: hasRows ? $0.weights! : [], intercept: $0.intercept, iterations: 0) }
@@ -320,36 +320,29 @@ public struct LogisticProblem {
   /// fit starts from `(w, b) + log(C′/C)·H⁻¹(w, 0)` and needs fewer Newton steps. The results are
   /// the same optima `fit` finds (the start only changes how fast they are reached).
   public func fitPath(_ cs: [Double], start: LogisticModel? = nil, predicting rows: PredictionRows? = nil) throws -> [LogisticModel] {
-    if !primal {
-      precondition(hasRows, "a problem given only its Gram matrix is fitted with fitPathMargins")
-      return try fitPathMargins(cs, start: start, predicting: rows, certify: true).map {
-        LogisticModel(weights: $0.weights!, intercept: $0.intercept, iterations: $0.iterations)
-      }
+    precondition(hasRows, "a problem given only its Gram matrix is fitted with fitPathMargins")
+    return try fitPathMargins(cs, start: start, predicting: rows, certify: true).map {
+      LogisticModel(weights: $0.weights!, intercept: $0.intercept, iterations: $0.iterations)
     }
-    var out: [LogisticModel] = []
-    var next = start
-    for c in cs {
-      let m = try fitPrimal(c: c, start: next, predicting: rows).model
-      out.append(m)
-      next = m
-    }
-    return out
   }
 
-  /// `fitPath` in the kernel form, from and to `MarginSolution`s: the tangent is taken in margins
-  /// (its margin step on the training rows comes out of the solve; on the prediction rows one
-  /// product with `cross`), so a problem given only its Gram matrix follows the path without any
-  /// product with Z, and the predictor is kept only when its objective at the next C is no higher
-  /// than the last solution's. With `certify` false the prediction rows are only tracked (their
-  /// margins give the predictions) and every fit runs to the tolerance.
+  /// `fitPath` from and to `MarginSolution`s, in either form: the tangent is taken in margins (in
+  /// the kernel form its margin step on the training rows comes out of the solve and the
+  /// prediction rows' is one product with `cross`, so a problem given only its Gram matrix follows
+  /// the path without any product with Z; in the primal form one more solve with the (d+1)²
+  /// factor and products with the rows), and the predictor is kept only when its objective at the
+  /// next C is no higher than the last solution's. With `certify` false the prediction rows are
+  /// only tracked (their margins give the predictions) and every fit runs to the tolerance.
   public func fitPathMargins(_ cs: [Double], start: LogisticModel? = nil, predicting rows: PredictionRows?, certify: Bool) throws -> [MarginSolution] {
-    precondition(!primal, "the primal form follows the path with fitPath")
     var out: [MarginSolution] = []
     var next: MarginSolution?
     for (i, c) in cs.enumerated() {
       let wantTangent = i + 1 < cs.count && cs[i + 1] > 0 && c > 0
       let startModel = next.map { LogisticModel(weights: hasRows ? $0.weights! : [], intercept: $0.intercept, iterations: 0) } ?? start
-      let r = try fitKernel(c: c, start: startModel, startMargins: next?.margins, tangent: wantTangent, predicting: rows, certify: certify)
+      let r =
+        primal
+        ? try fitPrimal(c: c, start: startModel, startMargins: next?.margins, predicting: rows, tangent: wantTangent, certify: certify)
+        : try fitKernel(c: c, start: startModel, startMargins: next?.margins, tangent: wantTangent, predicting: rows, certify: certify)
       let solution = MarginSolution(weights: hasRows ? r.model.weights : nil, intercept: r.model.intercept, margins: r.margins, iterations: r.model.iterations)
       out.append(solution)
       next = solution
@@ -702,7 +695,10 @@ public struct LogisticProblem {
   }
 
   /// Newton's method on (w, b) directly (the `primal` case: d small next to n).
-  func fitPrimal(c: Double, start: LogisticModel? = nil, startMargins: Margins? = nil, predicting rows: PredictionRows? = nil) throws -> (model: LogisticModel, margins: Margins) {
+  func fitPrimal(
+    c: Double, start: LogisticModel? = nil, startMargins: Margins? = nil, predicting rows: PredictionRows? = nil, tangent wantTangent: Bool = false,
+    certify: Bool = true
+  ) throws -> (model: LogisticModel, tangent: PathTangent?, margins: Margins) {
     let n = z.rows, d = z.cols
     var w = start?.weights ?? [Double](repeating: 0, count: d)
     var b = start?.intercept ?? 0
@@ -800,7 +796,7 @@ public struct LogisticProblem {
         }
         // Certain classes of the prediction rows end the fit, as in `fitKernel`.
         var rho = Double.infinity
-        if rows != nil && nv > 0 && factored {
+        if certify && rows != nil && nv > 0 && factored {
           rho = 0
           for i in 0..<n { rho = max(rho, abs(dd[i] - ddF[i]) / max(ddF[i], 1e-300)) }
         }
@@ -846,7 +842,25 @@ public struct LogisticProblem {
       }
     }
     let margins = Margins(train: m.map { $0 - b }, predicted: mv.map { $0 - b }, weightNorm2: w.reduce(0) { $0 + $1 * $1 })
-    return (LogisticModel(weights: w, intercept: b, iterations: iterations), margins)
+    // The path tangent H⁻¹·(w, 0) with the last factor (see `fitPath`), and its margins.
+    var tangent: PathTangent?
+    if wantTangent && factored {
+      var v = w + [0]
+      h.withUnsafeBufferPointer { ph in v.withUnsafeMutableBufferPointer { Linalg.choleskySolveInPlace(ph.baseAddress!, n: p, $0.baseAddress!, nrhs: 1) } }
+      let vb = v.removeLast()
+      var train = [Double](repeating: 0, count: n), predicted = [Double](repeating: 0, count: nv)
+      if d > 0 {
+        z.values.withUnsafeBufferPointer { Linalg.gemv($0.baseAddress!, v, &train, m: n, n: d) }
+        if let rows, nv > 0 { rows.z.values.withUnsafeBufferPointer { Linalg.gemv($0.baseAddress!, v, &predicted, m: nv, n: d) } }
+      }
+      var wv = 0.0, vv = 0.0
+      for j in 0..<d {
+        wv += w[j] * v[j]
+        vv += v[j] * v[j]
+      }
+      tangent = PathTangent(w: v, b: vb, train: train, predicted: predicted, wDotV: wv, vNorm2: vv)
+    }
+    return (LogisticModel(weights: w, intercept: b, iterations: iterations), tangent, margins)
   }
 }
 

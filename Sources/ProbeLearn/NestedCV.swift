@@ -102,7 +102,7 @@ public enum NestedCV {
       var problem = LogisticProblem(z: zAll.rows(Array(0..<n)), y: ytr)
       problem.tolerance = innerTolerance
       let zte = zAll.rows(Array(n..<(n + nv)))
-      return try problem.fitPath(cs, predicting: PredictionRows(zte, for: problem)).map { $0.predict(zte) }
+      return try problem.fitPathMargins(cs, predicting: PredictionRows(zte, for: problem), certify: true).map(\.predictions)
     }
     // Training rows then test rows, standardised on the training rows (the same numbers as
     // `StandardScaler` on the rows gathered), straight from x into rows that start on cache
