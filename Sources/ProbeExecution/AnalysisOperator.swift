@@ -69,8 +69,8 @@ struct AnalysisOperator {
   func string(_ name: String) -> String? { if case .string(let v)? = option(name) { return v } else { return nil } }
   var authors: Bool { string("protocol") == "authors" }
 
-  /// Stands for a model not fitted: EVALUATE keeps none, and RANK refits the last fold's model of a
-  /// reused cross-validation.
+  /// Stands for the last fold's model of a reused cross-validation, until RANK finds it in the
+  /// session cache or refits it.
   static let unfitted = ScaledLogistic(scaler: nil, model: LogisticModel(weights: [], intercept: 0, iterations: 0), c: 0)
 
   func run(_ context: ExecutionContext) throws -> ResultTable {
@@ -124,8 +124,9 @@ struct AnalysisOperator {
     let results = parallelMap(jobs.count) { i -> Result<(FoldResult, ScaledLogistic?), Error> in
       let j = jobs[i]
       if context.isCancelled() { return .failure(ExecutionError(.cancelled, "statement cancelled; nothing was stored")) }
-      // The last fold's model is kept (solved to the rounding level): SHAP explains it, now for a
-      // RANK or later, in this session, for a RANK that reuses this cross-validation.
+      // The last fold's model is kept (solved to the rounding level): SHAP explains it, in this
+      // statement for a RANK, or later in the session for a RANK or PROBE reusing this
+      // cross-validation.
       let keep = j.fold == tasks[j.task].splits.count - 1
       let r = Result { try NestedCV.outerFold(taskInputs[j.task][j.rep], tasks[j.task].y, tasks[j.task].splits[j.fold], config: config, model: keep) }
       lock.lock()
@@ -273,8 +274,8 @@ struct AnalysisOperator {
   /// splits (`task_samples`, `task_folds`, seen through the `samples` and `folds` views), which
   /// are stored only when no earlier run stored the same ones — a `tasks` row holds the digest of
   /// everything they hold (the task's digest, the rows' paths and speakers), and its integer id
-  /// keys them. A RANK or PROBE reusing an
-  /// EVALUATE's cross-validation, or a repeated run, adds one row per emotion.
+  /// keys them. A RANK or PROBE reusing an EVALUATE's cross-validation, or a repeated run, adds
+  /// one row per emotion.
   static func recordTask(_ c: Connection, run: Int64, task t: Task, data: Data) throws {
     var s = t.digest
     for r in t.rows { s += "\u{1F}" + data.paths[r] }

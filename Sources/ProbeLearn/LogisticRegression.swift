@@ -153,7 +153,7 @@ public struct PredictionRows {
   }
 }
 
-/// The regularisation path's tangent v = d(w, b)/d log C at a kernel-form solution (see
+/// The regularisation path's tangent v = d(w, b)/d log C at a solution of either form (see
 /// `LogisticProblem.fitPath`): its weights where the problem has rows, its intercept part, its
 /// margins without the intercept on the training rows (Z·v) and prediction rows (zᵥ·v), and the
 /// products w·v and ‖v‖² a moved start's ‖w‖² needs.

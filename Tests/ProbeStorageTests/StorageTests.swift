@@ -38,6 +38,28 @@ final class StorageTests: XCTestCase {
     XCTAssertEqual(try c.scalar("SELECT count(*) FROM task_folds")?.intValue, 1)
   }
 
+  /// `BatchInsert` lands every row, in order, through full batches and the remainder, and a bad
+  /// row fails its batch with SQLite's error inside the caller's transaction.
+  func testBatchInsertLandsEveryRow() throws {
+    let c = try Connection(path: ":memory:")
+    try c.execute("CREATE TABLE t(i INTEGER PRIMARY KEY, label TEXT NOT NULL, x REAL)")
+    let batch = BatchInsert(c, table: "t", columns: ["i", "label", "x"], rowsPerStatement: 16)
+    for i in 0..<150 { try batch.add([.integer(Int64(i)), .text("row \(i)"), i % 7 == 0 ? .null : .real(Double(i) / 4)]) }
+    try batch.finish()
+    try batch.finish()  // nothing left: no statement
+    let rows = try c.query("SELECT i, label, x FROM t ORDER BY i").rows
+    XCTAssertEqual(rows.count, 150)
+    XCTAssertEqual(rows[149], [.integer(149), .text("row 149"), .real(37.25)])
+    XCTAssertEqual(rows[140], [.integer(140), .text("row 140"), .null])
+    XCTAssertThrowsError(try c.transaction {
+      let bad = BatchInsert(c, table: "t", columns: ["i", "label", "x"])
+      try bad.add([.integer(1000), .text("new"), .null])
+      try bad.add([.integer(3), .text("duplicate key"), .null])
+      try bad.finish()
+    }) { XCTAssertTrue("\($0)".lowercased().contains("constraint"), "\($0)") }
+    XCTAssertEqual(try c.scalar("SELECT count(*) FROM t")?.intValue, 150, "the failed transaction left nothing")
+  }
+
   func testMigrationCreatesSchemaInWALMode() throws {
     let path = tempPath()
     let c = try Connection(path: path)
