@@ -99,6 +99,54 @@ final class AnalysisTests: XCTestCase {
     }
   }
 
+  /// `protocol = 'authors'` against the reference's `--authors-quirks` run (its rows and splits
+  /// are the default run's; newton-cg to tol 1e-13, since lbfgs's early stop is not reproduced):
+  /// `EVALUATE`'s folds identical (inner fits on unscaled rows), `RANK`'s SHAP of raw rows against
+  /// the 100-row background within 1e-6 with identical rankings, and `PROBE` (its hold-outs drawn
+  /// from the seed, the all-dimensions probe's from seed + 1): the sweep identical, the ridge
+  /// probes within 1e-6.
+  func testAuthorsProtocolMatchesReference() throws {
+    let expected = try JSON.parse(file: Self.dir + "/expected_authors.json")
+    let db = try openImported()
+    let opts = "WITH (sample = '\(Self.dir)/sample.csv', splits = '\(Self.dir)/splits.csv', protocol = 'authors')"
+    try db.execute("EVALUATE * VS neutral USING egemaps, emb \(opts); RANK emb FOR * \(opts); RANK egemaps FOR * \(opts);")
+    try db.execute("PROBE * FROM emb FOR * BY CATEGORY \(opts)")
+    let names = Self.expected["feature_names"].strings
+    for e in emotions {
+      let want = expected["emotions"][e]
+      for rep in ["egemaps", "emb"] {
+        let t = try db.query("SELECT f1, c FROM evaluations WHERE run_id = (SELECT min(run_id) FROM runs WHERE statement LIKE 'EVALUATE%') AND emotion = '\(e)' AND representation = '\(rep)' ORDER BY fold").rows
+        XCTAssertEqual(t.map { $0[0].doubleValue! }, want[rep]["fold_f1"].doubles, "\(e) \(rep)")
+        XCTAssertEqual(t.map { $0[1].doubleValue! }, want[rep]["fold_C"].doubles, "\(e) \(rep)")
+      }
+      let rankRun = "(SELECT max(run_id) FROM runs WHERE statement LIKE 'RANK %')"
+      let emb = try db.query("SELECT dim, mean_abs_shap FROM shap_importance WHERE run_id IN (SELECT run_id FROM runs WHERE statement LIKE 'RANK emb%') AND emotion = '\(e)' ORDER BY rank").rows
+      XCTAssertEqual(emb.map { Int($0[0].intValue!) }, want["emb_ranking"].ints, e)
+      let wantImp = want["emb_shap"].doubles
+      for r in emb { XCTAssertEqual(r[1].doubleValue!, wantImp[Int(r[0].intValue!)], accuracy: 1e-6 * wantImp[Int(r[0].intValue!)], "\(e) dim \(r[0])") }
+      let feats = try db.query("SELECT feature, mean_abs_shap FROM shap_importance WHERE run_id = \(rankRun) AND emotion = '\(e)' ORDER BY rank").rows
+      XCTAssertEqual(feats.map { $0[0].stringValue! }, want["egemaps_ranking"].strings, e)
+      let fImp = want["egemaps_shap"].doubles
+      for r in feats {
+        let j = names.firstIndex(of: r[0].stringValue!)!
+        XCTAssertEqual(r[1].doubleValue!, fImp[j], accuracy: 1e-6 * fImp[j], "\(e) \(names[j])")
+      }
+      let sweep = try db.query("SELECT k, f1 FROM topk_sweep WHERE emotion = '\(e)' ORDER BY k").rows
+      XCTAssertEqual(sweep.map { Int($0[0].intValue!) }, want["sweep_k"].ints, e)
+      XCTAssertEqual(sweep.map { $0[1].doubleValue! }, want["sweep_f1"].doubles, e)
+      XCTAssertEqual(try db.query("SELECT DISTINCT k FROM probe_results WHERE emotion = '\(e)'").rows, [[.integer(Int64(want["k_star"].int))]], e)
+      let got = try db.query("SELECT feature, rmse_top, rmse_all, information_increase FROM probe_results WHERE emotion = '\(e)'").rows
+      let byName = Dictionary(uniqueKeysWithValues: got.map { ($0[0].stringValue!, $0) })
+      XCTAssertEqual(got.count, 88)
+      for pf in want["per_feature"].array {
+        let g = byName[pf["feature"].string]!
+        for (i, key) in ["rmse_top", "rmse_all", "information_increase"].enumerated() {
+          XCTAssertEqual(g[i + 1].doubleValue!, pf[key].double, accuracy: 1e-6 * abs(pf[key].double), "\(e) \(pf["feature"].string) \(key)")
+        }
+      }
+    }
+  }
+
   /// RANK after an EVALUATE with the same protocol reuses its cross-validation (only the last
   /// fold's model is refitted) and gives exactly what a RANK from scratch gives.
   func testRankReusesStoredCrossValidation() throws {
