@@ -1,3 +1,4 @@
+import Dispatch
 import ProbeNumerics
 
 /// A dense row-major n×d matrix of Doubles: the rows are utterances, the columns features or
@@ -106,9 +107,9 @@ public struct StandardScaler: Sendable, Equatable {
 }
 
 /// `speakerZScore` of the matrix whose row i is row `sourceRows[i]` of `source` (row-major,
-/// `cols` wide), without forming that matrix first: each speaker's rows are gathered once, the
-/// standardiser fitted on them and applied straight into the result — the same numbers, two
-/// passes over memory fewer.
+/// `cols` wide), without forming that matrix first: each speaker's standardiser is fitted on its
+/// rows where they lie in `source` and applied straight into the result — the same numbers —
+/// speakers in parallel on every core.
 public func speakerZScore(gathering sourceRows: [Int], from source: UnsafeBufferPointer<Double>, cols d: Int, speakers: [String]) -> DataMatrix {
   precondition(speakers.count == sourceRows.count)
   let n = sourceRows.count
@@ -116,16 +117,18 @@ public func speakerZScore(gathering sourceRows: [Int], from source: UnsafeBuffer
   precondition(sourceRows.allSatisfy { $0 >= 0 && ($0 + 1) * d <= source.count }, "source row out of range")
   var rowsOf: [String: [Int]] = [:]
   for (i, s) in speakers.enumerated() { rowsOf[s, default: []].append(i) }
-  var mean = [Double](repeating: 0, count: d), scale = [Double](repeating: 1, count: d)
-  var gathered: [Double] = []
+  let groups = Array(rowsOf.values)
   let values = [Double](unsafeUninitializedCapacity: n * d) { out, count in
-    for rows in rowsOf.values {
-      gathered.removeAll(keepingCapacity: true)
-      for i in rows { gathered.append(contentsOf: UnsafeBufferPointer(rebasing: source[(sourceRows[i] * d)..<((sourceRows[i] + 1) * d)])) }
-      gathered.withUnsafeBufferPointer { pg in
-        Linalg.columnMeansAndScales(pg.baseAddress!, rows: rows.count, cols: d, mean: &mean, scale: &scale)
-        for (r, i) in rows.enumerated() {
-          Linalg.standardize(pg.baseAddress! + r * d, rows: 1, cols: d, mean: mean, scale: scale, into: out.baseAddress! + i * d)
+    let base = out.baseAddress!
+    DispatchQueue.concurrentPerform(iterations: groups.count) { g in
+      let rows = groups[g]
+      var mean = [Double](repeating: 0, count: d), scale = [Double](repeating: 1, count: d)
+      mean.withUnsafeMutableBufferPointer { pm in
+        scale.withUnsafeMutableBufferPointer { ps in
+          Linalg.columnMeansAndScales(source.baseAddress!, rows: rows.map { Int32(sourceRows[$0]) }, cols: d, mean: pm.baseAddress!, scale: ps.baseAddress!)
+          for i in rows {
+            Linalg.standardize(source.baseAddress! + sourceRows[i] * d, rows: 1, cols: d, mean: pm.baseAddress!, scale: ps.baseAddress!, into: base + i * d)
+          }
         }
       }
     }
