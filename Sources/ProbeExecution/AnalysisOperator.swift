@@ -394,13 +394,16 @@ struct AnalysisOperator {
   func storedCV(_ c: Connection, key: String, folds: Int, grid: [Double]) throws -> (run: Int64, folds: [FoldResult])? {
     guard let run = try c.scalar("SELECT max(run_id) FROM evaluations WHERE protocol_key = ?", [.text(key)])?.intValue else { return nil }
     let rows = try c.query("SELECT fold, c, f1, train_rows, test_rows, emotion, representation, layer FROM evaluations WHERE protocol_key = ? AND run_id = ? ORDER BY fold", [.text(key), .integer(run)]).rows
-    guard rows.count == folds else { return nil }
+    guard rows.count == folds, let first = rows.first else { return nil }
+    // Every fold's inner scores in one query (the folds share the run, emotion and set).
+    var byFold: [Int64: [Double: Double]] = [:]
+    for s in try c.query("SELECT fold, c, mean_score FROM inner_scores WHERE run_id = ? AND emotion = ? AND representation = ? AND layer IS ?",
+                         [.integer(run), first[5], first[6], first[7]]).rows {
+      byFold[s[0].intValue!, default: [:]][s[1].doubleValue!] = s[2].doubleValue!
+    }
     var out: [FoldResult] = []
     for r in rows {
-      let scores = try c.query("SELECT c, mean_score FROM inner_scores WHERE run_id = ? AND emotion = ? AND representation = ? AND layer IS ? AND fold = ? ORDER BY c",
-                               [.integer(run), r[5], r[6], r[7], r[0]]).rows
-      var byC: [Double: Double] = [:]
-      for s in scores { byC[s[0].doubleValue!] = s[1].doubleValue! }
+      let byC = byFold[r[0].intValue!] ?? [:]
       out.append(FoldResult(c: r[1].doubleValue!, f1: r[2].doubleValue!, innerMeanScores: grid.map { byC[$0] ?? .nan }, trainRows: Int(r[3].intValue!), testRows: Int(r[4].intValue!)))
     }
     return (run, out)
