@@ -80,22 +80,55 @@ final class AnalysisTests: XCTestCase {
     XCTAssertEqual(printed[0].table.rows.count, 20 * emotions.count)
     for e in emotions {
       let want = Self.expected["emotions"][e]
-      let emb = try db.query("SELECT dim, mean_abs_shap FROM shap_importance WHERE representation = 'emb' AND emotion = '\(e)' ORDER BY rank").rows
-      XCTAssertEqual(emb.map { Int($0[0].intValue!) }, want["emb_ranking"].ints, e)
-      XCTAssertEqual(Array(emb.map { Int($0[0].intValue!) }.prefix(20)), want["emb_ranking_default_tol"].ints, e)
-      let wantImp = want["emb_shap"].doubles
-      for r in emb {
-        let j = Int(r[0].intValue!)
-        XCTAssertEqual(r[1].doubleValue!, wantImp[j], accuracy: 1e-6 * wantImp[j], "\(e) dim \(j)")
+      let emb = try Self.assertSHAPMatches(db, e, want)
+      XCTAssertEqual(Array(emb.prefix(20)), want["emb_ranking_default_tol"].ints, e)
+    }
+  }
+
+  /// The latest stored SHAP importance of `emb` and `egemaps` for emotion `e` against the
+  /// reference's (`want`): full rankings identical, values within 1e-6 relative. Returns the
+  /// embedding ranking.
+  @discardableResult
+  static func assertSHAPMatches(_ db: Database, _ e: String, _ want: JSON) throws -> [Int] {
+    func latest(_ rep: String) -> String { "run_id = (SELECT max(run_id) FROM shap_importance WHERE representation = '\(rep)' AND emotion = '\(e)')" }
+    let emb = try db.query("SELECT dim, mean_abs_shap FROM shap_importance WHERE \(latest("emb")) AND representation = 'emb' AND emotion = '\(e)' ORDER BY rank").rows
+    XCTAssertEqual(emb.map { Int($0[0].intValue!) }, want["emb_ranking"].ints, e)
+    let wantImp = want["emb_shap"].doubles
+    for r in emb {
+      let j = Int(r[0].intValue!)
+      XCTAssertEqual(r[1].doubleValue!, wantImp[j], accuracy: 1e-6 * wantImp[j], "\(e) dim \(j)")
+    }
+    let names = expected["feature_names"].strings
+    let feats = try db.query("SELECT feature, mean_abs_shap FROM shap_importance WHERE \(latest("egemaps")) AND representation = 'egemaps' AND emotion = '\(e)' ORDER BY rank").rows
+    XCTAssertEqual(feats.map { $0[0].stringValue! }, want["egemaps_ranking"].strings, e)
+    let fImp = want["egemaps_shap"].doubles
+    for r in feats {
+      let j = names.firstIndex(of: r[0].stringValue!)!
+      XCTAssertEqual(r[1].doubleValue!, fImp[j], accuracy: 1e-6 * fImp[j], "\(e) \(names[j])")
+    }
+    return emb.map { Int($0[0].intValue!) }
+  }
+
+  /// The latest `PROBE`'s sweep and ridge probes for emotion `e` against the reference's
+  /// (`want`): every k's mean F1 and k* identical; RMSEs, R² and II within 1e-6 relative, the
+  /// chosen alphas identical.
+  static func assertSweepAndProbesMatch(_ db: Database, _ e: String, _ want: JSON) throws {
+    let run = "run_id = (SELECT max(run_id) FROM probe_results WHERE emotion = '\(e)')"
+    let sweep = try db.query("SELECT k, f1 FROM topk_sweep WHERE \(run) AND emotion = '\(e)' ORDER BY k").rows
+    XCTAssertEqual(sweep.map { Int($0[0].intValue!) }, want["sweep_k"].ints, e)
+    XCTAssertEqual(sweep.map { $0[1].doubleValue! }, want["sweep_f1"].doubles, e)
+    XCTAssertEqual(try db.query("SELECT DISTINCT k FROM probe_results WHERE \(run) AND emotion = '\(e)'").rows, [[.integer(Int64(want["k_star"].int))]], e)
+    let got = try db.query("SELECT feature, rmse_top, rmse_all, r2_top, r2_all, information_increase, alpha_top, alpha_all FROM probe_results WHERE \(run) AND emotion = '\(e)'").rows
+    let byName = Dictionary(uniqueKeysWithValues: got.map { ($0[0].stringValue!, $0) })
+    XCTAssertEqual(got.count, 88)
+    for pf in want["per_feature"].array {
+      let g = byName[pf["feature"].string]!
+      for (i, key) in ["rmse_top", "rmse_all", "r2_top", "r2_all", "information_increase"].enumerated() {
+        let b = pf[key].double
+        XCTAssertEqual(g[i + 1].doubleValue!, b, accuracy: 1e-6 * abs(b), "\(e) \(pf["feature"].string) \(key)")
       }
-      let names = Self.expected["feature_names"].strings
-      let feats = try db.query("SELECT feature, mean_abs_shap FROM shap_importance WHERE representation = 'egemaps' AND emotion = '\(e)' ORDER BY rank").rows
-      XCTAssertEqual(feats.map { $0[0].stringValue! }, want["egemaps_ranking"].strings, e)
-      let fImp = want["egemaps_shap"].doubles
-      for r in feats {
-        let j = names.firstIndex(of: r[0].stringValue!)!
-        XCTAssertEqual(r[1].doubleValue!, fImp[j], accuracy: 1e-6 * fImp[j], "\(e) \(names[j])")
-      }
+      XCTAssertEqual(g[6].doubleValue!, pf["alpha_top"].double, "\(e) \(pf["feature"].string) alpha_top")
+      XCTAssertEqual(g[7].doubleValue!, pf["alpha_all"].double, "\(e) \(pf["feature"].string) alpha_all")
     }
   }
 
@@ -104,46 +137,22 @@ final class AnalysisTests: XCTestCase {
   /// `EVALUATE`'s folds identical (inner fits on unscaled rows), `RANK`'s SHAP of raw rows against
   /// the 100-row background within 1e-6 with identical rankings, and `PROBE` (its hold-outs drawn
   /// from the seed, the all-dimensions probe's from seed + 1): the sweep identical, the ridge
-  /// probes within 1e-6.
+  /// probes within 1e-6 with the same alphas.
   func testAuthorsProtocolMatchesReference() throws {
     let expected = try JSON.parse(file: Self.dir + "/expected_authors.json")
     let db = try openImported()
     let opts = "WITH (sample = '\(Self.dir)/sample.csv', splits = '\(Self.dir)/splits.csv', protocol = 'authors')"
     try db.execute("EVALUATE * VS neutral USING egemaps, emb \(opts); RANK emb FOR * \(opts); RANK egemaps FOR * \(opts);")
     try db.execute("PROBE * FROM emb FOR * BY CATEGORY \(opts)")
-    let names = Self.expected["feature_names"].strings
     for e in emotions {
       let want = expected["emotions"][e]
       for rep in ["egemaps", "emb"] {
-        let t = try db.query("SELECT f1, c FROM evaluations WHERE run_id = (SELECT min(run_id) FROM runs WHERE statement LIKE 'EVALUATE%') AND emotion = '\(e)' AND representation = '\(rep)' ORDER BY fold").rows
-        XCTAssertEqual(t.map { $0[0].doubleValue! }, want[rep]["fold_f1"].doubles, "\(e) \(rep)")
-        XCTAssertEqual(t.map { $0[1].doubleValue! }, want[rep]["fold_C"].doubles, "\(e) \(rep)")
+        let got = try folds(db, e, rep)
+        XCTAssertEqual(got.f1, want[rep]["fold_f1"].doubles, "\(e) \(rep)")
+        XCTAssertEqual(got.c, want[rep]["fold_C"].doubles, "\(e) \(rep)")
       }
-      let rankRun = "(SELECT max(run_id) FROM runs WHERE statement LIKE 'RANK %')"
-      let emb = try db.query("SELECT dim, mean_abs_shap FROM shap_importance WHERE run_id IN (SELECT run_id FROM runs WHERE statement LIKE 'RANK emb%') AND emotion = '\(e)' ORDER BY rank").rows
-      XCTAssertEqual(emb.map { Int($0[0].intValue!) }, want["emb_ranking"].ints, e)
-      let wantImp = want["emb_shap"].doubles
-      for r in emb { XCTAssertEqual(r[1].doubleValue!, wantImp[Int(r[0].intValue!)], accuracy: 1e-6 * wantImp[Int(r[0].intValue!)], "\(e) dim \(r[0])") }
-      let feats = try db.query("SELECT feature, mean_abs_shap FROM shap_importance WHERE run_id = \(rankRun) AND emotion = '\(e)' ORDER BY rank").rows
-      XCTAssertEqual(feats.map { $0[0].stringValue! }, want["egemaps_ranking"].strings, e)
-      let fImp = want["egemaps_shap"].doubles
-      for r in feats {
-        let j = names.firstIndex(of: r[0].stringValue!)!
-        XCTAssertEqual(r[1].doubleValue!, fImp[j], accuracy: 1e-6 * fImp[j], "\(e) \(names[j])")
-      }
-      let sweep = try db.query("SELECT k, f1 FROM topk_sweep WHERE emotion = '\(e)' ORDER BY k").rows
-      XCTAssertEqual(sweep.map { Int($0[0].intValue!) }, want["sweep_k"].ints, e)
-      XCTAssertEqual(sweep.map { $0[1].doubleValue! }, want["sweep_f1"].doubles, e)
-      XCTAssertEqual(try db.query("SELECT DISTINCT k FROM probe_results WHERE emotion = '\(e)'").rows, [[.integer(Int64(want["k_star"].int))]], e)
-      let got = try db.query("SELECT feature, rmse_top, rmse_all, information_increase FROM probe_results WHERE emotion = '\(e)'").rows
-      let byName = Dictionary(uniqueKeysWithValues: got.map { ($0[0].stringValue!, $0) })
-      XCTAssertEqual(got.count, 88)
-      for pf in want["per_feature"].array {
-        let g = byName[pf["feature"].string]!
-        for (i, key) in ["rmse_top", "rmse_all", "information_increase"].enumerated() {
-          XCTAssertEqual(g[i + 1].doubleValue!, pf[key].double, accuracy: 1e-6 * abs(pf[key].double), "\(e) \(pf["feature"].string) \(key)")
-        }
-      }
+      try Self.assertSHAPMatches(db, e, want)
+      try Self.assertSweepAndProbesMatch(db, e, want)
     }
   }
 
@@ -319,24 +328,7 @@ final class ProbeTests: XCTestCase {
     XCTAssertGreaterThan(try db.query("SELECT count(*) FROM folds WHERE run_id = (SELECT max(run_id) FROM runs)").rows[0][0].intValue!, 0)
     for e in emotions {
       let want = Self.expected["emotions"][e]
-      // The sweep: every k's mean F1 identical, k* identical.
-      let sweep = try db.query("SELECT k, f1 FROM topk_sweep WHERE emotion = '\(e)' ORDER BY k").rows
-      XCTAssertEqual(sweep.map { Int($0[0].intValue!) }, want["sweep_k"].ints, e)
-      XCTAssertEqual(sweep.map { $0[1].doubleValue! }, want["sweep_f1"].doubles, e)
-      XCTAssertEqual(try db.query("SELECT DISTINCT k FROM probe_results WHERE emotion = '\(e)'").rows, [[.integer(Int64(want["k_star"].int))]], e)
-      // Ridge probes: RMSEs, R² and II within 1e-6 relative; chosen alphas identical.
-      let got = try db.query("SELECT feature, rmse_top, rmse_all, r2_top, r2_all, information_increase, alpha_top, alpha_all FROM probe_results WHERE emotion = '\(e)'").rows
-      let byName = Dictionary(uniqueKeysWithValues: got.map { ($0[0].stringValue!, $0) })
-      XCTAssertEqual(got.count, 88)
-      for pf in want["per_feature"].array {
-        let g = byName[pf["feature"].string]!
-        for (i, key) in ["rmse_top", "rmse_all", "r2_top", "r2_all", "information_increase"].enumerated() {
-          let b = pf[key].double
-          XCTAssertEqual(g[i + 1].doubleValue!, b, accuracy: 1e-6 * abs(b), "\(e) \(pf["feature"].string) \(key)")
-        }
-        XCTAssertEqual(g[6].doubleValue!, pf["alpha_top"].double, "\(e) \(pf["feature"].string) alpha_top")
-        XCTAssertEqual(g[7].doubleValue!, pf["alpha_all"].double, "\(e) \(pf["feature"].string) alpha_all")
-      }
+      try AnalysisTests.assertSweepAndProbesMatch(db, e, want)
       // Category summaries: counts and shares identical, medians and means within 1e-6.
       let summary = try db.query("SELECT category, n, median, mean, share_above_1, q1, q3 FROM probe_summary WHERE emotion = '\(e)' ORDER BY median DESC").rows
       XCTAssertEqual(summary.map { $0[0].stringValue! }, want["category_order"].strings.map { $0.lowercased() }, e)
