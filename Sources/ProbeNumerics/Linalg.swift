@@ -149,19 +149,11 @@ public enum Linalg {
     probe_scaled_gram_shift(a, k, s, c, Int32(n))
   }
 
-  /// The Gram matrix `Z·Zᵀ` (n×n, full, exactly symmetric) of an n×d row-major matrix: the
-  /// project's kernel (`probe_gram`) with AVX-512, where it runs at about twice the speed of
-  /// OpenBLAS's AVX2 `dsyrk` (`probedb-bench cholesky N` compares them); `dsyrk` otherwise.
-  public static func gram(_ z: [Double], rows n: Int, cols d: Int) -> [Double] {
-    var k = [Double](repeating: 0, count: n * n)
-    guard n > 0 else { return k }
-    if d == 0 { return k }
-    if choleskyKernelLevel == 2 {
-      z.withUnsafeBufferPointer { pz in k.withUnsafeMutableBufferPointer { _ = probe_row_products_with_kernel(pz.baseAddress, Int32(d), Int32(n), Int32(n), Int32(d), $0.baseAddress, 2) } }
-      return k
-    }
-    return gramBLAS(z, rows: n, cols: d)
-  }
+  /// The Gram matrix `Z·Zᵀ` (n×n, full, exactly symmetric) of an n×d row-major matrix: `rowProducts`
+  /// of its n rows — the project's kernel (`probe_row_products`) with AVX-512, where it runs at
+  /// about twice the speed of OpenBLAS's AVX2 `dsyrk` (`probedb-bench cholesky N` compares them);
+  /// `dsyrk` otherwise.
+  public static func gram(_ z: [Double], rows n: Int, cols d: Int) -> [Double] { rowProducts(z, rows: n, first: n, cols: d) }
 
   /// `gram` with a given kernel (0 portable, 1 AVX2, 2 AVX-512); nil when this CPU cannot run it.
   public static func gram(_ z: [Double], rows n: Int, cols d: Int, kernel: Int) -> [Double]? {
