@@ -62,6 +62,12 @@
       UPDATE_TILE(VT, VW, TV, a, n, j0, n - tile, i0);                                                 \
       return;                                                                                          \
     }                                                                                                  \
+    /* Two-vector tiles next: eight independent accumulators, enough to cover the FMA latency. */ \
+    for (; i0 + 2 * VW <= n; i0 += 2 * VW) UPDATE_TILE(VT, VW, 2, a, n, j0, i0, i0);                   \
+    if (i0 < n && n - j0 >= 2 * VW && n - i0 > VW) {                                                   \
+      UPDATE_TILE(VT, VW, 2, a, n, j0, n - 2 * VW, i0);                                                \
+      return;                                                                                          \
+    }                                                                                                  \
     for (; i0 + VW <= n; i0 += VW) UPDATE_TILE(VT, VW, 1, a, n, j0, i0, i0);                           \
     if (i0 < n && n - j0 >= VW) {                                                                      \
       UPDATE_TILE(VT, VW, 1, a, n, j0, n - VW, i0);                                                    \
