@@ -432,7 +432,7 @@ struct AnalysisOperator {
   func load(_ context: ExecutionContext) throws -> Data {
     let c = context.connection
     let store = RepresentationStore(c)
-    var loaded: [(BoundSet, Int, RepresentationInfo, LoadedMatrix, key: String)] = []
+    var pending: [(BoundSet, Int, RepresentationInfo, LoadedMatrix?, key: String)] = []
     for s in bound.sets {
       guard let info = try store.info(name: s.name, corpus: bound.corpus) else {
         throw ExecutionError(.input, "'\(s.name)' is not stored for corpus '\(bound.corpus)'")
@@ -450,15 +450,38 @@ struct AnalysisOperator {
       }
       for l in layers {
         // `egemaps, egemaps LAYER 0` or `wavlm LAYER ALL, wavlm LAYER 3` name one layer twice.
-        if loaded.contains(where: { $0.2.name == info.name && $0.1 == l }) {
+        if pending.contains(where: { $0.2.name == info.name && $0.1 == l }) {
           throw ExecutionError(.input, "'\(info.name)' layer \(l) is named twice in USING (\(info.layers == 1 ? "it has only layer 0" : "its last layer is \(info.layers - 1)"))")
         }
         // Decoded once per session while the stored data is unchanged (`SessionCache`).
         let key = "\(bound.corpus)|\(info.name)|\(l)|\(info.fingerprint)|\(info.rows)|\(info.dims)|\(info.dtype)"
-        let m = try context.cache.value("matrix|" + key, bytes: { 8 * ($0.values.count + $0.utteranceIDs.count) }) { try store.load(info, layer: l) }
-        loaded.append((s, l, info, m, key))
+        pending.append((s, l, info, context.cache.peek("matrix|" + key, as: LoadedMatrix.self), key))
       }
     }
+    // Matrices not in the session cache are read from the file, two at once when there are two or
+    // more: the second lane on another core through a read-only second connection.
+    let missing = pending.indices.filter { pending[$0].3 == nil }
+    if !missing.isEmpty {
+      let reader = missing.count > 1 ? c.concurrentReader() : nil
+      let lanes = reader == nil ? [missing] : [missing.enumerated().filter { $0.offset % 2 == 0 }.map(\.element), missing.enumerated().filter { $0.offset % 2 == 1 }.map(\.element)]
+      var read = [Result<LoadedMatrix, Error>?](repeating: nil, count: pending.count)
+      let lock = NSLock()
+      let work = pending
+      DispatchQueue.concurrentPerform(iterations: lanes.count) { lane in
+        let lanesStore = lane == 0 ? store : RepresentationStore(reader!)
+        for i in lanes[lane] {
+          let r = Result { try lanesStore.load(work[i].2, layer: work[i].1) }
+          lock.lock()
+          read[i] = r
+          lock.unlock()
+        }
+      }
+      for i in missing {
+        let m = try read[i]!.get()
+        pending[i].3 = context.cache.value("matrix|" + pending[i].key, bytes: { 8 * ($0.values.count + $0.utteranceIDs.count) }) { m }
+      }
+    }
+    let loaded = pending.map { ($0.0, $0.1, $0.2, $0.3!, key: $0.key) }
     // Rows every representation has, without missing values.
     var common: Set<Int64>?
     for (_, _, _, m, key) in loaded {

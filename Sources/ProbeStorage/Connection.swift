@@ -31,14 +31,47 @@ public final class Connection {
     do {
       // Reading the schema first turns "file is not a database" into an error here.
       try execute("PRAGMA foreign_keys = ON")
-      if path != ":memory:" && !path.isEmpty { _ = try query("PRAGMA journal_mode = WAL") }
+      if path != ":memory:" && !path.isEmpty {
+        _ = try query("PRAGMA journal_mode = WAL")
+        _ = try query("PRAGMA mmap_size = 4294967296")
+      }
     } catch {
       sqlite3_close_v2(db)
       throw error
     }
   }
 
+  /// A read-only connection to the same file (`concurrentReader()`).
+  private init(readOnly path: String) throws {
+    var handle: OpaquePointer?
+    let rc = sqlite3_open_v2(path, &handle, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, nil)
+    guard rc == SQLITE_OK, let handle else {
+      let msg = handle.map { String(cString: sqlite3_errmsg($0)) } ?? "cannot open"
+      if let handle { sqlite3_close_v2(handle) }
+      throw SQLiteError(code: rc, message: "cannot open database '\(path)' for reading: \(msg)")
+    }
+    self.db = handle
+    self.path = path
+    sqlite3_extended_result_codes(db, 1)
+    sqlite3_busy_timeout(db, 5000)
+    _ = try? query("PRAGMA mmap_size = 4294967296")
+  }
+
   deinit { sqlite3_close_v2(db) }
+
+  private var reader: Connection?
+
+  /// A second, read-only connection to the same file, for reading on another thread while this
+  /// one reads too (a statement loading two stored matrices at once); opened on first use and
+  /// kept. Nil for an in-memory database, when the file cannot be opened again, and while this
+  /// connection has a transaction open (the reader would not see its uncommitted writes).
+  public func concurrentReader() -> Connection? {
+    guard sqlite3_get_autocommit(db) != 0 else { return nil }
+    if let reader { return reader }
+    guard let file = sqlite3_db_filename(db, "main"), file.pointee != 0 else { return nil }
+    reader = try? Connection(readOnly: String(cString: file))
+    return reader
+  }
 
   /// Run one or more statements with no parameters and no results.
   public func execute(_ sql: String) throws {

@@ -107,6 +107,24 @@ final class StorageTests: XCTestCase {
     XCTAssertThrowsError(try Connection(path: path)) { e in XCTAssertTrue("\(e)".contains("not a database"), "\(e)") }
   }
 
+  /// The read-only second connection sees what the first committed, cannot write, is the same
+  /// one each time, and is refused where it would read something else: an in-memory database,
+  /// or while the first connection holds uncommitted writes.
+  func testConcurrentReaderSeesCommittedDataOnly() throws {
+    XCTAssertNil(try Connection(path: ":memory:").concurrentReader())
+    let c = try Connection(path: tempPath())
+    try c.execute("CREATE TABLE t(i INTEGER PRIMARY KEY); INSERT INTO t VALUES (1), (2)")
+    let reader = try XCTUnwrap(c.concurrentReader())
+    XCTAssertTrue(reader === c.concurrentReader())
+    XCTAssertEqual(try reader.scalar("SELECT count(*) FROM t")?.intValue, 2)
+    XCTAssertThrowsError(try reader.execute("INSERT INTO t VALUES (3)")) { XCTAssertTrue("\($0)".lowercased().contains("readonly"), "\($0)") }
+    try c.transaction {
+      try c.execute("INSERT INTO t VALUES (3)")
+      XCTAssertNil(c.concurrentReader(), "uncommitted rows would be invisible to it")
+    }
+    XCTAssertEqual(try reader.scalar("SELECT count(*) FROM t")?.intValue, 3)
+  }
+
   func testTransactionRollsBackOnError() throws {
     let c = try Connection(path: ":memory:")
     try Schema.migrate(c)
