@@ -111,12 +111,19 @@ struct AnalysisOperator {
       var fold: Int
     }
     var jobs: [Job] = []
-    var taskInputs: [[DataMatrix]] = []
     for (ti, t) in tasks.enumerated() {
-      taskInputs.append(data.matrices.map { $0.x.rows(t.rows) })
       for (r, m) in data.matrices.enumerated() where reused[protocolKey(t, m.info, m.layer)] == nil {
         for k in t.splits.indices { jobs.append(Job(task: ti, rep: r, fold: k)) }
       }
+    }
+    // The jobs read the statement's matrices in place, without a copy of each task's rows: a
+    // task's splits are mapped to the rows of the data (`NestedSplit.mapped`) and its labels put
+    // at those rows.
+    let dataSplits = tasks.map { t in t.splits.map { $0.mapped(t.rows) } }
+    let dataLabels = tasks.map { t in
+      var y = [Int](repeating: 0, count: data.ids.count)
+      for (p, r) in t.rows.enumerated() { y[r] = t.y[p] }
+      return y
     }
     let label = bound.kind.rawValue.lowercased()
     let lock = NSLock()
@@ -128,7 +135,7 @@ struct AnalysisOperator {
       // statement for a RANK, or later in the session for a RANK or PROBE reusing this
       // cross-validation.
       let keep = j.fold == tasks[j.task].splits.count - 1
-      let r = Result { try NestedCV.outerFold(taskInputs[j.task][j.rep], tasks[j.task].y, tasks[j.task].splits[j.fold], config: config, model: keep) }
+      let r = Result { try NestedCV.outerFold(data.matrices[j.rep].x, dataLabels[j.task], dataSplits[j.task][j.fold], config: config, model: keep) }
       lock.lock()
       done += 1
       let d = done
@@ -175,16 +182,16 @@ struct AnalysisOperator {
       let kept = outcomes.map { o in o.reusedFrom == nil ? nil : context.cache.peek("model|" + o.key, as: ScaledLogistic.self) }
       let explained = parallelMap(outcomes.count) { i -> Result<(ScaledLogistic, [Double]), Error> in
         let o = outcomes[i]
-        let x = taskInputs[tasks.firstIndex { $0.emotion == o.task.emotion }!][o.rep]
+        let x = data.matrices[o.rep].x
         return Result {
           var model = o.result.lastModel
           if let k = kept[i] {
             model = k
           } else if o.reusedFrom != nil {
             let last = o.task.splits[o.task.splits.count - 1].outer
-            model = try ScaledLogistic.fit(x.rows(last.train), last.train.map { o.task.y[$0] }, c: o.result.folds[o.result.folds.count - 1].c)
+            model = try ScaledLogistic.fit(x.rows(last.train.map { o.task.rows[$0] }), last.train.map { o.task.y[$0] }, c: o.result.folds[o.result.folds.count - 1].c)
           }
-          return (model, shap(model, x))
+          return (model, shap(model, x, rows: o.task.rows))
         }
       }
       for i in outcomes.indices {
@@ -412,11 +419,15 @@ struct AnalysisOperator {
   /// Mean |SHAP| per column. Clean: the model's scaler applied to the task rows, background = all
   /// of them. Authors: raw rows explained by the model fitted on scaled rows, background = 100
   /// rows drawn as shap.utils.sample does (RandomState(0) shuffle) when there are more.
-  func shap(_ model: ScaledLogistic, _ x: DataMatrix) -> [Double] {
+  func shap(_ model: ScaledLogistic, _ x: DataMatrix) -> [Double] { shap(model, x, rows: Array(0..<x.rows)) }
+
+  /// `shap` of rows `rows` of `data`, read in place.
+  func shap(_ model: ScaledLogistic, _ data: DataMatrix, rows: [Int]) -> [Double] {
     if !authors {
-      let z = model.transform(x)
+      let z = model.scaler?.transform(data, rows: rows) ?? data.rows(rows)
       return LinearSHAP.meanAbsolute(weights: model.model.weights, explained: z, background: z)
     }
+    let x = data.rows(rows)
     var background = x
     if x.rows > 100 {
       var rs = RandomState(seed: 0)

@@ -89,6 +89,24 @@ public struct StandardScaler: Sendable, Equatable {
     self.scale = scale
   }
 
+  /// `transform(x.rows(rows))` without gathering the rows first (the same numbers).
+  public func transform(_ x: DataMatrix, rows: [Int]) -> DataMatrix {
+    guard !rows.isEmpty, x.cols > 0 else { return x.rows(rows) }
+    precondition(x.cols == mean.count, "scaler of \(mean.count) columns, data \(x.cols)")
+    let index = rows.map { Int32($0) }
+    let out = [Double](unsafeUninitializedCapacity: rows.count * x.cols) { buffer, count in
+      x.values.withUnsafeBufferPointer { px in
+        mean.withUnsafeBufferPointer { pm in
+          scale.withUnsafeBufferPointer { ps in
+            Linalg.standardize(px.baseAddress!, rows: index, cols: x.cols, mean: pm.baseAddress!, scale: ps.baseAddress!, into: buffer.baseAddress!, ld: x.cols)
+          }
+        }
+      }
+      count = rows.count * x.cols
+    }
+    return DataMatrix(rows: rows.count, cols: x.cols, values: out)
+  }
+
   public func transform(_ x: DataMatrix) -> DataMatrix {
     guard x.rows > 0, x.cols > 0 else { return x }
     precondition(x.cols == mean.count, "scaler of \(mean.count) columns, data \(x.cols)")

@@ -12,12 +12,24 @@ public enum LinearSHAP {
     return DataMatrix(rows: explained.rows, cols: explained.cols, values: out)
   }
 
-  /// Mean |φ| per column.
+  /// Mean |φ| per column: the sums of `values`' magnitudes, row by row, without forming them.
   public static func meanAbsolute(weights: [Double], explained: DataMatrix, background: DataMatrix) -> [Double] {
-    let phi = values(weights: weights, explained: explained, background: background)
-    var imp = [Double](repeating: 0, count: phi.cols)
-    for r in 0..<phi.rows { for c in 0..<phi.cols { imp[c] += abs(phi.values[r * phi.cols + c]) } }
-    return imp.map { $0 / Double(phi.rows) }
+    let mean = StandardScaler(fit: background).mean
+    let d = explained.cols
+    var imp = [Double](repeating: 0, count: d)
+    explained.values.withUnsafeBufferPointer { px in
+      weights.withUnsafeBufferPointer { pw in
+        mean.withUnsafeBufferPointer { pm in
+          imp.withUnsafeMutableBufferPointer { pi in
+            for r in 0..<explained.rows {
+              let row = px.baseAddress! + r * d
+              for c in 0..<d { pi[c] += abs(pw[c] * (row[c] - pm[c])) }
+            }
+          }
+        }
+      }
+    }
+    return imp.map { $0 / Double(explained.rows) }
   }
 
   /// Column indices by decreasing importance; ties keep the lower index first (stable), NaN last.

@@ -17,6 +17,13 @@ public struct NestedSplit: Sendable, Equatable {
     self.outer = outer
     self.inner = inner
   }
+
+  /// The same split over other row numbers, row i becoming `rows[i]`: a task's splits over the
+  /// matrix its rows are taken from, which the learners then read in place (the outer fold's
+  /// inner splits keep counting into its training rows).
+  public func mapped(_ rows: [Int]) -> NestedSplit {
+    NestedSplit(outer: Split(train: outer.train.map { rows[$0] }, test: outer.test.map { rows[$0] }), inner: inner)
+  }
 }
 
 /// Why a split cannot be made.

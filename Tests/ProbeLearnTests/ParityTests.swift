@@ -193,6 +193,38 @@ final class ParityTests: XCTestCase {
     }
   }
 
+  /// A task's outer folds read in place from a larger matrix (its rows scattered among others,
+  /// the splits mapped with `NestedSplit.mapped`, the labels put at those rows) give exactly the
+  /// folds and last model of the gathered rows; the scaler's indexed transform is the gathered one.
+  func testOuterFoldsReadInPlaceMatchGatheredRows() throws {
+    let nc = dict(Self.ref["nested_cv"])
+    let y = ints(nc["y"])
+    let splits = nc["splits"]!.array.map { $0.object }.map { s in
+      NestedSplit(outer: Split(train: ints(s["train"]), test: ints(s["test"])),
+                  inner: s["inner"]!.array.map { $0.object }.map { Split(train: ints($0["train"]), test: ints($0["test"])) })
+    }
+    let x = matrix(dict(nc["cases"]).sorted(by: { $0.key < $1.key }).last!.value.object["X"])
+    // Row i of the task is row 3·(n − 1 − i) + 1 of the big matrix; the other rows are noise.
+    let n = x.rows, d = x.cols
+    let rows = (0..<n).map { 3 * (n - 1 - $0) + 1 }
+    var big = DataMatrix(rows: 3 * n, cols: d, values: (0..<(3 * n * d)).map { Double(($0 * 7919) % 1009) / 97 - 5 })
+    var yBig = [Int](repeating: 0, count: 3 * n)
+    for (i, r) in rows.enumerated() {
+      for j in 0..<d { big.values[r * d + j] = x[i, j] }
+      yBig[r] = y[i]
+    }
+    for (k, s) in splits.enumerated() {
+      let keep = k == splits.count - 1
+      let (want, wantModel) = try NestedCV.outerFold(x, y, s, config: NestedCVConfig(), model: keep)
+      let (got, gotModel) = try NestedCV.outerFold(big, yBig, s.mapped(rows), config: NestedCVConfig(), model: keep)
+      XCTAssertEqual(got, want, "fold \(k + 1)")
+      XCTAssertEqual(gotModel?.model.weights, wantModel?.model.weights, "fold \(k + 1)")
+      if let m = gotModel, let scaler = m.scaler {
+        XCTAssertEqual(scaler.transform(big, rows: rows), scaler.transform(big.rows(rows)))
+      }
+    }
+  }
+
   func testSpeakerZScoreAndTaskSampling() {
     let nc = dict(Self.ref["nested_cv"])
     let labels = nc["labels"]!.strings
