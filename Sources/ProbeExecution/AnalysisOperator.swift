@@ -300,11 +300,12 @@ struct AnalysisOperator {
       try samples.add([key, .integer(Int64(p)), .integer(data.ids[row]), .text(data.paths[row]), .integer(Int64(t.y[p]))])
     }
     try samples.finish()
-    let folds = BatchInsert(c, table: "task_folds", columns: ["task_id", "outer", "inner", "speaker", "role"])
+    let folds = BatchInsert(c, table: "task_folds", columns: ["task_id", "outer", "inner", "role", "speakers"])
     for (o, split) in t.splits.enumerated() {
       func put(_ inner: Int, _ split: Split, _ groups: [String]) throws {
         for (role, rows) in [("train", split.train), ("test", split.test)] {
-          for spk in Set(rows.map { groups[$0] }).sorted() { try folds.add([key, .integer(Int64(o + 1)), .integer(Int64(inner)), .text(spk), .text(role)]) }
+          let speakers = "[" + Set(rows.map { groups[$0] }).sorted().map(jsonString).joined(separator: ",") + "]"
+          try folds.add([key, .integer(Int64(o + 1)), .integer(Int64(inner)), .text(role), .text(speakers)])
         }
       }
       try put(0, split.outer, t.groups)

@@ -265,6 +265,34 @@ public enum Schema {
       DELETE FROM tasks WHERE task_id = OLD.task_id;
     END;
     """,
+    // v4: a task's splits stored as one row per (outer, inner, role) listing its speakers (a JSON
+    // array, sorted) instead of one row per speaker — a task of 24 speakers and 5 × 5 splits
+    // writes 300 rows instead of 3,600. The `folds` view expands them to the same columns and rows.
+    """
+    DROP VIEW folds;
+    DROP TRIGGER run_tasks_forget;
+    ALTER TABLE task_folds RENAME TO task_folds_v3;
+    CREATE TABLE task_folds(
+      task_id INTEGER NOT NULL,
+      outer INTEGER NOT NULL,
+      inner INTEGER NOT NULL,
+      role TEXT NOT NULL CHECK (role IN ('train', 'test')),
+      speakers TEXT NOT NULL,
+      PRIMARY KEY (task_id, outer, inner, role)
+    ) WITHOUT ROWID;
+    INSERT INTO task_folds(task_id, outer, inner, role, speakers)
+      SELECT task_id, outer, inner, role, json_group_array(speaker)
+      FROM (SELECT * FROM task_folds_v3 ORDER BY task_id, outer, inner, role, speaker) GROUP BY task_id, outer, inner, role;
+    DROP TABLE task_folds_v3;
+    CREATE VIEW folds AS
+      SELECT r.run_id, r.emotion, f.outer, f.inner, s.value AS speaker, f.role FROM run_tasks r JOIN task_folds f ON f.task_id = r.task_id JOIN json_each(f.speakers) s;
+    CREATE TRIGGER run_tasks_forget AFTER DELETE ON run_tasks WHEN NOT EXISTS (SELECT 1 FROM run_tasks WHERE task_id = OLD.task_id)
+    BEGIN
+      DELETE FROM task_samples WHERE task_id = OLD.task_id;
+      DELETE FROM task_folds WHERE task_id = OLD.task_id;
+      DELETE FROM tasks WHERE task_id = OLD.task_id;
+    END;
+    """,
   ]
 
   /// Tables ProbeDB owns; a feature set may not take one of these names.

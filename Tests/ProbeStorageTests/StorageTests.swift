@@ -9,9 +9,9 @@ final class StorageTests: XCTestCase {
     TestSupport.temporaryDirectory("storage") + "/t.db"
   }
 
-  /// Version 3 moves the rows and splits a version-2 file stored per run under content keys:
-  /// the `samples` and `folds` views show exactly the rows the tables held, and a task's rows
-  /// go with its last run.
+  /// Version 3 moves the rows and splits a version-2 file stored per run under content keys, and
+  /// version 4 lists each split's speakers in one row: the `samples` and `folds` views show
+  /// exactly the rows the tables held, and a task's rows go with its last run.
   func testVersionThreeKeepsStoredSamplesAndFoldsBehindViews() throws {
     let c = try Connection(path: tempPath())
     for version in 0..<2 {
@@ -23,7 +23,7 @@ final class StorageTests: XCTestCase {
       INSERT INTO corpora(name, root, format, utterances, imported_at) VALUES ('c', '/', 'ravdess', 2, 't');
       INSERT INTO utterances(utterance_id, corpus, path) VALUES (10, 'c', 'a.wav'), (11, 'c', 'b.wav');
       INSERT INTO samples VALUES (1, 'angry', 0, 10, 'a.wav', 1), (1, 'angry', 1, 11, 'b.wav', 0), (2, 'angry', 0, 10, 'a.wav', 1);
-      INSERT INTO folds VALUES (1, 'angry', 1, 0, 's1', 'train'), (1, 'angry', 1, 0, 's2', 'test'), (2, 'sad', 1, 0, 's1', 'test');
+      INSERT INTO folds VALUES (1, 'angry', 1, 0, 's1', 'train'), (1, 'angry', 1, 0, 's2', 'test'), (1, 'angry', 1, 0, 's0', 'train'), (2, 'sad', 1, 0, 's1', 'test');
       """)
     let samples = try c.query("SELECT * FROM samples ORDER BY run_id, emotion, position").rows
     let folds = try c.query("SELECT * FROM folds ORDER BY run_id, emotion, outer, inner, speaker").rows
@@ -32,6 +32,9 @@ final class StorageTests: XCTestCase {
     XCTAssertEqual(try c.scalar("SELECT type FROM sqlite_schema WHERE name = 'samples'")?.stringValue, "view")
     XCTAssertEqual(try c.query("SELECT * FROM samples ORDER BY run_id, emotion, position").rows, samples)
     XCTAssertEqual(try c.query("SELECT * FROM folds ORDER BY run_id, emotion, outer, inner, speaker").rows, folds)
+    // Version 4: one row per (outer, inner, role), its speakers sorted.
+    XCTAssertEqual(try c.query("SELECT f.role, f.speakers FROM task_folds f JOIN tasks t USING (task_id) WHERE t.digest = 'run 1 angry' ORDER BY f.role").rows,
+                   [[.text("test"), .text("[\"s2\"]")], [.text("train"), .text("[\"s0\",\"s1\"]")]])
     try c.execute("DELETE FROM runs WHERE run_id = 1")
     XCTAssertEqual(try c.query("SELECT DISTINCT run_id FROM samples").rows, [[.integer(2)]])
     XCTAssertEqual(try c.query("SELECT digest FROM tasks ORDER BY digest").rows, [[.text("run 2 angry")], [.text("run 2 sad")]])
