@@ -300,17 +300,32 @@ struct AnalysisOperator {
       try samples.add([key, .integer(Int64(p)), .integer(data.ids[row]), .text(data.paths[row]), .integer(Int64(t.y[p]))])
     }
     try samples.finish()
+    // Each split's speakers in a role, as a JSON array sorted by name: the task's speakers are
+    // numbered, sorted and quoted once, and a split marks the numbers of its rows.
+    var number: [String: Int] = [:]
+    var names: [String] = []
+    let codes = t.groups.map { g -> Int in
+      if let k = number[g] { return k }
+      number[g] = names.count
+      names.append(g)
+      return names.count - 1
+    }
+    let byName = names.indices.sorted { names[$0] < names[$1] }
+    let quoted = names.map(jsonString)
+    var present = [Bool](repeating: false, count: names.count)
     let folds = BatchInsert(c, table: "task_folds", columns: ["task_id", "outer", "inner", "role", "speakers"])
     for (o, split) in t.splits.enumerated() {
-      func put(_ inner: Int, _ split: Split, _ groups: [String]) throws {
+      // `rows` count into `base` (the task's rows for the outer split, its training rows inside).
+      func put(_ inner: Int, _ split: Split, _ base: [Int]?) throws {
         for (role, rows) in [("train", split.train), ("test", split.test)] {
-          let speakers = "[" + Set(rows.map { groups[$0] }).sorted().map(jsonString).joined(separator: ",") + "]"
+          for k in present.indices { present[k] = false }
+          for r in rows { present[codes[base?[r] ?? r]] = true }
+          let speakers = "[" + byName.filter { present[$0] }.map { quoted[$0] }.joined(separator: ",") + "]"
           try folds.add([key, .integer(Int64(o + 1)), .integer(Int64(inner)), .text(role), .text(speakers)])
         }
       }
-      try put(0, split.outer, t.groups)
-      let innerGroups = split.outer.train.map { t.groups[$0] }
-      for (i, inner) in split.inner.enumerated() { try put(i + 1, inner, innerGroups) }
+      try put(0, split.outer, nil)
+      for (i, inner) in split.inner.enumerated() { try put(i + 1, inner, split.outer.train) }
     }
     try folds.finish()
   }
@@ -355,7 +370,9 @@ struct AnalysisOperator {
   func tasks(_ data: Data, cache: SessionCache? = nil) throws -> [Task] {
     guard let cache else {
       let files = try inputFiles()
-      return try selectedEmotions(files).map { try task($0, data, files) }
+      // Each emotion's task on its own core (the first error, in emotion order, is the one thrown).
+      let emotions = try selectedEmotions(files)
+      return try parallelMap(emotions.count) { i in Result { try task(emotions[i], data, files) } }.map { try $0.get() }
     }
     var key = "tasks|\(bound.corpus)|\(data.rowsDigest)|\(bound.baseline)|\(bound.allEmotions ? "*" : bound.emotions.joined(separator: ","))|\(bound.options.json)"
     for name in ["sample", "splits"] {
