@@ -4,7 +4,9 @@
 // allocation under a lock, recursive blocking tuned for large n). This is the left-looking
 // column-major algorithm with block columns of 4: for each block, the columns are updated by the
 // previous columns (a GEMM-shaped product, vectorised along the rows and tiled so the accumulators
-// stay in registers), then the 4×4 diagonal block is factored and its columns scaled. Written for
+// stay in registers), then the 4×4 diagonal block is factored and the rows below it finished in
+// one pass over the four columns (the same operations per element, in the same order, as finishing
+// the columns one after another, which read and wrote each column up to four times). Written for
 // this project from the textbook algorithm (Golub & Van Loan, Matrix Computations, §4.2).
 //
 // Storage: column-major lower triangle, A(i, j) = a[j·n + i] for i ≥ j (= row-major upper).
@@ -85,12 +87,75 @@
 
 // The whole factorisation around an update kernel, compiled once per instruction set so the
 // column operations of the diagonal blocks are vectorised too.
-#define DEFINE_FACTOR(NAME, ATTR, UPDATE)                                                             \
+#define DEFINE_FACTOR(NAME, ATTR, UPDATE, VT, VW)                                                     \
   ATTR static int NAME(double *a, int n) {                                                             \
     for (int j0 = 0; j0 < n; j0 += NB) {                                                               \
       const int jb = n - j0 < NB ? n - j0 : NB;                                                        \
       if (jb == NB) {                                                                                  \
         UPDATE(a, n, j0);                                                                              \
+        /* The 4×4 diagonal block column by column, then the rows below it in one pass that */        \
+        /* finishes all four columns: each element gets the same operations in the same order as */   \
+        /* the column-by-column form (below), which makes four passes over each column. */           \
+        double *c0 = a + (size_t)j0 * n, *c1 = c0 + n, *c2 = c1 + n, *c3 = c2 + n;                     \
+        double *cols[NB] = {c0, c1, c2, c3};                                                           \
+        double inv[NB];                                                                                \
+        for (int c = 0; c < NB; c++) {                                                                 \
+          const int j = j0 + c;                                                                        \
+          double *colj = cols[c];                                                                      \
+          for (int cc = 0; cc < c; cc++) {                                                             \
+            const double *colk = cols[cc];                                                             \
+            const double sk = colk[j];                                                                 \
+            for (int i = j; i < j0 + NB; i++) colj[i] -= colk[i] * sk;                                 \
+          }                                                                                            \
+          const double d = colj[j];                                                                    \
+          if (!(d > 0) || !isfinite(d)) return j + 1;                                                  \
+          const double r = sqrt(d);                                                                    \
+          colj[j] = r;                                                                                 \
+          inv[c] = 1 / r;                                                                              \
+          for (int i = j + 1; i < j0 + NB; i++) colj[i] *= inv[c];                                     \
+        }                                                                                              \
+        const double s10 = c0[j0 + 1], s20 = c0[j0 + 2], s21 = c1[j0 + 2];                            \
+        const double s30 = c0[j0 + 3], s31 = c1[j0 + 3], s32 = c2[j0 + 3];                            \
+        int i = j0 + NB;                                                                               \
+        for (; i + VW <= n; i += VW) {                                                                 \
+          VT v0, v1, v2, v3;                                                                           \
+          memcpy(&v0, c0 + i, sizeof(VT));                                                             \
+          memcpy(&v1, c1 + i, sizeof(VT));                                                             \
+          memcpy(&v2, c2 + i, sizeof(VT));                                                             \
+          memcpy(&v3, c3 + i, sizeof(VT));                                                             \
+          v0 *= inv[0];                                                                                \
+          v1 -= v0 * s10;                                                                              \
+          v1 *= inv[1];                                                                                \
+          v2 -= v0 * s20;                                                                              \
+          v2 -= v1 * s21;                                                                              \
+          v2 *= inv[2];                                                                                \
+          v3 -= v0 * s30;                                                                              \
+          v3 -= v1 * s31;                                                                              \
+          v3 -= v2 * s32;                                                                              \
+          v3 *= inv[3];                                                                                \
+          memcpy(c0 + i, &v0, sizeof(VT));                                                             \
+          memcpy(c1 + i, &v1, sizeof(VT));                                                             \
+          memcpy(c2 + i, &v2, sizeof(VT));                                                             \
+          memcpy(c3 + i, &v3, sizeof(VT));                                                             \
+        }                                                                                              \
+        for (; i < n; i++) {                                                                           \
+          double v0 = c0[i], v1 = c1[i], v2 = c2[i], v3 = c3[i];                                       \
+          v0 *= inv[0];                                                                                \
+          v1 -= v0 * s10;                                                                              \
+          v1 *= inv[1];                                                                                \
+          v2 -= v0 * s20;                                                                              \
+          v2 -= v1 * s21;                                                                              \
+          v2 *= inv[2];                                                                                \
+          v3 -= v0 * s30;                                                                              \
+          v3 -= v1 * s31;                                                                              \
+          v3 -= v2 * s32;                                                                              \
+          v3 *= inv[3];                                                                                \
+          c0[i] = v0;                                                                                  \
+          c1[i] = v1;                                                                                  \
+          c2[i] = v2;                                                                                  \
+          c3[i] = v3;                                                                                  \
+        }                                                                                              \
+        continue;                                                                                      \
       } else {                                                                                         \
         for (int c = 0; c < jb; c++) {                                                                 \
           double *dst = a + (size_t)(j0 + c) * n;                                                      \
@@ -234,7 +299,7 @@
 
 typedef double probe_v2d __attribute__((vector_size(16)));
 DEFINE_UPDATE(update_generic, , probe_v2d, 2, 4)
-DEFINE_FACTOR(factor_generic, , update_generic)
+DEFINE_FACTOR(factor_generic, , update_generic, probe_v2d, 2)
 DEFINE_SOLVE(solve_generic, , probe_v2d, 2)
 
 #if defined(__x86_64__) && (defined(__clang__) || defined(__GNUC__))
@@ -245,11 +310,11 @@ typedef double probe_v8d __attribute__((vector_size(64)));
 #define AVX512 __attribute__((target("avx512f")))
 // AVX2: 12 accumulators + 3 row vectors + 1 broadcast = the 16 ymm registers.
 DEFINE_UPDATE(update_avx2, AVX2, probe_v4d, 4, 3)
-DEFINE_FACTOR(factor_avx2, AVX2, update_avx2)
+DEFINE_FACTOR(factor_avx2, AVX2, update_avx2, probe_v4d, 4)
 DEFINE_SOLVE(solve_avx2, AVX2, probe_v4d, 4)
 // AVX-512: 16 accumulators of 8 rows (a 32×4 tile) in the 32 zmm registers.
 DEFINE_UPDATE(update_avx512, AVX512, probe_v8d, 8, 4)
-DEFINE_FACTOR(factor_avx512, AVX512, update_avx512)
+DEFINE_FACTOR(factor_avx512, AVX512, update_avx512, probe_v8d, 8)
 DEFINE_SOLVE(solve_avx512, AVX512, probe_v8d, 8)
 
 static int has_avx2_fma(void) {
