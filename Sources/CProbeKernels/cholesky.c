@@ -85,6 +85,25 @@
     }                                                                                                  \
   }
 
+// Rows below a 4×4 diagonal block, finished in all four columns: each column's entries less the
+// finished entries of the block's earlier columns times the diagonal block's multipliers (s10…s32),
+// in column order, then scaled by the reciprocal of its pivot — as a column-by-column pass does.
+// For vectors or scalars alike; one statement per operation, so every product-difference
+// contracts to the same fused multiply-add as in that pass.
+#define FINISH_ROWS(v0, v1, v2, v3)                                                                    \
+  do {                                                                                                 \
+    v0 *= inv[0];                                                                                      \
+    v1 -= v0 * s10;                                                                                    \
+    v1 *= inv[1];                                                                                      \
+    v2 -= v0 * s20;                                                                                    \
+    v2 -= v1 * s21;                                                                                    \
+    v2 *= inv[2];                                                                                      \
+    v3 -= v0 * s30;                                                                                    \
+    v3 -= v1 * s31;                                                                                    \
+    v3 -= v2 * s32;                                                                                    \
+    v3 *= inv[3];                                                                                      \
+  } while (0)
+
 // The whole factorisation around an update kernel, compiled once per instruction set so the
 // column operations of the diagonal blocks are vectorised too.
 #define DEFINE_FACTOR(NAME, ATTR, UPDATE, VT, VW)                                                     \
@@ -123,16 +142,7 @@
           memcpy(&v1, c1 + i, sizeof(VT));                                                             \
           memcpy(&v2, c2 + i, sizeof(VT));                                                             \
           memcpy(&v3, c3 + i, sizeof(VT));                                                             \
-          v0 *= inv[0];                                                                                \
-          v1 -= v0 * s10;                                                                              \
-          v1 *= inv[1];                                                                                \
-          v2 -= v0 * s20;                                                                              \
-          v2 -= v1 * s21;                                                                              \
-          v2 *= inv[2];                                                                                \
-          v3 -= v0 * s30;                                                                              \
-          v3 -= v1 * s31;                                                                              \
-          v3 -= v2 * s32;                                                                              \
-          v3 *= inv[3];                                                                                \
+          FINISH_ROWS(v0, v1, v2, v3);                                                                 \
           memcpy(c0 + i, &v0, sizeof(VT));                                                             \
           memcpy(c1 + i, &v1, sizeof(VT));                                                             \
           memcpy(c2 + i, &v2, sizeof(VT));                                                             \
@@ -140,16 +150,7 @@
         }                                                                                              \
         for (; i < n; i++) {                                                                           \
           double v0 = c0[i], v1 = c1[i], v2 = c2[i], v3 = c3[i];                                       \
-          v0 *= inv[0];                                                                                \
-          v1 -= v0 * s10;                                                                              \
-          v1 *= inv[1];                                                                                \
-          v2 -= v0 * s20;                                                                              \
-          v2 -= v1 * s21;                                                                              \
-          v2 *= inv[2];                                                                                \
-          v3 -= v0 * s30;                                                                              \
-          v3 -= v1 * s31;                                                                              \
-          v3 -= v2 * s32;                                                                              \
-          v3 *= inv[3];                                                                                \
+          FINISH_ROWS(v0, v1, v2, v3);                                                                 \
           c0[i] = v0;                                                                                  \
           c1[i] = v1;                                                                                  \
           c2[i] = v2;                                                                                  \

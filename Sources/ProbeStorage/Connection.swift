@@ -16,18 +16,8 @@ public final class Connection {
 
   /// Open (creating if missing) the database at `path`; `":memory:"` for an in-memory one.
   public init(path: String) throws {
-    var handle: OpaquePointer?
-    let flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX
-    let rc = sqlite3_open_v2(path, &handle, flags, nil)
-    guard rc == SQLITE_OK, let handle else {
-      let msg = handle.map { String(cString: sqlite3_errmsg($0)) } ?? "cannot open"
-      if let handle { sqlite3_close_v2(handle) }
-      throw SQLiteError(code: rc, message: "cannot open database '\(path)': \(msg)")
-    }
-    self.db = handle
+    self.db = try Self.open(path, flags: SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, what: "database")
     self.path = path
-    sqlite3_extended_result_codes(db, 1)
-    sqlite3_busy_timeout(db, 5000)
     do {
       // Reading the schema first turns "file is not a database" into an error here.
       try execute("PRAGMA foreign_keys = ON")
@@ -43,18 +33,23 @@ public final class Connection {
 
   /// A read-only connection to the same file (`concurrentReader()`).
   private init(readOnly path: String) throws {
+    self.db = try Self.open(path, flags: SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, what: "database (for reading)")
+    self.path = path
+    _ = try? query("PRAGMA mmap_size = 4294967296")
+  }
+
+  /// An open handle with extended result codes and a 5 s busy timeout.
+  private static func open(_ path: String, flags: Int32, what: String) throws -> OpaquePointer {
     var handle: OpaquePointer?
-    let rc = sqlite3_open_v2(path, &handle, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, nil)
+    let rc = sqlite3_open_v2(path, &handle, flags, nil)
     guard rc == SQLITE_OK, let handle else {
       let msg = handle.map { String(cString: sqlite3_errmsg($0)) } ?? "cannot open"
       if let handle { sqlite3_close_v2(handle) }
-      throw SQLiteError(code: rc, message: "cannot open database '\(path)' for reading: \(msg)")
+      throw SQLiteError(code: rc, message: "cannot open \(what) '\(path)': \(msg)")
     }
-    self.db = handle
-    self.path = path
-    sqlite3_extended_result_codes(db, 1)
-    sqlite3_busy_timeout(db, 5000)
-    _ = try? query("PRAGMA mmap_size = 4294967296")
+    sqlite3_extended_result_codes(handle, 1)
+    sqlite3_busy_timeout(handle, 5000)
+    return handle
   }
 
   deinit { sqlite3_close_v2(db) }

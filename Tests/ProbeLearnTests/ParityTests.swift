@@ -169,10 +169,7 @@ final class ParityTests: XCTestCase {
   func testNestedCVAndSHAPMatchReferencePipeline() throws {
     let nc = dict(Self.ref["nested_cv"])
     let y = ints(nc["y"])
-    let splits = nc["splits"]!.array.map { $0.object }.map { s in
-      NestedSplit(outer: Split(train: ints(s["train"]), test: ints(s["test"])),
-                  inner: s["inner"]!.array.map { $0.object }.map { Split(train: ints($0["train"]), test: ints($0["test"])) })
-    }
+    let splits = referenceSplits(nc)
     // Our splitter reproduces the reference's splits from the seed alone.
     let groups = nc["groups"]!.strings
     XCTAssertEqual(try GroupSplitter.nestedShuffleSplit(groups: groups, outer: 5, inner: 5, trainSize: 0.8, seed: 42), splits)
@@ -193,16 +190,21 @@ final class ParityTests: XCTestCase {
     }
   }
 
+  /// The reference's nested splits (outer train/test with their inner splits).
+  func referenceSplits(_ nc: [String: JSON]) -> [NestedSplit] {
+    nc["splits"]!.array.map { $0.object }.map { s in
+      NestedSplit(outer: Split(train: ints(s["train"]), test: ints(s["test"])),
+                  inner: s["inner"]!.array.map { $0.object }.map { Split(train: ints($0["train"]), test: ints($0["test"])) })
+    }
+  }
+
   /// A task's outer folds read in place from a larger matrix (its rows scattered among others,
   /// the splits mapped with `NestedSplit.mapped`, the labels put at those rows) give exactly the
   /// folds and last model of the gathered rows; the scaler's indexed transform is the gathered one.
   func testOuterFoldsReadInPlaceMatchGatheredRows() throws {
     let nc = dict(Self.ref["nested_cv"])
     let y = ints(nc["y"])
-    let splits = nc["splits"]!.array.map { $0.object }.map { s in
-      NestedSplit(outer: Split(train: ints(s["train"]), test: ints(s["test"])),
-                  inner: s["inner"]!.array.map { $0.object }.map { Split(train: ints($0["train"]), test: ints($0["test"])) })
-    }
+    let splits = referenceSplits(nc)
     let x = matrix(dict(nc["cases"]).sorted(by: { $0.key < $1.key }).last!.value.object["X"])
     // Row i of the task is row 3·(n − 1 − i) + 1 of the big matrix; the other rows are noise.
     let n = x.rows, d = x.cols
