@@ -497,9 +497,9 @@ struct AnalysisOperator {
       let lock = NSLock()
       let work = pending
       DispatchQueue.concurrentPerform(iterations: lanes.count) { lane in
-        let lanesStore = lane == 0 ? store : RepresentationStore(reader!)
+        let laneStore = lane == 0 ? store : RepresentationStore(reader!)
         for i in lanes[lane] {
-          let r = Result { try lanesStore.load(work[i].2, layer: work[i].1) }
+          let r = Result { try laneStore.load(work[i].2, layer: work[i].1) }
           lock.lock()
           read[i] = r
           lock.unlock()
