@@ -56,10 +56,16 @@
 // back to end at row n (overlapping rows are computed twice and stored once), so only blocks with
 // fewer than VW rows left use scalar code.
 #define DEFINE_UPDATE(NAME, ATTR, VT, VW, TV)                                                         \
+  DEFINE_UPDATE_WITH(NAME, ATTR, VT, VW, TV, (void)0)
+
+// `DEFINE_UPDATE` with `REMAINDER`, a statement run after the whole tiles that may finish the
+// rows [i0, n) itself and return (the AVX-512 kernel's masked tiles).
+#define DEFINE_UPDATE_WITH(NAME, ATTR, VT, VW, TV, REMAINDER)                                         \
   ATTR static void NAME(double *a, int n, int j0) {                                                    \
     const int tile = VW * TV;                                                                          \
     int i0 = j0;                                                                                       \
     for (; i0 + tile <= n; i0 += tile) UPDATE_TILE(VT, VW, TV, a, n, j0, i0, i0);                      \
+    REMAINDER;                                                                                         \
     if (i0 < n && n - j0 >= tile && n - i0 > tile / 2) {                                               \
       UPDATE_TILE(VT, VW, TV, a, n, j0, n - tile, i0);                                                 \
       return;                                                                                          \
@@ -309,12 +315,48 @@ typedef double probe_v4d __attribute__((vector_size(32)));
 typedef double probe_v8d __attribute__((vector_size(64)));
 #define AVX2 __attribute__((target("avx2,fma")))
 #define AVX512 __attribute__((target("avx512f")))
+#include <immintrin.h>
 // AVX2: 12 accumulators + 3 row vectors + 1 broadcast = the 16 ymm registers.
 DEFINE_UPDATE(update_avx2, AVX2, probe_v4d, 4, 3)
 DEFINE_FACTOR(factor_avx2, AVX2, update_avx2, probe_v4d, 4)
 DEFINE_SOLVE(solve_avx2, AVX2, probe_v4d, 4)
-// AVX-512: 16 accumulators of 8 rows (a 32×4 tile) in the 32 zmm registers.
-DEFINE_UPDATE(update_avx512, AVX512, probe_v8d, 8, 4)
+// AVX-512: 16 accumulators of 8 rows (a 32×4 tile) in the 32 zmm registers; the rows left after
+// the whole tiles (fewer than 32) in one tile of as many vectors as they need, the last one
+// masked, instead of tiles moved back over finished rows and narrower tiles — the same operations
+// on every element that is kept.
+#define MASKED_TILE(TVN, a, n, j0, s, mask)                                                            \
+  do {                                                                                                 \
+    __m512d acc[TVN][NB];                                                                              \
+    for (int v = 0; v < TVN; v++)                                                                      \
+      for (int c = 0; c < NB; c++) acc[v][c] = _mm512_setzero_pd();                                    \
+    for (int k = 0; k < (j0); k++) {                                                                   \
+      const double *col = (a) + (size_t)k * (n) + (s);                                                 \
+      __m512d x[TVN];                                                                                  \
+      for (int v = 0; v < TVN - 1; v++) x[v] = _mm512_loadu_pd(col + v * 8);                          \
+      x[TVN - 1] = _mm512_maskz_loadu_pd((mask), col + (TVN - 1) * 8);                                 \
+      for (int c = 0; c < NB; c++) {                                                                   \
+        const __m512d sc = _mm512_set1_pd((a)[(size_t)k * (n) + (j0) + c]);                            \
+        for (int v = 0; v < TVN; v++) acc[v][c] = _mm512_fmadd_pd(x[v], sc, acc[v][c]);               \
+      }                                                                                                \
+    }                                                                                                  \
+    for (int c = 0; c < NB; c++) {                                                                     \
+      double *dst = (a) + (size_t)((j0) + c) * (n) + (s);                                              \
+      for (int v = 0; v < TVN - 1; v++) _mm512_storeu_pd(dst + v * 8, _mm512_sub_pd(_mm512_loadu_pd(dst + v * 8), acc[v][c])); \
+      __m512d cur = _mm512_maskz_loadu_pd((mask), dst + (TVN - 1) * 8);                                \
+      _mm512_mask_storeu_pd(dst + (TVN - 1) * 8, (mask), _mm512_sub_pd(cur, acc[TVN - 1][c]));         \
+    }                                                                                                  \
+  } while (0)
+AVX512 static void masked_remainder_avx512(double *a, int n, int j0, int i0) {
+  const int r = n - i0, tvn = (r + 7) / 8;
+  const __mmask8 mask = (__mmask8)((1u << (r - 8 * (tvn - 1))) - 1);
+  switch (tvn) {
+  case 1: MASKED_TILE(1, a, n, j0, i0, mask); break;
+  case 2: MASKED_TILE(2, a, n, j0, i0, mask); break;
+  case 3: MASKED_TILE(3, a, n, j0, i0, mask); break;
+  default: MASKED_TILE(4, a, n, j0, i0, mask); break;
+  }
+}
+DEFINE_UPDATE_WITH(update_avx512, AVX512, probe_v8d, 8, 4, if (i0 < n) { masked_remainder_avx512(a, n, j0, i0); return; })
 DEFINE_FACTOR(factor_avx512, AVX512, update_avx512, probe_v8d, 8)
 DEFINE_SOLVE(solve_avx512, AVX512, probe_v8d, 8)
 
