@@ -358,7 +358,154 @@ AVX512 static void masked_remainder_avx512(double *a, int n, int j0, int i0) {
 }
 DEFINE_UPDATE_WITH(update_avx512, AVX512, probe_v8d, 8, 4, if (i0 < n) { masked_remainder_avx512(a, n, j0, i0); return; })
 DEFINE_FACTOR(factor_avx512, AVX512, update_avx512, probe_v8d, 8)
-DEFINE_SOLVE(solve_avx512, AVX512, probe_v8d, 8)
+DEFINE_SOLVE(solve4_avx512, AVX512, probe_v8d, 8)
+
+// AVX-512 solves in blocks of 8 columns, through the inverses of the 8×8 diagonal blocks: the
+// substitution within a block — a chain of 8 dependent divisions and products, which made the
+// 4-column solve latency-bound — becomes one product with the block's inverse (8 independent sums),
+// and every vector load of x lines up with a vector store of the block before it. The inverses are
+// formed once per call, row by row (row i of M = L_bb⁻¹ is (e_i − Σ_{k<i} L(i,k)·M(k,:)) / L(i,i)),
+// and shared by all right-hand sides. The solutions equal the substitution's up to rounding (a few
+// ulps for well-conditioned systems); columns past the last whole block take plain substitution.
+AVX512 static inline void block_inverse8(const double *l, int n, int j0, __m512d m[8]) {
+  for (int i = 0; i < 8; i++) {
+    const double *row = l + j0 + i;  // L(j0+i, j0+k) = row[(j0+k)·n]
+    __m512d acc = _mm512_setzero_pd();
+    for (int k = 0; k < i; k++) acc = _mm512_fmadd_pd(_mm512_set1_pd(row[(size_t)(j0 + k) * n]), m[k], acc);
+    const __m512d e = _mm512_maskz_mov_pd((__mmask8)(1u << i), _mm512_set1_pd(1.0));
+    m[i] = _mm512_div_pd(_mm512_sub_pd(e, acc), _mm512_set1_pd(row[(size_t)(j0 + i) * n]));
+  }
+}
+
+// Eight vectors to one: lane k holds the sum of the lanes of v_k.
+AVX512 static inline __m512d sum_lanes8(const __m512d v[8]) {
+  const __m512d t01 = _mm512_add_pd(_mm512_unpacklo_pd(v[0], v[1]), _mm512_unpackhi_pd(v[0], v[1]));
+  const __m512d t23 = _mm512_add_pd(_mm512_unpacklo_pd(v[2], v[3]), _mm512_unpackhi_pd(v[2], v[3]));
+  const __m512d t45 = _mm512_add_pd(_mm512_unpacklo_pd(v[4], v[5]), _mm512_unpackhi_pd(v[4], v[5]));
+  const __m512d t67 = _mm512_add_pd(_mm512_unpacklo_pd(v[6], v[7]), _mm512_unpackhi_pd(v[6], v[7]));
+  const __m512d u0 = _mm512_add_pd(_mm512_shuffle_f64x2(t01, t23, 0x88), _mm512_shuffle_f64x2(t01, t23, 0xDD));
+  const __m512d u1 = _mm512_add_pd(_mm512_shuffle_f64x2(t45, t67, 0x88), _mm512_shuffle_f64x2(t45, t67, 0xDD));
+  return _mm512_add_pd(_mm512_shuffle_f64x2(u0, u1, 0x88), _mm512_shuffle_f64x2(u0, u1, 0xDD));
+}
+
+AVX512 static inline __mmask8 rows_mask(int r) { return r >= 8 ? (__mmask8)0xFF : (__mmask8)((1u << r) - 1); }
+
+// Lane k of v broadcast to every lane.
+AVX512 static inline __m512d lane(__m512d v, int k) { return _mm512_permutexvar_pd(_mm512_set1_epi64(k), v); }
+
+// y = M·x for the block's M (rows m[0…7]) and the block's x at p: lane i = Σ_k M(i,k)·x_k.
+AVX512 static inline __m512d block_times(const __m512d m[8], const double *p) {
+  const __m512d x = _mm512_loadu_pd(p);
+  __m512d t[8];
+  for (int i = 0; i < 8; i++) t[i] = _mm512_mul_pd(m[i], x);
+  return sum_lanes8(t);
+}
+
+// x = Mᵀ·t: Σ_k t_k·(row k of M), in two chains.
+AVX512 static inline __m512d block_transposed_times(const __m512d m[8], __m512d t) {
+  __m512d r0 = _mm512_mul_pd(lane(t, 7), m[7]), r1 = _mm512_mul_pd(lane(t, 6), m[6]);
+  for (int k = 5; k >= 1; k -= 2) {
+    r0 = _mm512_fmadd_pd(lane(t, k), m[k], r0);
+    r1 = _mm512_fmadd_pd(lane(t, k - 1), m[k - 1], r1);
+  }
+  return _mm512_add_pd(r0, r1);
+}
+
+// One right-hand side (two == 0, x1 unused) or two; `inv` holds the blocks' inverses (8 rows of 8)
+// when `have`, else receives them.
+AVX512 static inline __attribute__((always_inline)) void solve8_pair(const double *l, int n, double *x0, double *x1, const int two, double *inv, int have) {
+  const int whole = n / 8 * 8;
+  // Forward: L·y = b, block by block; the rows below a block less its columns times its y.
+  for (int j0 = 0; j0 < whole; j0 += 8) {
+    __m512d m[8];
+    double *mi = inv + (size_t)j0 * 8;
+    if (have) {
+      for (int c = 0; c < 8; c++) m[c] = _mm512_loadu_pd(mi + 8 * c);
+    } else {
+      block_inverse8(l, n, j0, m);
+      for (int c = 0; c < 8; c++) _mm512_storeu_pd(mi + 8 * c, m[c]);
+    }
+    const __m512d y0 = block_times(m, x0 + j0), y1 = two ? block_times(m, x1 + j0) : y0;
+    _mm512_storeu_pd(x0 + j0, y0);
+    if (two) _mm512_storeu_pd(x1 + j0, y1);
+    __m512d b0[8], b1[8];
+    for (int c = 0; c < 8; c++) {
+      b0[c] = lane(y0, c);
+      if (two) b1[c] = lane(y1, c);
+    }
+    for (int i = j0 + 8; i < n; i += 8) {
+      const __mmask8 mk = rows_mask(n - i);
+      __m512d s0 = _mm512_setzero_pd(), s1 = _mm512_setzero_pd(), s2 = _mm512_setzero_pd(), s3 = _mm512_setzero_pd();
+      for (int c = 0; c < 8; c += 2) {
+        const __m512d a = _mm512_maskz_loadu_pd(mk, l + (size_t)(j0 + c) * n + i);
+        const __m512d a2 = _mm512_maskz_loadu_pd(mk, l + (size_t)(j0 + c + 1) * n + i);
+        s0 = _mm512_fmadd_pd(a, b0[c], s0);
+        s1 = _mm512_fmadd_pd(a2, b0[c + 1], s1);
+        if (two) {
+          s2 = _mm512_fmadd_pd(a, b1[c], s2);
+          s3 = _mm512_fmadd_pd(a2, b1[c + 1], s3);
+        }
+      }
+      _mm512_mask_storeu_pd(x0 + i, mk, _mm512_sub_pd(_mm512_maskz_loadu_pd(mk, x0 + i), _mm512_add_pd(s0, s1)));
+      if (two) _mm512_mask_storeu_pd(x1 + i, mk, _mm512_sub_pd(_mm512_maskz_loadu_pd(mk, x1 + i), _mm512_add_pd(s2, s3)));
+    }
+  }
+  for (int j = whole; j < n; j++) {  // past the last whole block: substitution (no rows below)
+    double s0 = x0[j], s1 = two ? x1[j] : 0;
+    for (int k = whole; k < j; k++) {
+      s0 -= l[(size_t)k * n + j] * x0[k];
+      if (two) s1 -= l[(size_t)k * n + j] * x1[k];
+    }
+    x0[j] = s0 / l[(size_t)j * n + j];
+    if (two) x1[j] = s1 / l[(size_t)j * n + j];
+  }
+  // Back: Lᵀ·x = y, from the bottom.
+  for (int j = n - 1; j >= whole; j--) {
+    const double *col = l + (size_t)j * n;
+    double s0 = x0[j], s1 = two ? x1[j] : 0;
+    for (int i = j + 1; i < n; i++) {
+      s0 -= col[i] * x0[i];
+      if (two) s1 -= col[i] * x1[i];
+    }
+    x0[j] = s0 / col[j];
+    if (two) x1[j] = s1 / col[j];
+  }
+  for (int j0 = whole - 8; j0 >= 0; j0 -= 8) {
+    // The block's columns times the solved rows below it, as 8 (or 16) vector sums; the rows of
+    // the block solved just before (j0+8…) come last, so the other terms need not wait for them.
+    __m512d p[8], q[8];
+    for (int c = 0; c < 8; c++) p[c] = q[c] = _mm512_setzero_pd();
+    for (int i = j0 + 16;; i += 8) {
+      if (i >= n) i = j0 + 8;
+      if (i >= n) break;  // the last block: nothing below it
+      const __mmask8 mk = rows_mask(n - i);
+      const __m512d v0 = _mm512_maskz_loadu_pd(mk, x0 + i), v1 = two ? _mm512_maskz_loadu_pd(mk, x1 + i) : v0;
+      for (int c = 0; c < 8; c++) {
+        const __m512d a = _mm512_maskz_loadu_pd(mk, l + (size_t)(j0 + c) * n + i);
+        p[c] = _mm512_fmadd_pd(a, v0, p[c]);
+        if (two) q[c] = _mm512_fmadd_pd(a, v1, q[c]);
+      }
+      if (i == j0 + 8) break;
+    }
+    __m512d m[8];
+    for (int c = 0; c < 8; c++) m[c] = _mm512_loadu_pd(inv + (size_t)j0 * 8 + 8 * c);
+    _mm512_storeu_pd(x0 + j0, block_transposed_times(m, _mm512_sub_pd(_mm512_loadu_pd(x0 + j0), sum_lanes8(p))));
+    if (two) _mm512_storeu_pd(x1 + j0, block_transposed_times(m, _mm512_sub_pd(_mm512_loadu_pd(x1 + j0), sum_lanes8(q))));
+  }
+}
+
+AVX512 static void solve_avx512(const double *l, int n, double *b, int nrhs) {
+  if (n > 512) {  // the inverses would not fit the stack comfortably; large n is not latency-bound
+    solve4_avx512(l, n, b, nrhs);
+    return;
+  }
+  double inv[n / 8 * 64 + 8];
+  for (int r = 0; r < nrhs; r += 2) {
+    double *x0 = b + (size_t)r * n;
+    if (r + 1 < nrhs) solve8_pair(l, n, x0, x0 + n, 1, inv, r > 0);
+    else solve8_pair(l, n, x0, x0, 0, inv, r > 0);
+  }
+}
 
 static int has_avx2_fma(void) {
   __builtin_cpu_init();
