@@ -494,16 +494,26 @@ AVX512 static inline __attribute__((always_inline)) void solve8_pair(const doubl
   }
 }
 
-AVX512 static void solve_avx512(const double *l, int n, double *b, int nrhs) {
+// With `given` (from `block_inverses_avx512`) or forming the inverses on the first pair.
+AVX512 static void solve_avx512(const double *l, int n, const double *given, double *b, int nrhs) {
   if (n > 512) {  // the inverses would not fit the stack comfortably; large n is not latency-bound
     solve4_avx512(l, n, b, nrhs);
     return;
   }
-  double inv[n / 8 * 64 + 8];
+  double formed[n / 8 * 64 + 8];
+  double *inv = given ? (double *)given : formed;  // only read when given
   for (int r = 0; r < nrhs; r += 2) {
     double *x0 = b + (size_t)r * n;
-    if (r + 1 < nrhs) solve8_pair(l, n, x0, x0 + n, 1, inv, r > 0);
-    else solve8_pair(l, n, x0, x0, 0, inv, r > 0);
+    if (r + 1 < nrhs) solve8_pair(l, n, x0, x0 + n, 1, inv, given || r > 0);
+    else solve8_pair(l, n, x0, x0, 0, inv, given || r > 0);
+  }
+}
+
+AVX512 static void block_inverses_avx512(const double *l, int n, double *inv) {
+  for (int j0 = 0; j0 + 8 <= n; j0 += 8) {
+    __m512d m[8];
+    block_inverse8(l, n, j0, m);
+    for (int c = 0; c < 8; c++) _mm512_storeu_pd(inv + (size_t)j0 * 8 + 8 * c, m[c]);
   }
 }
 
@@ -520,9 +530,9 @@ static const factor_fn factors[3] = {factor_generic,
                                      factor_avx2, factor_avx512
 #endif
 };
-static const solve_fn solves[3] = {solve_generic,
+static const solve_fn solves[2] = {solve_generic,
 #ifdef PROBE_X86
-                                   solve_avx2, solve_avx512
+                                   solve_avx2
 #endif
 };
 
@@ -550,7 +560,27 @@ int probe_cholesky_with_kernel(double *a, int n, int kernel) {
   return factors[kernel](a, n);
 }
 
-void probe_cholesky_solve(const double *l, int n, double *b, int nrhs) {
+void probe_cholesky_solve(const double *l, int n, double *b, int nrhs) { probe_cholesky_solve_inverses(l, n, NULL, b, nrhs); }
+
+int probe_cholesky_block_inverses(const double *l, int n, double *inv) {
+#ifdef PROBE_X86
+  if (probe_cholesky_kernel() == 2 && n <= 512) {
+    block_inverses_avx512(l, n, inv);
+    return 1;
+  }
+#endif
+  (void)l, (void)n, (void)inv;
+  return 0;
+}
+
+void probe_cholesky_solve_inverses(const double *l, int n, const double *inv, double *b, int nrhs) {
   if (n <= 0) return;
-  solves[probe_cholesky_kernel()](l, n, b, nrhs);
+  const int k = probe_cholesky_kernel();
+#ifdef PROBE_X86
+  if (k == 2) {
+    solve_avx512(l, n, inv, b, nrhs);
+    return;
+  }
+#endif
+  solves[k](l, n, b, nrhs);
 }

@@ -371,8 +371,8 @@ public struct LogisticProblem {
   /// b_wᵀ(H_ww)⁻¹z = C·t₁ᵀy (Woodbury), so the result is ‖z‖² − C·yᵀA⁻¹y + (1 − C·t₁ᵀy)²/s_b.
   /// One solve; `scratch` holds n values.
   static func kernelDualNorm2(
-    cross: UnsafePointer<Double>, zNorm2: Double, sqrtD: UnsafePointer<Double>, factor a: UnsafePointer<Double>, t1: UnsafePointer<Double>,
-    schurB: Double, c: Double, n: Int, scratch: UnsafeMutablePointer<Double>
+    cross: UnsafePointer<Double>, zNorm2: Double, sqrtD: UnsafePointer<Double>, factor a: UnsafePointer<Double>, inverses: UnsafePointer<Double>?,
+    t1: UnsafePointer<Double>, schurB: Double, c: Double, n: Int, scratch: UnsafeMutablePointer<Double>
   ) -> Double {
     var coupling = 0.0
     for i in 0..<n {
@@ -382,7 +382,7 @@ public struct LogisticProblem {
     coupling *= c
     var y = [Double](repeating: 0, count: n)
     for i in 0..<n { y[i] = scratch[i] }
-    Linalg.choleskySolveInPlace(a, n: n, scratch, nrhs: 1)
+    Linalg.choleskySolveInPlace(a, n: n, scratch, nrhs: 1, inverses: inverses)
     var yAy = 0.0
     for i in 0..<n { yAy += y[i] * scratch[i] }
     return zNorm2 - c * yAy + (1 - coupling) * (1 - coupling) / schurB
@@ -410,7 +410,7 @@ public struct LogisticProblem {
     precondition(startMargins == nil || (startMargins!.train.count == n && startMargins!.predicted.count == nv), "margins of other rows")
     // One zeroed workspace for every vector and the n×n factor: plain pointers, so the loops below
     // have no bounds, uniqueness or exclusivity checks and vectorise.
-    let sizes = (vectors: 22 * n + 3 * nv + d, matrix: n * n)
+    let sizes = (vectors: 22 * n + 3 * nv + d, matrix: n * n + Linalg.choleskyInverseCount(n))
     let workspace = UnsafeMutablePointer<Double>.allocate(capacity: sizes.vectors + sizes.matrix + 1)
     // Only the vectors read before they are written are zeroed (p₀ and pv₀ without a start, α, K·α).
     defer { workspace.deallocate() }
@@ -467,6 +467,8 @@ public struct LogisticProblem {
     let sqF = take(n), ddF = take(n), invSqF = take(n)  // √D, D and 1/√D of the current factor
     let t1 = take(n), scratch = take(n)  // A⁻¹·S1 of the current factor; a solve's workspace
     let a = take(n * n)
+    let blockInverses = take(Linalg.choleskyInverseCount(n))  // of the factor's diagonal blocks, for its solves
+    var inverses: UnsafePointer<Double>?  // blockInverses when the solves use them
     precondition(cursor - workspace == sizes.vectors + sizes.matrix, "workspace layout")
     var iterations = 0
     var factored = false
@@ -489,7 +491,7 @@ public struct LogisticProblem {
         rhs[i] = sqF[i] * u[i]
         rhs[n + i] = sqF[i]
       }
-      Linalg.choleskySolveInPlace(a, n: n, rhs, nrhs: 2)
+      Linalg.choleskySolveInPlace(a, n: n, rhs, nrhs: 2, inverses: inverses)
       t1.update(from: rhs + n, count: n)  // A⁻¹·S1, for exact dual norms (see `predicting:`)
       // From A = I + C·S·K·S: C·K·S·A⁻¹ = S⁻¹·(I − A⁻¹), so r − C·K·S·A⁻¹·S·r = S⁻¹·A⁻¹·S·r: each
       // margin step is its solution divided by S, without a product with K. (The factor of a
@@ -582,6 +584,7 @@ public struct LogisticProblem {
               // A = I + C·S·K·S, column-major lower triangle.
               Linalg.scaledGramShift(a, K, sq, c: c, n: n)
               try Linalg.choleskyInPlace(a, n: n)
+              inverses = Linalg.choleskyBlockInverses(a, n: n, into: blockInverses) ? UnsafePointer(blockInverses) : nil
               factored = true
               sqF.update(from: sq, count: n)
               ddF.update(from: dd, count: n)
@@ -613,7 +616,7 @@ public struct LogisticProblem {
               ) { v in
                 rows.cross.withUnsafeBufferPointer { pc in
                   Self.kernelDualNorm2(
-                    cross: pc.baseAddress! + v * n, zNorm2: max(rows.norms[v] * rows.norms[v] - 1, 0), sqrtD: sqF, factor: a, t1: t1, schurB: sB, c: c, n: n,
+                    cross: pc.baseAddress! + v * n, zNorm2: max(rows.norms[v] * rows.norms[v] - 1, 0), sqrtD: sqF, factor: a, inverses: inverses, t1: t1, schurB: sB, c: c, n: n,
                     scratch: scratch)
                 }
               }

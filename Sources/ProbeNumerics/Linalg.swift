@@ -251,6 +251,27 @@ public enum Linalg {
     }
   }
 
+  /// The inverses of a factor's 8×8 diagonal blocks, which `choleskySolveInPlace(_:n:_:nrhs:inverses:)`
+  /// reads instead of forming them on every call (worth it when one factor serves several solves):
+  /// `inv` receives `choleskyInverseCount(n)` values. False, with `inv` untouched, where the solves
+  /// do not use them (without AVX-512, or n above `smallCholeskyLimit`): pass nil then.
+  public static func choleskyBlockInverses(_ l: UnsafePointer<Double>, n: Int, into inv: UnsafeMutablePointer<Double>) -> Bool {
+    n > 0 && n <= smallCholeskyLimit && probe_cholesky_block_inverses(l, Int32(n), inv) == 1
+  }
+
+  /// How many values `choleskyBlockInverses` writes for an n×n factor.
+  public static func choleskyInverseCount(_ n: Int) -> Int { n / 8 * 64 }
+
+  /// `choleskySolveInPlace` with the factor's block inverses from `choleskyBlockInverses` (nil:
+  /// formed by the solve).
+  public static func choleskySolveInPlace(_ l: UnsafePointer<Double>, n: Int, _ b: UnsafeMutablePointer<Double>, nrhs: Int, inverses: UnsafePointer<Double>?) {
+    if n <= smallCholeskyLimit {
+      probe_cholesky_solve_inverses(l, Int32(n), inverses, b, Int32(nrhs))
+    } else {
+      lapackCholeskySolveInPlace(l, n: n, b, nrhs: nrhs)
+    }
+  }
+
   /// `choleskyInPlace`'s kernel with a chosen instruction set (2 AVX-512, 1 AVX2+FMA, 0 portable),
   /// whatever n; false when this CPU cannot run it. For tests and benchmarks.
   public static func choleskyInPlace(_ a: UnsafeMutablePointer<Double>, n: Int, kernel: Int) throws -> Bool {

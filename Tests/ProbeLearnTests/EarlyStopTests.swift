@@ -238,6 +238,10 @@ final class EarlyStopTests: XCTestCase {
     a.withUnsafeBufferPointer { pa in t1.withUnsafeMutableBufferPointer { Linalg.choleskySolveInPlace(pa.baseAddress!, n: n, $0.baseAddress!, nrhs: 1) } }
     var schurB = 0.0
     for i in 0..<n { schurB += c * sq[i] * t1[i] }
+    // The factor's block inverses where the solves use them (AVX-512), as the solver passes them.
+    var blocks = [Double](repeating: .nan, count: Linalg.choleskyInverseCount(n))
+    let hasInverses = a.withUnsafeBufferPointer { pa in blocks.withUnsafeMutableBufferPointer { Linalg.choleskyBlockInverses(pa.baseAddress!, n: n, into: $0.baseAddress!) } }
+    let inverses: [Double]? = hasInverses ? blocks : nil
     // Primal: H = P + C·Z̃ᵀDZ̃ factored directly.
     let p = d + 1
     var h = [Double](repeating: 0, count: p * p)
@@ -249,7 +253,7 @@ final class EarlyStopTests: XCTestCase {
       for i in 0..<n { for j in 0..<d { cross[i] += z[i, j] * zv[j] } }
       var scratch = [Double](repeating: 0, count: n)
       let kernel = LogisticProblem.kernelDualNorm2(
-        cross: cross, zNorm2: zv.reduce(0) { $0 + $1 * $1 }, sqrtD: sq, factor: a, t1: t1, schurB: schurB, c: c, n: n, scratch: &scratch)
+        cross: cross, zNorm2: zv.reduce(0) { $0 + $1 * $1 }, sqrtD: sq, factor: a, inverses: inverses, t1: t1, schurB: schurB, c: c, n: n, scratch: &scratch)
       var x = zv + [1]
       let zt = x
       h.withUnsafeBufferPointer { ph in x.withUnsafeMutableBufferPointer { Linalg.choleskySolveInPlace(ph.baseAddress!, n: p, $0.baseAddress!, nrhs: 1) } }

@@ -49,6 +49,21 @@ final class CholeskyTests: XCTestCase {
       try mine.withUnsafeMutableBufferPointer { try Linalg.choleskyInPlace($0.baseAddress!, n: n) }
       mine.withUnsafeBufferPointer { pl in b.withUnsafeMutableBufferPointer { Linalg.choleskySolveInPlace(pl.baseAddress!, n: n, $0.baseAddress!, nrhs: 3) } }
       for i in b.indices { XCTAssertEqual(b[i], bReference[i], accuracy: 1e-11 * max(1, abs(bReference[i])), "n = \(n), solve \(i)") }
+      // With the factor's block inverses formed once: the same solutions, bit for bit (the solve
+      // forms the same inverses itself); used exactly where the AVX-512 solves run.
+      var blocks = [Double](repeating: .nan, count: Linalg.choleskyInverseCount(n))
+      let used = mine.withUnsafeBufferPointer { pl in blocks.withUnsafeMutableBufferPointer { Linalg.choleskyBlockInverses(pl.baseAddress!, n: n, into: $0.baseAddress!) } }
+      XCTAssertEqual(used, Linalg.choleskyKernelLevel == 2, "n = \(n)")
+      var again = bReference
+      var plain = bReference
+      mine.withUnsafeBufferPointer { pl in
+        blocks.withUnsafeBufferPointer { pi in
+          again.withUnsafeMutableBufferPointer { Linalg.choleskySolveInPlace(pl.baseAddress!, n: n, $0.baseAddress!, nrhs: 3, inverses: used ? pi.baseAddress! : nil) }
+        }
+        plain.withUnsafeMutableBufferPointer { Linalg.choleskySolveInPlace(pl.baseAddress!, n: n, $0.baseAddress!, nrhs: 3) }
+      }
+      XCTAssertEqual(again.map(\.bitPattern), plain.map(\.bitPattern), "n = \(n)")
+      XCTAssertTrue(again.allSatisfy(\.isFinite), "n = \(n)")
     }
   }
 

@@ -98,4 +98,14 @@ double probe_logistic_loss_with_kernel(const double *s, const double *m, const d
 /// another (column-major n×nrhs), overwritten by X.
 void probe_cholesky_solve(const double *l, int n, double *b, int nrhs);
 
+/// The inverses of the 8×8 diagonal blocks of a factor in `probe_cholesky`'s layout (from it or
+/// from dpotrf), which `probe_cholesky_solve_inverses` reads instead of forming them on every
+/// call: `inv` receives n/8·64 values. Returns 1, or 0 with `inv` untouched where the solves do
+/// not use them (without AVX-512, or n > 512).
+int probe_cholesky_block_inverses(const double *l, int n, double *inv);
+
+/// `probe_cholesky_solve` with the inverses from `probe_cholesky_block_inverses` of the same
+/// factor, or NULL (then formed here, as `probe_cholesky_solve` does).
+void probe_cholesky_solve_inverses(const double *l, int n, const double *inv, double *b, int nrhs);
+
 #endif
