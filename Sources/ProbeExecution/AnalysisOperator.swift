@@ -487,27 +487,36 @@ struct AnalysisOperator {
         pending.append((s, l, info, context.cache.peek("matrix|" + key, as: LoadedMatrix.self), key))
       }
     }
-    // Matrices not in the session cache are read from the file, two at once when there are two or
-    // more: the second lane on another core through a read-only second connection.
+    // Matrices not in the session cache are read from the file, each in two halves at once (by
+    // utterance id) when a second, read-only connection can read beside this one, straight into
+    // their places in the matrix.
     let missing = pending.indices.filter { pending[$0].3 == nil }
     if !missing.isEmpty {
-      let reader = missing.count > 1 ? c.concurrentReader() : nil
-      let lanes = reader == nil ? [missing] : [missing.enumerated().filter { $0.offset % 2 == 0 }.map(\.element), missing.enumerated().filter { $0.offset % 2 == 1 }.map(\.element)]
-      var read = [Result<LoadedMatrix, Error>?](repeating: nil, count: pending.count)
-      let lock = NSLock()
-      let work = pending
-      DispatchQueue.concurrentPerform(iterations: lanes.count) { lane in
-        let laneStore = lane == 0 ? store : RepresentationStore(reader!)
-        for i in lanes[lane] {
-          let r = Result { try laneStore.load(work[i].2, layer: work[i].1) }
+      let reader = c.concurrentReader()
+      var middle: Result<(id: Int64, total: Int)?, Error> = .success(nil)
+      if let reader {
+        // The middle utterance id here while the reader loads the schema (on its first statement).
+        let lock = NSLock()
+        DispatchQueue.concurrentPerform(iterations: 2) { k in
+          if k == 1 {
+            _ = try? reader.prepare("SELECT 1 FROM representations LIMIT 0")
+            return
+          }
+          let r = Result { try store.middleUtterance(corpus: bound.corpus) }
           lock.lock()
-          read[i] = r
+          middle = r
           lock.unlock()
         }
       }
+      let halves = try middle.get()
       for i in missing {
-        let m = try read[i]!.get()
-        pending[i].3 = context.cache.value("matrix|" + pending[i].key, bytes: { 8 * ($0.values.count + $0.utteranceIDs.count) }) { m }
+        let (info, layer) = (pending[i].2, pending[i].1)
+        var m: LoadedMatrix?
+        if let reader, let halves {
+          m = try RepresentationStore.loadHalves(info, layer: layer, middle: halves.id, rows: [halves.total / 2, halves.total - halves.total / 2], stores: [store, RepresentationStore(reader)])
+        }
+        if m == nil { m = try store.load(info, layer: layer) }
+        pending[i].3 = context.cache.value("matrix|" + pending[i].key, bytes: { 8 * ($0.values.count + $0.utteranceIDs.count) }) { m! }
       }
     }
     let loaded = pending.map { ($0.0, $0.1, $0.2, $0.3!, key: $0.key) }

@@ -36,6 +36,12 @@ public struct LoadedMatrix: Sendable {
   public var cols: Int
   /// Row-major values; NaN marks a missing (NULL) feature value.
   public var values: [Double]
+
+  public init(utteranceIDs: [Int64], cols: Int, values: [Double]) {
+    self.utteranceIDs = utteranceIDs
+    self.cols = cols
+    self.values = values
+  }
 }
 
 /// Stores and loads feature sets (one table per set, one REAL column per feature, named exactly
@@ -137,53 +143,143 @@ public struct RepresentationStore {
 
   /// Load a representation of a corpus as a matrix (rows by ascending utterance id).
   public func load(_ info: RepresentationInfo, layer: Int = 0) throws -> LoadedMatrix {
+    let rows = try count(info, layer: layer)
     var ids: [Int64] = []
-    var values: [Double] = []
+    let values = try [Double](unsafeUninitializedCapacity: rows * info.dims) { buffer, initialized in
+      initialized = 0
+      guard let base = buffer.baseAddress else { return }
+      ids = try loadRows(info, layer: layer, into: base, capacity: rows)
+      initialized = ids.count * info.dims
+    }
+    return LoadedMatrix(utteranceIDs: ids, cols: info.dims, values: values)
+  }
+
+  /// The corpus's utterance ids in two halves: the first id of the second half, and the number
+  /// of utterances; nil with fewer than two.
+  public func middleUtterance(corpus: String) throws -> (id: Int64, total: Int)? {
+    let total = Int(try connection.query("SELECT count(*) FROM utterances WHERE corpus = ?", [.text(corpus)]).rows.first?[0].intValue ?? 0)
+    guard total >= 2,
+      let id = try connection.query(
+        "SELECT utterance_id FROM utterances WHERE corpus = ? ORDER BY utterance_id LIMIT 1 OFFSET ?", [.text(corpus), .integer(Int64(total / 2))]
+      ).rows.first?[0].intValue
+    else { return nil }
+    return (id, total)
+  }
+
+  /// The statement over a representation's rows with utterance ids in [from, below) (from the
+  /// first or to the last when nil), by ascending id: `columns` of them.
+  private func rowsStatement(_ info: RepresentationInfo, layer: Int, columns: String, from: Int64?, below: Int64?) throws -> Statement {
+    let lo = Value.integer(from ?? Int64.min), hi = Value.integer(below.map { $0 - 1 } ?? Int64.max)
     switch info.kind {
     case .embeddings:
       let stmt = try connection.prepare(
-        "SELECT utterance_id, vector FROM embeddings WHERE representation = ? AND corpus = ? AND layer = ? ORDER BY utterance_id")
-      try stmt.bind([.text(info.name), .text(info.corpus), .integer(Int64(layer))])
-      values.reserveCapacity(info.rows * info.dims)
-      let float32 = info.dtype == "float32"
-      var row: [Double] = []  // one vector, decoded, then appended whole
-      while try stmt.step() {
-        guard let id = stmt.int64(at: 0) else { continue }
-        let ok = stmt.withBlob(at: 1) { raw -> Bool in
-          let count = raw.count / (float32 ? 4 : 8)
-          if row.count != count { row = [Double](repeating: 0, count: count) }
-          row.withUnsafeMutableBufferPointer { dst in
-            if float32 {
-              for k in 0..<count { dst[k] = Double(Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: 4 * k, as: UInt32.self)))) }
-            } else if Int(littleEndian: 1) == 1 {
-              // Stored little-endian, as this host: the bytes are the values.
-              if count > 0 { UnsafeMutableRawPointer(dst.baseAddress!).copyMemory(from: raw.baseAddress!, byteCount: 8 * count) }
-            } else {
-              for k in 0..<count { dst[k] = Double(bitPattern: UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: 8 * k, as: UInt64.self))) }
-            }
-          }
-          return true
-        }
-        if ok == true {
-          values.append(contentsOf: row)
-          ids.append(id)
-        }
-      }
+        "SELECT \(columns) FROM embeddings WHERE representation = ? AND corpus = ? AND layer = ? AND utterance_id BETWEEN ? AND ? ORDER BY utterance_id")
+      try stmt.bind([.text(info.name), .text(info.corpus), .integer(Int64(layer)), lo, hi])
+      return stmt
     case .features:
-      let names = info.featureNames ?? []
-      let cols = names.map(Connection.quoteIdentifier).joined(separator: ", ")
       let stmt = try connection.prepare(
         // The corpus's ids as an IN list: SQLite visits them in order and reads each row by its
         // key, so the wide rows need no sorting (a join ordered by id sorted them in a temporary
         // B-tree).
-        "SELECT f.utterance_id, \(cols) FROM \(Connection.quoteIdentifier(info.name)) f WHERE f.utterance_id IN (SELECT utterance_id FROM utterances WHERE corpus = ?) ORDER BY f.utterance_id")
-      try stmt.bind([.text(info.corpus)])
+        "SELECT \(columns) FROM \(Connection.quoteIdentifier(info.name)) WHERE utterance_id IN (SELECT utterance_id FROM utterances WHERE corpus = ? AND utterance_id BETWEEN ? AND ?) ORDER BY utterance_id")
+      try stmt.bind([.text(info.corpus), lo, hi])
+      return stmt
+    }
+  }
+
+  /// How many rows a representation has stored for utterance ids in [from, below).
+  public func count(_ info: RepresentationInfo, layer: Int = 0, from: Int64? = nil, below: Int64? = nil) throws -> Int {
+    let stmt = try rowsStatement(info, layer: layer, columns: "count(*)", from: from, below: below)
+    guard try stmt.step(), let n = stmt.int64(at: 0) else { return 0 }
+    return Int(n)
+  }
+
+  /// The rows of a representation for utterance ids in [from, below), ascending, decoded into
+  /// `out` (row-major, `info.dims` values a row; NaN for a missing feature value); returns their
+  /// utterance ids. Throws `CapacityExceeded` when more than `capacity` rows come, and when a
+  /// stored vector has the wrong length.
+  /// `loadRows` found more rows than its capacity.
+  public struct CapacityExceeded: Error, CustomStringConvertible {
+    public var name: String, corpus: String, capacity: Int
+    public var description: String { "'\(name)' of corpus '\(corpus)' has more than the \(capacity) rows expected (it changed while it was being read?); run the statement again" }
+  }
+
+  public func loadRows(_ info: RepresentationInfo, layer: Int = 0, from: Int64? = nil, below: Int64? = nil, into out: UnsafeMutablePointer<Double>, capacity: Int) throws -> [Int64] {
+    let d = info.dims
+    var ids: [Int64] = []
+    ids.reserveCapacity(capacity)
+    func full() -> CapacityExceeded { CapacityExceeded(name: info.name, corpus: info.corpus, capacity: capacity) }
+    switch info.kind {
+    case .embeddings:
+      let stmt = try rowsStatement(info, layer: layer, columns: "utterance_id, vector", from: from, below: below)
+      let float32 = info.dtype == "float32"
+      let width = float32 ? 4 : 8
       while try stmt.step() {
+        guard let id = stmt.int64(at: 0) else { continue }
+        guard ids.count < capacity else { throw full() }
+        let dst = out + ids.count * d
+        let ok = try stmt.withBlob(at: 1) { raw -> Bool in
+          guard raw.count == width * d else {
+            throw SQLiteError(code: 1, message: "'\(info.name)' of utterance \(id) (layer \(layer)) has \(raw.count) bytes, not \(d) \(info.dtype) values")
+          }
+          if float32 {
+            for k in 0..<d { dst[k] = Double(Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: 4 * k, as: UInt32.self)))) }
+          } else if Int(littleEndian: 1) == 1 {
+            // Stored little-endian, as this host: the bytes are the values.
+            if d > 0 { UnsafeMutableRawPointer(dst).copyMemory(from: raw.baseAddress!, byteCount: 8 * d) }
+          } else {
+            for k in 0..<d { dst[k] = Double(bitPattern: UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: 8 * k, as: UInt64.self))) }
+          }
+          return true
+        }
+        if ok == true { ids.append(id) }
+      }
+    case .features:
+      let names = info.featureNames ?? []
+      let stmt = try rowsStatement(info, layer: layer, columns: (["utterance_id"] + names.map(Connection.quoteIdentifier)).joined(separator: ", "), from: from, below: below)
+      while try stmt.step() {
+        guard ids.count < capacity else { throw full() }
+        let dst = out + ids.count * d
+        for j in 0..<d { dst[j] = j < names.count ? stmt.double(at: j + 1) ?? .nan : .nan }
         ids.append(stmt.int64(at: 0)!)
-        for j in 0..<names.count { values.append(stmt.double(at: j + 1) ?? .nan) }
       }
     }
-    return LoadedMatrix(utteranceIDs: ids, cols: info.dims, values: values)
+    return ids
+  }
+
+  /// A stored matrix read in two halves on two cores: the rows below utterance id `middle`
+  /// through `stores[0]`, the rest through `stores[1]`, each straight into its place in the
+  /// matrix; `rows` bounds each half's rows (its utterances of the corpus: a representation has at
+  /// most one row per utterance and layer). Nil when a half has more rows than that (embeddings
+  /// stored under the corpus for utterances of another): the caller reads it whole.
+  public static func loadHalves(_ info: RepresentationInfo, layer: Int, middle: Int64, rows: [Int], stores: [RepresentationStore]) throws -> LoadedMatrix? {
+    let d = info.dims
+    var parts = [Result<[Int64], Error>?](repeating: nil, count: 2)
+    let lock = NSLock()
+    var overflow = false
+    let values = try [Double](unsafeUninitializedCapacity: (rows[0] + rows[1]) * d) { buffer, initialized in
+      initialized = 0
+      guard let base = buffer.baseAddress else { return }
+      DispatchQueue.concurrentPerform(iterations: 2) { half in
+        let r = Result {
+          try stores[half].loadRows(
+            info, layer: layer, from: half == 0 ? nil : middle, below: half == 0 ? middle : nil, into: base + (half == 0 ? 0 : rows[0] * d), capacity: rows[half])
+        }
+        lock.lock()
+        parts[half] = r
+        lock.unlock()
+      }
+      for part in parts { if case .failure(let e) = part!, e is CapacityExceeded { overflow = true } }
+      if overflow { return }
+      let first = try parts[0]!.get(), second = try parts[1]!.get()
+      // Utterances without a row in the first half: close the gap.
+      if first.count < rows[0] && !second.isEmpty {
+        (base + first.count * d).update(from: base + rows[0] * d, count: second.count * d)
+      }
+      initialized = (first.count + second.count) * d
+    }
+    if overflow { return nil }
+    return LoadedMatrix(utteranceIDs: try parts[0]!.get() + parts[1]!.get(), cols: d, values: values)
   }
 
   /// Little-endian float32 or float64 bytes.

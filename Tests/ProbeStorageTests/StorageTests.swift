@@ -128,6 +128,61 @@ final class StorageTests: XCTestCase {
     XCTAssertEqual(try reader.scalar("SELECT count(*) FROM t")?.intValue, 3)
   }
 
+  /// A matrix read in two halves over two connections (`loadHalves`, as `EVALUATE` reads) equals
+  /// the whole read: rows missing in either half, NULL features, two layers; and it declines
+  /// (nil) when a half holds more rows than the corpus has utterances there.
+  func testMatrixReadInHalvesEqualsWholeRead() throws {
+    let c = try Connection(path: tempPath())
+    try Schema.migrate(c)
+    let corpora = CorpusStore(c)
+    try corpora.insert(CorpusRecord(name: "a", root: "/", format: "files", utterances: 11, skipped: 0, absent: 0),
+                       utterances: (0..<11).map { UtteranceRecord(path: "a\($0).wav") }, runID: nil)
+    try corpora.insert(CorpusRecord(name: "b", root: "/", format: "files", utterances: 2, skipped: 0, absent: 0),
+                       utterances: (0..<2).map { UtteranceRecord(path: "b\($0).wav") }, runID: nil)
+    let ids = try c.query("SELECT utterance_id FROM utterances WHERE corpus = 'a' ORDER BY utterance_id").rows.map { $0[0].intValue! }
+    let store = RepresentationStore(c)
+    let emb = RepresentationInfo(name: "e", corpus: "a", kind: .embeddings, dims: 5, layers: 2, dtype: "float64", featureNames: nil, source: nil, fingerprint: "x", rows: 8)
+    let stored = ids.enumerated().filter { ![1, 2, 9].contains($0.offset) }
+    try c.transaction {
+      try store.insertEmbeddings(emb, vectors: stored.flatMap { (k, id) in (0..<2).map { l in (id, l, (0..<5).map { Double(k * 10 + l) + Double($0) / 8 }) } }, runID: nil)
+    }
+    let feat = RepresentationInfo(name: "f", corpus: "a", kind: .features, dims: 3, layers: 1, dtype: "float64", featureNames: ["x", "y", "z"], source: nil, fingerprint: "y", rows: 10)
+    try c.transaction {
+      try store.insertFeatures(feat, rows: ids.dropFirst().map { id in (id, [Double(id), id % 3 == 0 ? nil : -Double(id), 0.5]) }, runID: nil)
+    }
+    let reader = try XCTUnwrap(c.concurrentReader())
+    let middle = try XCTUnwrap(try store.middleUtterance(corpus: "a"))
+    XCTAssertEqual(middle.total, 11)
+    XCTAssertEqual(middle.id, ids[5])
+    let rows = [middle.total / 2, middle.total - middle.total / 2]
+    for (info, layer) in [(emb, 0), (emb, 1), (feat, 0)] {
+      let whole = try store.load(info, layer: layer)
+      let halves = try XCTUnwrap(try RepresentationStore.loadHalves(info, layer: layer, middle: middle.id, rows: rows, stores: [store, RepresentationStore(reader)]))
+      XCTAssertEqual(halves.utteranceIDs, whole.utteranceIDs, "\(info.name) layer \(layer)")
+      XCTAssertEqual(halves.values.map(\.bitPattern), whole.values.map(\.bitPattern), "\(info.name) layer \(layer)")
+      XCTAssertEqual(whole.values.count, whole.utteranceIDs.count * info.dims)
+    }
+    XCTAssertEqual(try store.load(emb).utteranceIDs, stored.map(\.element))
+    XCTAssertTrue(try store.load(feat).values.contains { $0.isNaN })
+    // Vectors stored under corpus a for utterances of corpus b: read like the others while the
+    // second half has room for them, else declined (then read whole).
+    let foreign = try c.query("SELECT utterance_id FROM utterances WHERE corpus = 'b' ORDER BY utterance_id").rows.map { $0[0].intValue! }
+    for (k, id) in foreign.enumerated() {
+      try c.run("INSERT INTO embeddings(representation, corpus, utterance_id, layer, vector) VALUES ('e', 'a', ?, 0, ?)",
+                [.integer(id), .blob(RepresentationStore.encode([1, 2, 3, 4, 5], dtype: "float64"))])
+      let halves = try RepresentationStore.loadHalves(emb, layer: 0, middle: middle.id, rows: rows, stores: [store, RepresentationStore(reader)])
+      XCTAssertEqual(try store.load(emb).utteranceIDs.suffix(k + 1), foreign.prefix(k + 1))
+      if k == 0 {
+        XCTAssertEqual(halves?.utteranceIDs, try store.load(emb).utteranceIDs)
+      } else {
+        XCTAssertNil(halves, "7 rows for the second half's 6 utterances")
+      }
+    }
+    // A vector of the wrong length is an error naming it.
+    try c.run("UPDATE embeddings SET vector = ? WHERE utterance_id = ? AND layer = 1", [.blob([0, 0, 0, 0]), .integer(ids[0])])
+    XCTAssertThrowsError(try store.load(emb, layer: 1)) { XCTAssertTrue("\($0)".contains("utterance \(ids[0]) (layer 1) has 4 bytes, not 5 float64 values"), "\($0)") }
+  }
+
   func testTransactionRollsBackOnError() throws {
     let c = try Connection(path: ":memory:")
     try Schema.migrate(c)
