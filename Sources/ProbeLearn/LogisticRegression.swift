@@ -716,6 +716,17 @@ public struct LogisticProblem {
     var dw = [Double](repeating: 0, count: d)
     let p = d + 1
     var h = [Double](repeating: 0, count: p * p)  // the Hessian's Cholesky factor (column-major lower)
+    var hInverses = [Double](repeating: 0, count: Linalg.choleskyInverseCount(p))  // of its diagonal blocks, for its solves
+    var hasInverses = false
+    /// x ← H⁻¹·x with the current factor.
+    func solveH(_ x: inout [Double]) {
+      h.withUnsafeBufferPointer { ph in
+        hInverses.withUnsafeBufferPointer { pi in
+          x.withUnsafeMutableBufferPointer { Linalg.choleskySolveInPlace(ph.baseAddress!, n: p, $0.baseAddress!, nrhs: 1, inverses: hasInverses ? pi.baseAddress! : nil) }
+        }
+      }
+    }
+    var rowX = [Double](repeating: 0, count: p)  // a prediction row's (z, 1), solved in place
     var rhs = [Double](repeating: 0, count: p)
     var u = [Double](repeating: 0, count: n)
     var mNew = m
@@ -786,6 +797,7 @@ public struct LogisticProblem {
           }
           h[d * p + d] += 1e-12 * max(1, c)  // keeps the intercept block definite when every Dᵢ underflows
           try h.withUnsafeMutableBufferPointer { try Linalg.choleskyInPlace($0.baseAddress!, n: p) }
+          hasInverses = h.withUnsafeBufferPointer { ph in hInverses.withUnsafeMutableBufferPointer { Linalg.choleskyBlockInverses(ph.baseAddress!, n: p, into: $0.baseAddress!) } }
           factored = true
           ddF = dd
         }
@@ -793,7 +805,7 @@ public struct LogisticProblem {
         func direction() -> Double {
           for j in 0..<d { rhs[j] = -gw[j] }
           rhs[d] = -gb
-          h.withUnsafeBufferPointer { ph in rhs.withUnsafeMutableBufferPointer { Linalg.choleskySolveInPlace(ph.baseAddress!, n: p, $0.baseAddress!, nrhs: 1) } }
+          solveH(&rhs)
           for j in 0..<d { dw[j] = rhs[j] }
           return rhs[d]
         }
@@ -817,12 +829,12 @@ public struct LogisticProblem {
               mv, moved: dmv, energy: max(-slope, 0).squareRoot(), rho: rho / (1 - rho), norms: rows.norms, schurB: lbb * lbb, interceptCurvature: c * sumDF
             ) { v in
               // Exact ‖(z, 1)‖²_{H_F⁻¹}: one solve with the factor.
-              var x = [Double](repeating: 1, count: p)
-              for j in 0..<d { x[j] = rows.z.values[v * d + j] }
-              let zt = x
-              h.withUnsafeBufferPointer { ph in x.withUnsafeMutableBufferPointer { Linalg.choleskySolveInPlace(ph.baseAddress!, n: p, $0.baseAddress!, nrhs: 1) } }
+              for j in 0..<d { rowX[j] = rows.z.values[v * d + j] }
+              rowX[d] = 1
+              solveH(&rowX)
               var q2 = 0.0
-              for j in 0..<p { q2 += zt[j] * x[j] }
+              for j in 0..<d { q2 += rows.z.values[v * d + j] * rowX[j] }
+              q2 += rowX[d]  // the intercept's 1 times its component, last as before
               return q2
             }
           }
@@ -849,7 +861,7 @@ public struct LogisticProblem {
     var tangent: PathTangent?
     if wantTangent && factored {
       var v = w + [0]
-      h.withUnsafeBufferPointer { ph in v.withUnsafeMutableBufferPointer { Linalg.choleskySolveInPlace(ph.baseAddress!, n: p, $0.baseAddress!, nrhs: 1) } }
+      solveH(&v)
       let vb = v.removeLast()
       var train = [Double](repeating: 0, count: n), predicted = [Double](repeating: 0, count: nv)
       if d > 0 {
