@@ -94,20 +94,34 @@
 // intercept) into h, (d+1)×(d+1) column-major lower (the layout `probe_cholesky` factors). Tiles of
 // TV vectors of VW rows of H (a) by 4 columns (b), a ≥ b, accumulated over the n rows of Z in
 // registers: row i contributes z_i[a] · (c·w_i·z_i[b]). A last partial tile is moved back to end
-// at row d (rows computed twice, stored once), as in the Cholesky update.
+// at row d (rows computed twice, stored once), as in the Cholesky update. The factors
+// (c·w_i)·z_i[b] are formed once per call into y (n×d, row-major) when it could be allocated, so
+// the tiles only load and broadcast them (the same products, so the same sums).
 #define WG_TILE(VT, VW, TVN, z, n, d, w, c, h, b0, s, from)                                           \
   do {                                                                                                 \
     VT acc[TVN][4];                                                                                    \
     for (int v = 0; v < TVN; v++)                                                                      \
       for (int q = 0; q < 4; q++) acc[v][q] = (VT){0};                                                 \
-    for (int i = 0; i < (n); i++) {                                                                    \
-      const double *row = (z) + (size_t)i * (d);                                                       \
-      const double wi = (c) * (w)[i];                                                                  \
-      VT x[TVN];                                                                                       \
-      for (int v = 0; v < TVN; v++) memcpy(&x[v], row + (s) + v * VW, sizeof(VT));                     \
-      for (int q = 0; q < 4; q++) {                                                                    \
-        const double sc = wi * row[(b0) + q];                                                          \
-        for (int v = 0; v < TVN; v++) acc[v][q] += x[v] * sc;                                          \
+    if (y) {                                                                                           \
+      for (int i = 0; i < (n); i++) {                                                                  \
+        const double *row = (z) + (size_t)i * (d), *yrow = y + (size_t)i * (d) + (b0);                 \
+        VT x[TVN];                                                                                     \
+        for (int v = 0; v < TVN; v++) memcpy(&x[v], row + (s) + v * VW, sizeof(VT));                   \
+        for (int q = 0; q < 4; q++) {                                                                  \
+          const double sc = yrow[q];                                                                   \
+          for (int v = 0; v < TVN; v++) acc[v][q] += x[v] * sc;                                        \
+        }                                                                                              \
+      }                                                                                                \
+    } else {                                                                                           \
+      for (int i = 0; i < (n); i++) {                                                                  \
+        const double *row = (z) + (size_t)i * (d);                                                     \
+        const double wi = (c) * (w)[i];                                                                \
+        VT x[TVN];                                                                                     \
+        for (int v = 0; v < TVN; v++) memcpy(&x[v], row + (s) + v * VW, sizeof(VT));                   \
+        for (int q = 0; q < 4; q++) {                                                                  \
+          const double sc = wi * row[(b0) + q];                                                        \
+          for (int v = 0; v < TVN; v++) acc[v][q] += x[v] * sc;                                        \
+        }                                                                                              \
       }                                                                                                \
     }                                                                                                  \
     for (int q = 0; q < 4; q++) {                                                                      \
@@ -122,6 +136,12 @@
   ATTR static void NAME(const double *z, int n, int d, const double *w, double c, double *h) {         \
     const int p = d + 1;                                                                               \
     const int tile = VW * TV;                                                                          \
+    double *y = d >= 4 && n > 0 ? malloc(sizeof(double) * (size_t)n * (size_t)d) : NULL;               \
+    if (y)                                                                                             \
+      for (int i = 0; i < n; i++) {                                                                    \
+        const double wi = c * w[i];                                                                    \
+        for (int b = 0; b < d; b++) y[(size_t)i * d + b] = wi * z[(size_t)i * d + b];                  \
+      }                                                                                                \
     int b0 = 0;                                                                                        \
     for (; b0 + 4 <= d; b0 += 4) {                                                                     \
       int a0 = b0;                                                                                     \
@@ -161,6 +181,7 @@
     }                                                                                                  \
     h[(size_t)d * p + d] = corner;                                                                     \
     for (int b = 0; b < d; b++) h[(size_t)b * p + b] += 1;                                             \
+    free(y);                                                                                           \
   }
 
 typedef double kp_v2d __attribute__((vector_size(16)));
