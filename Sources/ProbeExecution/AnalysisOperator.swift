@@ -338,6 +338,15 @@ struct AnalysisOperator {
     /// for `splits`, an empty field is "" — the record applies to every emotion).
     var sampleEmotions: [String?] = []
     var splitsEmotions: [String?] = []
+    /// The `splits` records of each emotion, with those for every emotion (an empty field), in
+    /// file order; nil without an `emotion` column (every record is every emotion's).
+    var splitsRecords: [String: [Int]]?
+
+    /// The `splits` records that apply to `emotion`, in file order.
+    func splitsRecords(for emotion: String) -> [Int] {
+      guard let byEmotion = splitsRecords else { return Array(splits?.records.indices ?? 0..<0) }
+      return byEmotion[emotion] ?? byEmotion[""] ?? []
+    }
   }
 
   func inputFiles() throws -> InputFiles {
@@ -360,6 +369,20 @@ struct AnalysisOperator {
     }
     files.sampleEmotions = emotions(files.sample)
     files.splitsEmotions = emotions(files.splits)
+    if let t = files.splits, t.header.contains(where: { $0.lowercased() == "emotion" }) {
+      // Records for every emotion ("") go to each emotion's list as well, in file order.
+      var byEmotion: [String: [Int]] = ["": []]
+      for (r, e) in files.splitsEmotions.enumerated() {
+        guard let e else { continue }
+        if e.isEmpty {
+          for key in Array(byEmotion.keys) { byEmotion[key]!.append(r) }
+        } else {
+          if byEmotion[e] == nil { byEmotion[e] = byEmotion[""]! }
+          byEmotion[e]!.append(r)
+        }
+      }
+      files.splitsRecords = byEmotion
+    }
     return files
   }
 
@@ -647,12 +670,10 @@ struct AnalysisOperator {
     guard let oc = col("outer"), let ic = col("inner"), let sc = col("speaker"), let rc = col("role") else {
       throw ExecutionError(.input, "'\(path)' needs the columns outer, inner, speaker, role (header: \(t.header.joined(separator: ",")))")
     }
-    let ec = col("emotion")
     // outer → inner → role → speakers
     var spec: [Int: [Int: [String: Set<String>]]] = [:]
-    for (r, rec) in t.records.enumerated() {
-      if ec != nil, let e = files.splitsEmotions[r], !e.isEmpty, e != emotion { continue }
-      if ec != nil, files.splitsEmotions[r] == nil { continue }
+    for r in files.splitsRecords(for: emotion) {
+      let rec = t.records[r]
       guard let o = Int(rec.fields[oc].trimmedSpaces), let i = Int(rec.fields[ic].trimmedSpaces) else {
         throw ExecutionError(.input, "'\(path)' line \(rec.line): outer and inner must be whole numbers")
       }

@@ -259,6 +259,27 @@ final class AnalysisTests: XCTestCase {
     XCTAssertEqual(try fresh.execute(statement)[0].table.rows, fewer.rows)
   }
 
+  /// A `splits` file's records with an empty `emotion` apply to every emotion, interleaved with
+  /// records of one emotion; records of an unknown label are ignored: the folds equal those of
+  /// the emotion's own records.
+  func testSplitsRecordsForEveryEmotion() throws {
+    let db = try openImported()
+    let tmp = TestSupport.temporaryDirectory("splits-all")
+    let lines = try String(contentsOfFile: Self.dir + "/splits.csv", encoding: .utf8).split(whereSeparator: \.isNewline).map(String.init)
+    let angry = lines.dropFirst().filter { $0.hasPrefix("angry,") }
+    XCTAssertGreaterThan(angry.count, 20)
+    // Half of angry's records unlabelled (every emotion's), the rest labelled, and a stray label.
+    let mixed = angry.enumerated().map { $0.offset % 2 == 0 ? String($0.element.dropFirst("angry".count)) : $0.element } + ["zebra,1,0,spk99,test"]
+    try ([lines[0]] + mixed).joined(separator: "\n").write(toFile: tmp + "/splits.csv", atomically: true, encoding: .utf8)
+    let sample = "sample = '\(Self.dir)/sample.csv'"
+    let own = try db.execute("EVALUATE angry VS neutral USING emb WITH (\(sample), splits = '\(Self.dir)/splits.csv')")[0].table
+    let shared = try db.execute("EVALUATE angry VS neutral USING emb WITH (\(sample), splits = '\(tmp)/splits.csv')")[0].table
+    XCTAssertEqual(shared.rows, own.rows)
+    let folds = "SELECT outer, inner, role, speakers FROM task_folds WHERE task_id = (SELECT task_id FROM run_tasks WHERE run_id = %@) ORDER BY 1, 2, 3"
+    let runs = try db.query("SELECT run_id FROM runs ORDER BY run_id DESC LIMIT 2").rows.map { $0[0].description }
+    XCTAssertEqual(try db.query(String(format: folds, runs[0])).rows, try db.query(String(format: folds, runs[1])).rows)
+  }
+
   func testProvenanceAndExport() throws {
     let db = try openImported()
     try db.execute("EVALUATE angry VS neutral USING emb WITH (seed = 42, c = (0.1, 1))")
