@@ -240,7 +240,9 @@ public struct RepresentationStore {
       while try stmt.step() {
         guard ids.count < capacity else { throw full() }
         let dst = out + ids.count * d
-        for j in 0..<d { dst[j] = j < names.count ? stmt.double(at: j + 1) ?? .nan : .nan }
+        let named = min(names.count, d)
+        stmt.doubles(from: 1, count: named, into: dst)
+        for j in named..<d { dst[j] = .nan }
         ids.append(stmt.int64(at: 0)!)
       }
     }

@@ -102,6 +102,20 @@ public final class Statement {
     }
   }
 
+  /// Columns `first ..< first + count` as doubles into `out`, as `double(at:)` reads each (NULL or
+  /// non-numeric text → NaN): one call for a row of a wide feature table.
+  public func doubles(from first: Int, count: Int, into out: UnsafeMutablePointer<Double>) {
+    for k in 0..<count {
+      let idx = Int32(first + k)
+      switch sqlite3_column_type(stmt, idx) {
+      case SQLITE_FLOAT: out[k] = sqlite3_column_double(stmt, idx)
+      case SQLITE_INTEGER: out[k] = Double(sqlite3_column_int64(stmt, idx))
+      case SQLITE_TEXT: out[k] = Double(String(cString: sqlite3_column_text(stmt, idx))) ?? .nan
+      default: out[k] = .nan
+      }
+    }
+  }
+
   /// Column `i` as an integer without boxing (NULL → nil).
   public func int64(at i: Int) -> Int64? {
     sqlite3_column_type(stmt, Int32(i)) == SQLITE_NULL ? nil : sqlite3_column_int64(stmt, Int32(i))
