@@ -514,15 +514,27 @@ struct AnalysisOperator {
     // utterance id) when a second, read-only connection can read beside this one, straight into
     // their places in the matrix.
     let missing = pending.indices.filter { pending[$0].3 == nil }
+    let metaKey = "utterances|" + bound.corpus
+    var prefetchedMeta: Result<UtteranceMeta, Error>?
     if !missing.isEmpty {
       let reader = c.concurrentReader()
       var middle: Result<(id: Int64, total: Int)?, Error> = .success(nil)
       if let reader {
-        // The middle utterance id here while the reader loads the schema (on its first statement).
+        // The middle utterance id here while the reader reads the utterances' paths, speakers and
+        // labels (or, when they are kept, just loads the schema on its first statement).
         let lock = NSLock()
+        let needMeta = !context.cache.contains(metaKey)
+        let corpus = bound.corpus
         DispatchQueue.concurrentPerform(iterations: 2) { k in
           if k == 1 {
-            _ = try? reader.prepare("SELECT 1 FROM representations LIMIT 0")
+            if needMeta {
+              let r = Result { try Self.utteranceMeta(reader, corpus: corpus) }
+              lock.lock()
+              prefetchedMeta = r
+              lock.unlock()
+            } else {
+              _ = try? reader.prepare("SELECT 1 FROM representations LIMIT 0")
+            }
             return
           }
           let r = Result { try store.middleUtterance(corpus: bound.corpus) }
@@ -547,28 +559,17 @@ struct AnalysisOperator {
     var common: Set<Int64>?
     for (_, _, _, m, key) in loaded {
       let ok = context.cache.value("complete rows|" + key, bytes: { 16 * $0.count }) { () -> Set<Int64> in
-        var ok = Set<Int64>()
+        var ok = Set<Int64>(minimumCapacity: m.utteranceIDs.count)
         m.values.withUnsafeBufferPointer { v in
-          for (i, id) in m.utteranceIDs.enumerated() {
-            var finiteOrInf = true
-            for j in (i * m.cols)..<((i + 1) * m.cols) where v[j].isNaN {
-              finiteOrInf = false
-              break
-            }
-            if finiteOrInf { ok.insert(id) }
-          }
+          for (i, id) in m.utteranceIDs.enumerated() where !Self.hasNaN(v.baseAddress! + i * m.cols, count: m.cols) { ok.insert(id) }
         }
         return ok
       }
       common = common.map { $0.intersection(ok) } ?? ok
     }
     let ids = (common ?? []).sorted()
-    let meta = try context.cache.value("utterances|" + bound.corpus, bytes: { 64 * $0.count }) { () -> [Int64: (String, String?, String?)] in
-      var meta: [Int64: (String, String?, String?)] = [:]
-      for r in try c.query("SELECT utterance_id, path, speaker, emotion FROM utterances WHERE corpus = ?", [.text(bound.corpus)]).rows {
-        meta[r[0].intValue!] = (r[1].stringValue!, r[2].stringValue, r[3].stringValue)
-      }
-      return meta
+    let meta = try context.cache.value(metaKey, bytes: { 64 * $0.count }) { () -> UtteranceMeta in
+      try prefetchedMeta?.get() ?? Self.utteranceMeta(c, corpus: bound.corpus)
     }
     let speakers = ids.map { meta[$0]?.1 }
     var data = Data(ids: ids, paths: ids.map { meta[$0]!.0 }, speakers: speakers, emotions: ids.map { meta[$0]?.2 }, matrices: [])
@@ -597,6 +598,32 @@ struct AnalysisOperator {
       data.matrices.append((s, l, info, x))
     }
     return data
+  }
+
+  /// Each utterance of a corpus: its path, speaker and emotion, by id.
+  typealias UtteranceMeta = [Int64: (String, String?, String?)]
+  static func utteranceMeta(_ c: Connection, corpus: String) throws -> UtteranceMeta {
+    var meta: UtteranceMeta = [:]
+    for r in try c.query("SELECT utterance_id, path, speaker, emotion FROM utterances WHERE corpus = ?", [.text(corpus)]).rows {
+      meta[r[0].intValue!] = (r[1].stringValue!, r[2].stringValue, r[3].stringValue)
+    }
+    return meta
+  }
+
+  /// Whether any of `count` values is NaN (±∞ are values), eight lanes at a time.
+  static func hasNaN(_ p: UnsafePointer<Double>, count: Int) -> Bool {
+    var nan = SIMDMask<SIMD8<Int64>>(repeating: false)
+    var j = 0
+    while j + 8 <= count {
+      let x = UnsafeRawPointer(p + j).loadUnaligned(as: SIMD8<Double>.self)
+      nan .|= x .!= x
+      j += 8
+    }
+    while j < count {
+      if p[j].isNaN { return true }
+      j += 1
+    }
+    return any(nan)
   }
 
   // MARK: - Tasks

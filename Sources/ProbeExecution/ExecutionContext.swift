@@ -111,6 +111,9 @@ public final class SessionCache {
   }
 
   /// The value under `key` if it is kept (a hit), else nil (nothing computed or counted).
+  /// Whether `key` is kept (not counted as a hit or a miss).
+  public func contains(_ key: String) -> Bool { entries[key] != nil }
+
   public func peek<T>(_ key: String, as type: T.Type) -> T? {
     guard let e = entries[key], let v = e.value as? T else { return nil }
     clock += 1
