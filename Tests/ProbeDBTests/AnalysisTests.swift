@@ -259,6 +259,48 @@ final class AnalysisTests: XCTestCase {
     XCTAssertEqual(try fresh.execute(statement)[0].table.rows, fewer.rows)
   }
 
+  /// A file database reads each set in two halves on two connections (an in-memory one cannot):
+  /// the same results as in memory. Rows with a missing value in any set of the statement (a NULL
+  /// feature, a NaN in a vector) are left out of it.
+  func testFileDatabaseReadsInHalvesAndLeavesOutIncompleteRows() throws {
+    let dir = TestSupport.temporaryDirectory("halves")
+    let path = dir + "/p.db"
+    for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) }
+    let d = Self.dir
+    let imports = """
+      IMPORT CORPUS synth FROM '\(d)/manifest.csv';
+      IMPORT EMBEDDINGS emb FROM '\(d)/embeddings.npy' FOR synth KEYS '\(d)/keys.csv';
+      IMPORT FEATURES egemaps FROM '\(d)/egemaps.csv' FOR synth;
+      USE synth;
+      """
+    let file = try Database(path: path)
+    try file.execute(imports)
+    let statement = "EVALUATE * VS neutral USING egemaps, emb WITH (sample = '\(d)/sample.csv', splits = '\(d)/splits.csv')"
+    XCTAssertEqual(try file.execute(statement)[0].table.rows, try Self.open().execute(statement)[0].table.rows)
+    // One angry utterance loses a feature, another gets a NaN as its vector's last value.
+    let angry = try file.query("SELECT utterance_id, path FROM utterances WHERE emotion = 'angry' ORDER BY utterance_id LIMIT 2").rows
+    try file.connection.execute("UPDATE egemaps SET loudness_sma3_amean = NULL WHERE utterance_id = \(angry[0][0])")
+    var vector = [Double](repeating: 0.5, count: 128)
+    vector[127] = .nan
+    let hex = vector.withUnsafeBytes { $0.map { String(format: "%02X", $0) }.joined() }
+    try file.connection.execute("UPDATE embeddings SET vector = X'\(hex)' WHERE utterance_id = \(angry[1][0])")
+    let fresh = try Database(path: path)
+    try fresh.execute("USE synth")
+    func sampleError(_ row: [Value], _ sets: String) -> String {
+      try? TestSupport.writeText(dir, "sample.csv", "emotion,path\nangry,\(row[1].stringValue!)\n")
+      do {
+        try fresh.execute("EVALUATE angry VS neutral USING \(sets) WITH (sample = '\(dir)/sample.csv')")
+        return ""
+      } catch { return "\(error)" }
+    }
+    let notAnUtterance = "is not an utterance of 'synth' with every representation of the statement"
+    XCTAssertTrue(sampleError(angry[0], "egemaps").contains(notAnUtterance))
+    XCTAssertTrue(sampleError(angry[0], "egemaps, emb").contains(notAnUtterance))
+    XCTAssertFalse(sampleError(angry[0], "emb").contains(notAnUtterance))
+    XCTAssertTrue(sampleError(angry[1], "emb").contains(notAnUtterance))
+    XCTAssertFalse(sampleError(angry[1], "egemaps").contains(notAnUtterance))
+  }
+
   /// A `splits` file's records with an empty `emotion` apply to every emotion, interleaved with
   /// records of one emotion; records of an unknown label are ignored: the folds equal those of
   /// the emotion's own records.
