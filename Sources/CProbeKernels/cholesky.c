@@ -319,7 +319,148 @@ typedef double probe_v8d __attribute__((vector_size(64)));
 // AVX2: 12 accumulators + 3 row vectors + 1 broadcast = the 16 ymm registers.
 DEFINE_UPDATE(update_avx2, AVX2, probe_v4d, 4, 3)
 DEFINE_FACTOR(factor_avx2, AVX2, update_avx2, probe_v4d, 4)
-DEFINE_SOLVE(solve_avx2, AVX2, probe_v4d, 4)
+DEFINE_SOLVE(solve4sub_avx2, AVX2, probe_v4d, 4)
+
+// AVX2 solves through the inverses of the 4×4 diagonal blocks: the AVX-512 solves' scheme below
+// (see there) with blocks of 4 columns and 4-lane vectors.
+AVX2 static inline void block_inverse4(const double *l, int n, int j0, __m256d m[4]) {
+  for (int i = 0; i < 4; i++) {
+    const double *row = l + j0 + i;  // L(j0+i, j0+k) = row[(j0+k)·n]
+    __m256d acc = _mm256_setzero_pd();
+    for (int k = 0; k < i; k++) acc = _mm256_fmadd_pd(_mm256_set1_pd(row[(size_t)(j0 + k) * n]), m[k], acc);
+    double unit[4] = {0, 0, 0, 0};
+    unit[i] = 1;
+    m[i] = _mm256_div_pd(_mm256_sub_pd(_mm256_loadu_pd(unit), acc), _mm256_set1_pd(row[(size_t)(j0 + i) * n]));
+  }
+}
+
+// Four vectors to one: lane k holds the sum of the lanes of v_k.
+AVX2 static inline __m256d sum_lanes4(const __m256d v[4]) {
+  const __m256d t01 = _mm256_hadd_pd(v[0], v[1]), t23 = _mm256_hadd_pd(v[2], v[3]);
+  return _mm256_add_pd(_mm256_permute2f128_pd(t01, t23, 0x20), _mm256_permute2f128_pd(t01, t23, 0x31));
+}
+
+// Lane k of v broadcast to every lane.
+#define LANE4(v, k) _mm256_permute4x64_pd((v), (k) * 0x55)
+
+// The first min(r, 4) lanes (loads only: masked stores are slow on some CPUs).
+AVX2 static inline __m256i rows_mask4(int r) {
+  return _mm256_set_epi64x(r > 3 ? -1 : 0, r > 2 ? -1 : 0, r > 1 ? -1 : 0, r > 0 ? -1 : 0);
+}
+
+AVX2 static inline __m256d block_times4(const __m256d m[4], const double *p) {
+  const __m256d x = _mm256_loadu_pd(p);
+  __m256d t[4];
+  for (int i = 0; i < 4; i++) t[i] = _mm256_mul_pd(m[i], x);
+  return sum_lanes4(t);
+}
+
+AVX2 static inline __m256d block_transposed_times4(const __m256d m[4], __m256d t) {
+  const __m256d r0 = _mm256_fmadd_pd(LANE4(t, 1), m[1], _mm256_mul_pd(LANE4(t, 3), m[3]));
+  const __m256d r1 = _mm256_fmadd_pd(LANE4(t, 0), m[0], _mm256_mul_pd(LANE4(t, 2), m[2]));
+  return _mm256_add_pd(r0, r1);
+}
+
+AVX2 static inline __attribute__((always_inline)) void solve4_pair(const double *l, int n, double *x0, double *x1, const int two, double *inv, int have) {
+  const int whole = n / 4 * 4;
+  for (int j0 = 0; j0 < whole; j0 += 4) {
+    __m256d m[4];
+    double *mi = inv + (size_t)j0 * 4;
+    if (have) {
+      for (int c = 0; c < 4; c++) m[c] = _mm256_loadu_pd(mi + 4 * c);
+    } else {
+      block_inverse4(l, n, j0, m);
+      for (int c = 0; c < 4; c++) _mm256_storeu_pd(mi + 4 * c, m[c]);
+    }
+    const __m256d y0 = block_times4(m, x0 + j0), y1 = two ? block_times4(m, x1 + j0) : y0;
+    _mm256_storeu_pd(x0 + j0, y0);
+    if (two) _mm256_storeu_pd(x1 + j0, y1);
+    const __m256d b00 = LANE4(y0, 0), b01 = LANE4(y0, 1), b02 = LANE4(y0, 2), b03 = LANE4(y0, 3);
+    const __m256d b10 = LANE4(y1, 0), b11 = LANE4(y1, 1), b12 = LANE4(y1, 2), b13 = LANE4(y1, 3);
+    const double *c0 = l + (size_t)j0 * n, *c1 = c0 + n, *c2 = c1 + n, *c3 = c2 + n;
+    // Whole vectors with plain loads and stores (masked stores are slow on some CPUs), then the
+    // last rows (fewer than 4) one by one with the same operations.
+    int i = j0 + 4;
+    for (; i + 4 <= n; i += 4) {
+      const __m256d a0 = _mm256_loadu_pd(c0 + i), a1 = _mm256_loadu_pd(c1 + i), a2 = _mm256_loadu_pd(c2 + i), a3 = _mm256_loadu_pd(c3 + i);
+      const __m256d s0 = _mm256_fmadd_pd(a1, b01, _mm256_mul_pd(a0, b00)), s1 = _mm256_fmadd_pd(a3, b03, _mm256_mul_pd(a2, b02));
+      _mm256_storeu_pd(x0 + i, _mm256_sub_pd(_mm256_loadu_pd(x0 + i), _mm256_add_pd(s0, s1)));
+      if (two) {
+        const __m256d s2 = _mm256_fmadd_pd(a1, b11, _mm256_mul_pd(a0, b10)), s3 = _mm256_fmadd_pd(a3, b13, _mm256_mul_pd(a2, b12));
+        _mm256_storeu_pd(x1 + i, _mm256_sub_pd(_mm256_loadu_pd(x1 + i), _mm256_add_pd(s2, s3)));
+      }
+    }
+    double y0s[4], y1s[4];
+    _mm256_storeu_pd(y0s, y0);
+    _mm256_storeu_pd(y1s, y1);
+    for (; i < n; i++) {
+      x0[i] -= __builtin_fma(c1[i], y0s[1], c0[i] * y0s[0]) + __builtin_fma(c3[i], y0s[3], c2[i] * y0s[2]);
+      if (two) x1[i] -= __builtin_fma(c1[i], y1s[1], c0[i] * y1s[0]) + __builtin_fma(c3[i], y1s[3], c2[i] * y1s[2]);
+    }
+  }
+  for (int j = whole; j < n; j++) {  // past the last whole block: substitution (no rows below)
+    double s0 = x0[j], s1 = two ? x1[j] : 0;
+    for (int k = whole; k < j; k++) {
+      s0 -= l[(size_t)k * n + j] * x0[k];
+      if (two) s1 -= l[(size_t)k * n + j] * x1[k];
+    }
+    x0[j] = s0 / l[(size_t)j * n + j];
+    if (two) x1[j] = s1 / l[(size_t)j * n + j];
+  }
+  for (int j = n - 1; j >= whole; j--) {
+    const double *col = l + (size_t)j * n;
+    double s0 = x0[j], s1 = two ? x1[j] : 0;
+    for (int i = j + 1; i < n; i++) {
+      s0 -= col[i] * x0[i];
+      if (two) s1 -= col[i] * x1[i];
+    }
+    x0[j] = s0 / col[j];
+    if (two) x1[j] = s1 / col[j];
+  }
+  for (int j0 = whole - 4; j0 >= 0; j0 -= 4) {
+    __m256d p[4], q[4];
+    for (int c = 0; c < 4; c++) p[c] = q[c] = _mm256_setzero_pd();
+    const double *c0 = l + (size_t)j0 * n;
+    for (int i = j0 + 8;; i += 4) {  // the rows solved last (j0+4…) last
+      if (i >= n) i = j0 + 4;
+      if (i >= n) break;
+      const __m256i mk = rows_mask4(n - i);
+      const __m256d v0 = _mm256_maskload_pd(x0 + i, mk), v1 = two ? _mm256_maskload_pd(x1 + i, mk) : v0;
+      for (int c = 0; c < 4; c++) {
+        const __m256d a = _mm256_maskload_pd(c0 + (size_t)c * n + i, mk);
+        p[c] = _mm256_fmadd_pd(a, v0, p[c]);
+        if (two) q[c] = _mm256_fmadd_pd(a, v1, q[c]);
+      }
+      if (i == j0 + 4) break;
+    }
+    __m256d m[4];
+    for (int c = 0; c < 4; c++) m[c] = _mm256_loadu_pd(inv + (size_t)j0 * 4 + 4 * c);
+    _mm256_storeu_pd(x0 + j0, block_transposed_times4(m, _mm256_sub_pd(_mm256_loadu_pd(x0 + j0), sum_lanes4(p))));
+    if (two) _mm256_storeu_pd(x1 + j0, block_transposed_times4(m, _mm256_sub_pd(_mm256_loadu_pd(x1 + j0), sum_lanes4(q))));
+  }
+}
+
+AVX2 static void solve_avx2(const double *l, int n, const double *given, double *b, int nrhs) {
+  if (n > 512) {
+    solve4sub_avx2(l, n, b, nrhs);
+    return;
+  }
+  double formed[n / 4 * 16 + 4];
+  double *inv = given ? (double *)given : formed;  // only read when given
+  for (int r = 0; r < nrhs; r += 2) {
+    double *x0 = b + (size_t)r * n;
+    if (r + 1 < nrhs) solve4_pair(l, n, x0, x0 + n, 1, inv, given || r > 0);
+    else solve4_pair(l, n, x0, x0, 0, inv, given || r > 0);
+  }
+}
+
+AVX2 static void block_inverses_avx2(const double *l, int n, double *inv) {
+  for (int j0 = 0; j0 + 4 <= n; j0 += 4) {
+    __m256d m[4];
+    block_inverse4(l, n, j0, m);
+    for (int c = 0; c < 4; c++) _mm256_storeu_pd(inv + (size_t)j0 * 4 + 4 * c, m[c]);
+  }
+}
 // AVX-512: 16 accumulators of 8 rows (a 32×4 tile) in the 32 zmm registers; the rows left after
 // the whole tiles (fewer than 32) in one tile of as many vectors as they need, the last one
 // masked, instead of tiles moved back over finished rows and narrower tiles — the same operations
@@ -530,11 +671,7 @@ static const factor_fn factors[3] = {factor_generic,
                                      factor_avx2, factor_avx512
 #endif
 };
-static const solve_fn solves[2] = {solve_generic,
-#ifdef PROBE_X86
-                                   solve_avx2
-#endif
-};
+static const solve_fn solves[1] = {solve_generic};
 
 int probe_cholesky_kernel(void) {
   static int level = -1;
@@ -563,24 +700,42 @@ int probe_cholesky_with_kernel(double *a, int n, int kernel) {
 void probe_cholesky_solve(const double *l, int n, double *b, int nrhs) { probe_cholesky_solve_inverses(l, n, NULL, b, nrhs); }
 
 int probe_cholesky_block_inverses(const double *l, int n, double *inv) {
+  return probe_cholesky_block_inverses_with_kernel(l, n, inv, probe_cholesky_kernel());
+}
+
+int probe_cholesky_block_inverses_with_kernel(const double *l, int n, double *inv, int kernel) {
+  if (kernel < 0 || kernel > probe_cholesky_kernel() || n > 512) return 0;
 #ifdef PROBE_X86
-  if (probe_cholesky_kernel() == 2 && n <= 512) {
+  if (kernel == 2) {
     block_inverses_avx512(l, n, inv);
     return 1;
   }
+  if (kernel == 1) {
+    block_inverses_avx2(l, n, inv);
+    return 1;
+  }
 #endif
-  (void)l, (void)n, (void)inv;
+  (void)l, (void)inv;
   return 0;
 }
 
 void probe_cholesky_solve_inverses(const double *l, int n, const double *inv, double *b, int nrhs) {
-  if (n <= 0) return;
-  const int k = probe_cholesky_kernel();
+  probe_cholesky_solve_with_kernel(l, n, inv, b, nrhs, probe_cholesky_kernel());
+}
+
+int probe_cholesky_solve_with_kernel(const double *l, int n, const double *inv, double *b, int nrhs, int kernel) {
+  if (kernel < 0 || kernel > probe_cholesky_kernel()) return -1;
+  if (n <= 0) return 0;
 #ifdef PROBE_X86
-  if (k == 2) {
+  if (kernel == 2) {
     solve_avx512(l, n, inv, b, nrhs);
-    return;
+    return 0;
+  }
+  if (kernel == 1) {
+    solve_avx2(l, n, inv, b, nrhs);
+    return 0;
   }
 #endif
-  solves[k](l, n, b, nrhs);
+  solves[0](l, n, b, nrhs);
+  return 0;
 }

@@ -259,8 +259,19 @@ public enum Linalg {
     n > 0 && n <= smallCholeskyLimit && probe_cholesky_block_inverses(l, Int32(n), inv) == 1
   }
 
-  /// How many values `choleskyBlockInverses` writes for an n×n factor.
-  public static func choleskyInverseCount(_ n: Int) -> Int { n / 8 * 64 }
+  /// How many values `choleskyBlockInverses` may write for an n×n factor (n/8 blocks of 8×8 on
+  /// AVX-512, n/4 of 4×4 on AVX2).
+  public static func choleskyInverseCount(_ n: Int) -> Int { n / 4 * 32 }
+
+  /// `choleskyBlockInverses` and `choleskySolveInPlace(_:n:_:nrhs:inverses:)` with a chosen
+  /// instruction set (as `choleskyInPlace(_:n:kernel:)`), whatever n; false when this CPU cannot
+  /// run it. For tests and benchmarks.
+  public static func choleskySolveInPlace(_ l: UnsafePointer<Double>, n: Int, _ b: UnsafeMutablePointer<Double>, nrhs: Int, kernel: Int, withInverses: Bool) -> Bool {
+    guard kernel >= 0, kernel <= choleskyKernelLevel else { return false }
+    var inv = [Double](repeating: .nan, count: max(choleskyInverseCount(n), 1))
+    let has = withInverses && inv.withUnsafeMutableBufferPointer { probe_cholesky_block_inverses_with_kernel(l, Int32(n), $0.baseAddress!, Int32(kernel)) == 1 }
+    return inv.withUnsafeBufferPointer { pi in probe_cholesky_solve_with_kernel(l, Int32(n), has ? pi.baseAddress! : nil, b, Int32(nrhs), Int32(kernel)) == 0 }
+  }
 
   /// `choleskySolveInPlace` with the factor's block inverses from `choleskyBlockInverses` (nil:
   /// formed by the solve).

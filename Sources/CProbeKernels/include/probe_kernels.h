@@ -98,14 +98,21 @@ double probe_logistic_loss_with_kernel(const double *s, const double *m, const d
 /// another (column-major n×nrhs), overwritten by X.
 void probe_cholesky_solve(const double *l, int n, double *b, int nrhs);
 
-/// The inverses of the 8×8 diagonal blocks of a factor in `probe_cholesky`'s layout (from it or
-/// from dpotrf), which `probe_cholesky_solve_inverses` reads instead of forming them on every
-/// call: `inv` receives n/8·64 values. Returns 1, or 0 with `inv` untouched where the solves do
-/// not use them (without AVX-512, or n > 512).
+/// The inverses of the diagonal blocks of a factor in `probe_cholesky`'s layout (from it or from
+/// dpotrf) — 8×8 blocks on AVX-512, 4×4 on AVX2 — which `probe_cholesky_solve_inverses` reads
+/// instead of forming them on every call: `inv` receives at most n/4·32 values. Returns 1, or 0
+/// with `inv` untouched where the solves do not use them (portable code, or n > 512).
 int probe_cholesky_block_inverses(const double *l, int n, double *inv);
+
+/// The same for a given instruction set (2 AVX-512, 1 AVX2, 0 portable); 0 when this CPU cannot
+/// run it. For tests: the inverses must go to the solve of the same kernel.
+int probe_cholesky_block_inverses_with_kernel(const double *l, int n, double *inv, int kernel);
 
 /// `probe_cholesky_solve` with the inverses from `probe_cholesky_block_inverses` of the same
 /// factor, or NULL (then formed here, as `probe_cholesky_solve` does).
 void probe_cholesky_solve_inverses(const double *l, int n, const double *inv, double *b, int nrhs);
+
+/// `probe_cholesky_solve_inverses` with a given instruction set; -1 when this CPU cannot run it.
+int probe_cholesky_solve_with_kernel(const double *l, int n, const double *inv, double *b, int nrhs, int kernel);
 
 #endif
