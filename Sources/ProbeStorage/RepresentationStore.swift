@@ -194,16 +194,16 @@ public struct RepresentationStore {
     return Int(n)
   }
 
-  /// The rows of a representation for utterance ids in [from, below), ascending, decoded into
-  /// `out` (row-major, `info.dims` values a row; NaN for a missing feature value); returns their
-  /// utterance ids. Throws `CapacityExceeded` when more than `capacity` rows come, and when a
-  /// stored vector has the wrong length.
   /// `loadRows` found more rows than its capacity.
   public struct CapacityExceeded: Error, CustomStringConvertible {
     public var name: String, corpus: String, capacity: Int
     public var description: String { "'\(name)' of corpus '\(corpus)' has more than the \(capacity) rows expected (it changed while it was being read?); run the statement again" }
   }
 
+  /// The rows of a representation for utterance ids in [from, below), ascending, decoded into
+  /// `out` (row-major, `info.dims` values a row; NaN for a missing feature value); returns their
+  /// utterance ids. Throws `CapacityExceeded` when more than `capacity` rows come, and when a
+  /// stored vector has the wrong length.
   public func loadRows(_ info: RepresentationInfo, layer: Int = 0, from: Int64? = nil, below: Int64? = nil, into out: UnsafeMutablePointer<Double>, capacity: Int) throws -> [Int64] {
     let d = info.dims
     var ids: [Int64] = []
