@@ -204,7 +204,9 @@
 // Forward and back substitution, two right-hand sides at a time (one pass over L for both), in
 // blocks of 4 columns: the 4×4 diagonal block in scalar code, the rest of the block's rows as one
 // fused update (forward: x −= L(:, block)·y(block)) or four dot products (back: y(block) −=
-// L(:, block)ᵀ·x) per pass over x, so dependent chains are only 4 long.
+// L(:, block)ᵀ·x) per pass over x, so dependent chains are only 4 long. The portable solves; the
+// AVX2 and AVX-512 ones (below) go through the diagonal blocks' inverses up to n = 512 and use
+// this beyond.
 #define DEFINE_SOLVE(NAME, ATTR, VT, VW)                                                              \
   ATTR static void NAME(const double *l, int n, double *b, int nrhs) {                                 \
     for (int r = 0; r < nrhs; r += 2) {                                                                \
