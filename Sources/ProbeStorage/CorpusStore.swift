@@ -111,9 +111,25 @@ public struct CorpusStore {
 
 /// ISO-8601 UTC timestamps with milliseconds, as stored in every `*_at` column.
 public enum Timestamp {
-  public static func now() -> String {
-    let f = ISO8601DateFormatter()
-    f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-    return f.string(from: Date())
+  /// The current time in UTC as ISO 8601 with milliseconds ("2026-11-26T09:53:20.123Z", what
+  /// `ISO8601DateFormatter` writes with internet date-time and fractional seconds), formatted
+  /// here: a formatter costs a few tenths of a millisecond to make, twice per statement.
+  public static func now() -> String { format(Date()) }
+
+  public static func format(_ date: Date) -> String {
+    let t = date.timeIntervalSince1970
+    var seconds = time_t(t.rounded(.down))
+    var millis = Int(((t - Double(seconds)) * 1000).rounded(.toNearestOrAwayFromZero))  // as the formatter rounds
+    if millis > 999 {
+      millis = 0
+      seconds += 1
+    }
+    var parts = tm()
+    gmtime_r(&seconds, &parts)
+    func pad(_ v: Int32, _ width: Int) -> String {
+      let s = String(v)
+      return String(repeating: "0", count: max(0, width - s.count)) + s
+    }
+    return "\(pad(parts.tm_year + 1900, 4))-\(pad(parts.tm_mon + 1, 2))-\(pad(parts.tm_mday, 2))T\(pad(parts.tm_hour, 2)):\(pad(parts.tm_min, 2)):\(pad(parts.tm_sec, 2)).\(pad(Int32(millis), 3))Z"
   }
 }

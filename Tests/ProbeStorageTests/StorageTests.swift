@@ -183,6 +183,18 @@ final class StorageTests: XCTestCase {
     XCTAssertThrowsError(try store.load(emb, layer: 1)) { XCTAssertTrue("\($0)".contains("utterance \(ids[0]) (layer 1) has 4 bytes, not 5 float64 values"), "\($0)") }
   }
 
+  /// Run timestamps are written as `ISO8601DateFormatter` writes them (internet date-time with
+  /// fractional seconds, UTC).
+  func testTimestampsMatchISO8601DateFormatter() {
+    let f = ISO8601DateFormatter()
+    f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+    for t in [0, 951_782_400.5, 1_700_000_000.125, 1_795_000_000.999, 1_795_000_000.0625, 1_795_000_059.9996, 4_102_444_799.25] {
+      let date = Date(timeIntervalSince1970: t)
+      XCTAssertEqual(Timestamp.format(date), f.string(from: date), "\(t)")
+    }
+    XCTAssertEqual(Timestamp.now().count, "2026-11-26T09:53:20.123Z".count)
+  }
+
   func testTransactionRollsBackOnError() throws {
     let c = try Connection(path: ":memory:")
     try Schema.migrate(c)
