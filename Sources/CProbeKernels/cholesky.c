@@ -321,6 +321,33 @@ typedef double probe_v8d __attribute__((vector_size(64)));
 // AVX2: 12 accumulators + 3 row vectors + 1 broadcast = the 16 ymm registers.
 DEFINE_UPDATE(update_avx2, AVX2, probe_v4d, 4, 3)
 DEFINE_FACTOR(factor_avx2, AVX2, update_avx2, probe_v4d, 4)
+// The columns past the last whole block of the blocked solves (fewer than a block): forward
+// substitution after the blocks (no rows below them), back substitution before them.
+static inline void forward_tail(const double *l, int n, int whole, double *x0, double *x1, int two) {
+  for (int j = whole; j < n; j++) {
+    double s0 = x0[j], s1 = two ? x1[j] : 0;
+    for (int k = whole; k < j; k++) {
+      s0 -= l[(size_t)k * n + j] * x0[k];
+      if (two) s1 -= l[(size_t)k * n + j] * x1[k];
+    }
+    x0[j] = s0 / l[(size_t)j * n + j];
+    if (two) x1[j] = s1 / l[(size_t)j * n + j];
+  }
+}
+
+static inline void back_tail(const double *l, int n, int whole, double *x0, double *x1, int two) {
+  for (int j = n - 1; j >= whole; j--) {
+    const double *col = l + (size_t)j * n;
+    double s0 = x0[j], s1 = two ? x1[j] : 0;
+    for (int i = j + 1; i < n; i++) {
+      s0 -= col[i] * x0[i];
+      if (two) s1 -= col[i] * x1[i];
+    }
+    x0[j] = s0 / col[j];
+    if (two) x1[j] = s1 / col[j];
+  }
+}
+
 DEFINE_SOLVE(solve4sub_avx2, AVX2, probe_v4d, 4)
 
 // AVX2 solves through the inverses of the 4×4 diagonal blocks: the AVX-512 solves' scheme below
@@ -400,25 +427,8 @@ AVX2 static inline __attribute__((always_inline)) void solve4_pair(const double 
       if (two) x1[i] -= __builtin_fma(c1[i], y1s[1], c0[i] * y1s[0]) + __builtin_fma(c3[i], y1s[3], c2[i] * y1s[2]);
     }
   }
-  for (int j = whole; j < n; j++) {  // past the last whole block: substitution (no rows below)
-    double s0 = x0[j], s1 = two ? x1[j] : 0;
-    for (int k = whole; k < j; k++) {
-      s0 -= l[(size_t)k * n + j] * x0[k];
-      if (two) s1 -= l[(size_t)k * n + j] * x1[k];
-    }
-    x0[j] = s0 / l[(size_t)j * n + j];
-    if (two) x1[j] = s1 / l[(size_t)j * n + j];
-  }
-  for (int j = n - 1; j >= whole; j--) {
-    const double *col = l + (size_t)j * n;
-    double s0 = x0[j], s1 = two ? x1[j] : 0;
-    for (int i = j + 1; i < n; i++) {
-      s0 -= col[i] * x0[i];
-      if (two) s1 -= col[i] * x1[i];
-    }
-    x0[j] = s0 / col[j];
-    if (two) x1[j] = s1 / col[j];
-  }
+  forward_tail(l, n, whole, x0, x1, two);
+  back_tail(l, n, whole, x0, x1, two);
   for (int j0 = whole - 4; j0 >= 0; j0 -= 4) {
     __m256d p[4], q[4];
     for (int c = 0; c < 4; c++) p[c] = q[c] = _mm256_setzero_pd();
@@ -593,26 +603,9 @@ AVX512 static inline __attribute__((always_inline)) void solve8_pair(const doubl
       if (two) _mm512_mask_storeu_pd(x1 + i, mk, _mm512_sub_pd(_mm512_maskz_loadu_pd(mk, x1 + i), _mm512_add_pd(s2, s3)));
     }
   }
-  for (int j = whole; j < n; j++) {  // past the last whole block: substitution (no rows below)
-    double s0 = x0[j], s1 = two ? x1[j] : 0;
-    for (int k = whole; k < j; k++) {
-      s0 -= l[(size_t)k * n + j] * x0[k];
-      if (two) s1 -= l[(size_t)k * n + j] * x1[k];
-    }
-    x0[j] = s0 / l[(size_t)j * n + j];
-    if (two) x1[j] = s1 / l[(size_t)j * n + j];
-  }
+  forward_tail(l, n, whole, x0, x1, two);
   // Back: Lᵀ·x = y, from the bottom.
-  for (int j = n - 1; j >= whole; j--) {
-    const double *col = l + (size_t)j * n;
-    double s0 = x0[j], s1 = two ? x1[j] : 0;
-    for (int i = j + 1; i < n; i++) {
-      s0 -= col[i] * x0[i];
-      if (two) s1 -= col[i] * x1[i];
-    }
-    x0[j] = s0 / col[j];
-    if (two) x1[j] = s1 / col[j];
-  }
+  back_tail(l, n, whole, x0, x1, two);
   for (int j0 = whole - 8; j0 >= 0; j0 -= 8) {
     // The block's columns times the solved rows below it, as 8 (or 16) vector sums; the rows of
     // the block solved just before (j0+8…) come last, so the other terms need not wait for them.

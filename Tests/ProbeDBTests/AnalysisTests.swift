@@ -14,8 +14,9 @@ final class AnalysisTests: XCTestCase {
 
   func openImported() throws -> Database { try Self.open() }
 
-  static func open() throws -> Database {
-    let db = try Database()
+  /// The fixture imported into a new database: in memory, or a file at `path`.
+  static func open(path: String? = nil) throws -> Database {
+    let db = try Database(path: path)
     let d = Self.dir
     try db.execute("""
       IMPORT CORPUS synth FROM '\(d)/manifest.csv';
@@ -267,14 +268,7 @@ final class AnalysisTests: XCTestCase {
     let path = dir + "/p.db"
     for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) }
     let d = Self.dir
-    let imports = """
-      IMPORT CORPUS synth FROM '\(d)/manifest.csv';
-      IMPORT EMBEDDINGS emb FROM '\(d)/embeddings.npy' FOR synth KEYS '\(d)/keys.csv';
-      IMPORT FEATURES egemaps FROM '\(d)/egemaps.csv' FOR synth;
-      USE synth;
-      """
-    let file = try Database(path: path)
-    try file.execute(imports)
+    let file = try Self.open(path: path)
     let statement = "EVALUATE * VS neutral USING egemaps, emb WITH (sample = '\(d)/sample.csv', splits = '\(d)/splits.csv')"
     XCTAssertEqual(try file.execute(statement)[0].table.rows, try Self.open().execute(statement)[0].table.rows)
     // One angry utterance loses a feature, another gets a NaN as its vector's last value.
