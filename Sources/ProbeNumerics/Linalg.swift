@@ -251,10 +251,11 @@ public enum Linalg {
     }
   }
 
-  /// The inverses of a factor's 8×8 diagonal blocks, which `choleskySolveInPlace(_:n:_:nrhs:inverses:)`
-  /// reads instead of forming them on every call (worth it when one factor serves several solves):
-  /// `inv` receives `choleskyInverseCount(n)` values. False, with `inv` untouched, where the solves
-  /// do not use them (without AVX-512, or n above `smallCholeskyLimit`): pass nil then.
+  /// The inverses of a factor's diagonal blocks (8×8 on AVX-512, 4×4 on AVX2), which
+  /// `choleskySolveInPlace(_:n:_:nrhs:inverses:)` reads instead of forming them on every call
+  /// (worth it when one factor serves several solves): `inv` has room for
+  /// `choleskyInverseCount(n)` values. False, with `inv` untouched, where the solves do not use
+  /// them (the portable code, or n above `smallCholeskyLimit`): pass nil then.
   public static func choleskyBlockInverses(_ l: UnsafePointer<Double>, n: Int, into inv: UnsafeMutablePointer<Double>) -> Bool {
     n > 0 && n <= smallCholeskyLimit && probe_cholesky_block_inverses(l, Int32(n), inv) == 1
   }

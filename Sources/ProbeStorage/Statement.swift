@@ -92,8 +92,9 @@ public final class Statement {
   }
 
   /// Column `i` as a double without boxing: NULL or non-numeric text → nil.
-  public func double(at i: Int) -> Double? {
-    let idx = Int32(i)
+  public func double(at i: Int) -> Double? { real(Int32(i)) }
+
+  @inline(__always) private func real(_ idx: Int32) -> Double? {
     switch sqlite3_column_type(stmt, idx) {
     case SQLITE_FLOAT: return sqlite3_column_double(stmt, idx)
     case SQLITE_INTEGER: return Double(sqlite3_column_int64(stmt, idx))
@@ -105,15 +106,7 @@ public final class Statement {
   /// Columns `first ..< first + count` as doubles into `out`, as `double(at:)` reads each (NULL or
   /// non-numeric text → NaN): one call for a row of a wide feature table.
   public func doubles(from first: Int, count: Int, into out: UnsafeMutablePointer<Double>) {
-    for k in 0..<count {
-      let idx = Int32(first + k)
-      switch sqlite3_column_type(stmt, idx) {
-      case SQLITE_FLOAT: out[k] = sqlite3_column_double(stmt, idx)
-      case SQLITE_INTEGER: out[k] = Double(sqlite3_column_int64(stmt, idx))
-      case SQLITE_TEXT: out[k] = Double(String(cString: sqlite3_column_text(stmt, idx))) ?? .nan
-      default: out[k] = .nan
-      }
-    }
+    for k in 0..<count { out[k] = real(Int32(first + k)) ?? .nan }
   }
 
   /// Column `i` as an integer without boxing (NULL → nil).
