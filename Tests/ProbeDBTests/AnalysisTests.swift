@@ -29,6 +29,14 @@ final class AnalysisTests: XCTestCase {
 
   var emotions: [String] { Self.expected["emotions"].object.keys.sorted() }
 
+  /// A fixture CSV's lines (header first) and its records for angry.
+  func angryRecords(_ file: String) throws -> (lines: [String], angry: [String]) {
+    let lines = try String(contentsOfFile: Self.dir + "/" + file, encoding: .utf8).split(whereSeparator: \.isNewline).map(String.init)
+    let angry = lines.dropFirst().filter { $0.hasPrefix("angry,") }
+    XCTAssertGreaterThan(angry.count, 20)
+    return (lines, angry)
+  }
+
   func folds(_ db: Database, _ e: String, _ rep: String) throws -> (f1: [Double], c: [Double]) {
     let t = try db.query("SELECT f1, c FROM evaluations WHERE run_id = (SELECT max(run_id) FROM evaluations WHERE emotion = '\(e)') AND emotion = '\(e)' AND representation = '\(rep)' ORDER BY fold")
     return (t.rows.map { $0[0].doubleValue! }, t.rows.map { $0[1].doubleValue! })
@@ -240,9 +248,7 @@ final class AnalysisTests: XCTestCase {
   func testKeptTasksFollowTheSampleFile() throws {
     let db = try openImported()
     let tmp = TestSupport.temporaryDirectory("tasks")
-    let lines = try String(contentsOfFile: Self.dir + "/sample.csv", encoding: .utf8).split(whereSeparator: \.isNewline).map(String.init)
-    let angry = lines.dropFirst().filter { $0.hasPrefix("angry,") }
-    XCTAssertGreaterThan(angry.count, 20)
+    let (lines, angry) = try angryRecords("sample.csv")
     let sample = tmp + "/sample.csv"
     let statement = "EVALUATE angry VS neutral USING emb WITH (sample = '\(sample)', splits = '\(Self.dir)/splits.csv')"
     try ([lines[0]] + angry).joined(separator: "\n").write(toFile: sample, atomically: true, encoding: .utf8)
@@ -301,9 +307,7 @@ final class AnalysisTests: XCTestCase {
   func testSplitsRecordsForEveryEmotion() throws {
     let db = try openImported()
     let tmp = TestSupport.temporaryDirectory("splits-all")
-    let lines = try String(contentsOfFile: Self.dir + "/splits.csv", encoding: .utf8).split(whereSeparator: \.isNewline).map(String.init)
-    let angry = lines.dropFirst().filter { $0.hasPrefix("angry,") }
-    XCTAssertGreaterThan(angry.count, 20)
+    let (lines, angry) = try angryRecords("splits.csv")
     // Half of angry's records unlabelled (every emotion's), the rest labelled, and a stray label.
     let mixed = angry.enumerated().map { $0.offset % 2 == 0 ? String($0.element.dropFirst("angry".count)) : $0.element } + ["zebra,1,0,spk99,test"]
     try ([lines[0]] + mixed).joined(separator: "\n").write(toFile: tmp + "/splits.csv", atomically: true, encoding: .utf8)
