@@ -505,9 +505,10 @@ struct AnalysisOperator {
         if pending.contains(where: { $0.2.name == info.name && $0.1 == l }) {
           throw ExecutionError(.input, "'\(info.name)' layer \(l) is named twice in USING (\(info.layers == 1 ? "it has only layer 0" : "its last layer is \(info.layers - 1)"))")
         }
-        // Decoded once per session while the stored data is unchanged (`SessionCache`).
-        let key = "\(bound.corpus)|\(info.name)|\(l)|\(info.fingerprint)|\(info.rows)|\(info.dims)|\(info.dtype)"
-        pending.append((s, l, info, context.cache.peek("matrix|" + key, as: LoadedMatrix.self), key))
+        // Decoded once per session while the stored data is unchanged (`SessionCache`), or handed
+        // over by the IMPORT that stored it.
+        let key = Self.inputKey(info, layer: l)
+        pending.append((s, l, info, context.cache.peek(Self.matrixKey(info, layer: l), as: LoadedMatrix.self), key))
       }
     }
     // Matrices not in the session cache are read from the file, each in two halves at once (by
@@ -551,7 +552,7 @@ struct AnalysisOperator {
           m = try RepresentationStore.loadHalves(info, layer: layer, middle: halves.id, rows: [halves.total / 2, halves.total - halves.total / 2], stores: [store, RepresentationStore(reader)])
         }
         if m == nil { m = try store.load(info, layer: layer) }
-        pending[i].3 = context.cache.value("matrix|" + pending[i].key, bytes: { 8 * ($0.values.count + $0.utteranceIDs.count) }) { m! }
+        pending[i].3 = context.cache.value(Self.matrixKey(info, layer: layer), bytes: Self.matrixBytes) { m! }
       }
     }
     let loaded = pending.map { ($0.0, $0.1, $0.2, $0.3!, key: $0.key) }
@@ -599,6 +600,19 @@ struct AnalysisOperator {
     }
     return data
   }
+
+  /// What decides a stored representation's matrix at `layer`: the session-cache keys of its
+  /// decoded, complete-row and normalised forms extend it.
+  static func inputKey(_ info: RepresentationInfo, layer: Int) -> String {
+    "\(info.corpus)|\(info.name)|\(layer)|\(info.fingerprint)|\(info.rows)|\(info.dims)|\(info.dtype)"
+  }
+
+  /// The session-cache key of a representation's matrix at `layer` as `RepresentationStore.load`
+  /// reads it.
+  static func matrixKey(_ info: RepresentationInfo, layer: Int) -> String { "matrix|" + inputKey(info, layer: layer) }
+
+  /// The bytes a loaded matrix takes in the session cache.
+  static func matrixBytes(_ m: LoadedMatrix) -> Int { 8 * (m.values.count + m.utteranceIDs.count) }
 
   /// Each utterance of a corpus: its path, speaker and emotion, by id.
   typealias UtteranceMeta = [Int64: (String, String?, String?)]

@@ -15,6 +15,10 @@ public final class ExecutionContext {
   public var defaultCorpus: String?
   /// Loaded inputs kept between the session's statements (see `SessionCache`).
   public let cache = SessionCache()
+  /// Inputs the current statement wrote and already holds in their loaded form (an IMPORT's
+  /// matrices), with their cache keys and sizes: put in `cache` once the statement has committed
+  /// and the cache has been emptied of what the write made stale (see `Executor.execute`).
+  public var written: [(key: String, value: Any, bytes: Int)] = []
 
   public init(connection: Connection) { self.connection = connection }
 
@@ -74,7 +78,9 @@ public struct ExecutionError: Error, CustomStringConvertible {
 /// what keys cannot see — the stored data changing — empties the cache instead: the executor calls
 /// `invalidate()` after every statement that can write inputs (IMPORT, EXTRACT, DROP, a PRAGMA), and
 /// `validate(_:)` before every statement, which empties it when another connection has committed
-/// since (SQLite's `PRAGMA data_version`). At most `budgetBytes` are kept, least recently used
+/// since (SQLite's `PRAGMA data_version`). A statement that wrote inputs it also holds decoded (an
+/// IMPORT of embeddings or features) hands them over afterwards (`ExecutionContext.written`), so
+/// the analysis after it does not read back what was just stored. At most `budgetBytes` are kept, least recently used
 /// first out; a value larger than that is computed and not kept.
 public final class SessionCache {
   public let budgetBytes: Int
@@ -98,16 +104,22 @@ public final class SessionCache {
     }
     misses += 1
     let v = try make()
-    let n = size(v)
-    guard n <= budgetBytes else { return v }
+    put(key, v, bytes: size(v))
+    return v
+  }
+
+  /// Keep `value` under `key` (replacing what was there), taking `bytes` of the budget: least
+  /// recently used entries go first to make room; a value larger than the budget is not kept.
+  public func put(_ key: String, _ value: Any, bytes n: Int) {
+    guard n <= budgetBytes else { return }
+    clock += 1
     if let old = entries.removeValue(forKey: key) { bytes -= old.bytes }
     while bytes + n > budgetBytes, let oldest = entries.min(by: { $0.value.used < $1.value.used }) {
       bytes -= oldest.value.bytes
       entries.removeValue(forKey: oldest.key)
     }
-    entries[key] = (v, n, clock)
+    entries[key] = (value, n, clock)
     bytes += n
-    return v
   }
 
   /// The value under `key` if it is kept (a hit), else nil (nothing computed or counted).

@@ -13,7 +13,13 @@ public struct Executor {
   public func execute(_ statement: BoundStatement, sqlOffset: Int = 0) throws -> ResultTable {
     // Loaded inputs kept from earlier statements stay valid only while nothing changed them.
     context.cache.validate(context.connection)
-    defer { if Self.mayChangeInputs(statement) { context.cache.invalidate() } }
+    context.written = []
+    defer {
+      if Self.mayChangeInputs(statement) { context.cache.invalidate() }
+      // What the statement stored and holds decoded (filled only once its transaction committed).
+      for w in context.written { context.cache.put(w.key, w.value, bytes: w.bytes) }
+      context.written = []
+    }
     let plan = Planner.plan(statement)
     switch statement {
     case .explain(let inner):
@@ -62,7 +68,10 @@ public struct Executor {
     switch s {
     case .analysis, .plot, .report, .explain, .show, .describeCorpus, .describeTable, .use: return false
     case .sql(let text): return SQLOperator.isPragma(text)
-    case .importCorpus, .dropCorpus, .transfer, .extract: return true
+    // IMPORT EMBEDDINGS / FEATURES only add a set the corpus did not have (and EXPORT writes
+    // files): every kept entry names the sets it was computed from, by fingerprint.
+    case .transfer: return false
+    case .importCorpus, .dropCorpus, .extract: return true
     }
   }
 

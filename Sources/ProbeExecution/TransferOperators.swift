@@ -84,6 +84,18 @@ struct TransferOperator {
     try store(context, inputs: ["matrix": bound.path, "keys": keysPath]) { run in
       try RepresentationStore(c).insertEmbeddings(info, vectors: vectors, runID: run)
     }
+    // The stored matrices as an analysis would read them back: rows by ascending utterance id,
+    // each value through the stored dtype.
+    let order = keys.records.indices.sorted { vectors[$0 * matrix.layers].utteranceID < vectors[$1 * matrix.layers].utteranceID }
+    for l in 0..<matrix.layers {
+      var values = [Double]()
+      values.reserveCapacity(order.count * matrix.cols)
+      for i in order {
+        let v = vectors[i * matrix.layers + l].vector
+        if matrix.dtype == "float32" { values += v.map { Double(Float($0)) } } else { values += v }
+      }
+      try handOver(context, info, layer: l, LoadedMatrix(utteranceIDs: order.map { vectors[$0 * matrix.layers].utteranceID }, cols: matrix.cols, values: values))
+    }
     return summary(info, notices: ids.count > info.rows ? ["\(ids.count - info.rows) utterances of '\(bound.corpus)' have no vector in '\(bound.set)'"] : [])
   }
 
@@ -149,6 +161,13 @@ struct TransferOperator {
         try RepresentationStore(c).insertFeatures(info, rows: rows, runID: run)
       }
     } catch let e as SQLiteError { throw ExecutionError(.storage, e.message) }
+    // The stored matrix as an analysis would read it back: rows by ascending utterance id, a
+    // missing value NaN, −0 as 0 (SQLite stores a whole REAL as an integer).
+    let sorted = rows.sorted { $0.utteranceID < $1.utteranceID }
+    var values = [Double]()
+    values.reserveCapacity(sorted.count * names.count)
+    for r in sorted { for v in r.values { values.append(v.map { $0 == 0 ? 0 : $0 } ?? .nan) } }
+    try handOver(context, info, layer: 0, LoadedMatrix(utteranceIDs: sorted.map(\.utteranceID), cols: names.count, values: values))
     var notices: [String] = []
     if missingValues > 0 { notices.append("\(missingValues) empty values stored as NULL (rows with NULLs are left out of analyses)") }
     if ids.count > rows.count { notices.append("\(ids.count - rows.count) utterances of '\(bound.corpus)' have no row in '\(bound.path)'") }
@@ -163,6 +182,14 @@ struct TransferOperator {
       try body(run)
       try RunStore(c).finish(run)
     }
+  }
+
+  /// Hand a matrix just stored and committed over to the session cache (`ExecutionContext.written`),
+  /// so an analysis after the import does not read it back — when the set holds exactly its rows
+  /// for the corpus at that layer.
+  func handOver(_ context: ExecutionContext, _ info: RepresentationInfo, layer: Int, _ m: LoadedMatrix) throws {
+    guard try RepresentationStore(context.connection).count(info, layer: layer) == m.utteranceIDs.count else { return }
+    context.written.append((AnalysisOperator.matrixKey(info, layer: layer), m, AnalysisOperator.matrixBytes(m)))
   }
 
   func summary(_ info: RepresentationInfo, notices: [String]) -> ResultTable {

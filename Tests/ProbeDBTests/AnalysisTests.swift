@@ -3,6 +3,8 @@ import Foundation
 import FoundationXML
 #endif
 @testable import ProbeDB
+@testable import ProbeExecution
+import ProbeStorage
 import ProbeTestSupport
 import XCTest
 
@@ -211,9 +213,14 @@ final class AnalysisTests: XCTestCase {
       IMPORT EMBEDDINGS emb FROM '\(d)/embeddings.npy' FOR synth KEYS '\(d)/keys.csv';
       USE synth;
       """)
-    XCTAssertEqual(db.inputCache.keptBytes, 0)
+    // The import handed the matrix it stored over: EVALUATE does not read it back.
+    let handedOver = db.inputCache.keptBytes
+    XCTAssertEqual(handedOver, 8 * 360 * (128 + 1))
+    let before = db.inputCache.misses
     try db.execute("EVALUATE angry VS neutral USING emb")
+    XCTAssertGreaterThan(db.inputCache.hits, 0)
     let (hits, misses) = (db.inputCache.hits, db.inputCache.misses)
+    XCTAssertEqual(misses - before, 5, "decoded matrix kept: only its complete rows, the utterances, the normalised rows, the tasks and the model computed")
     XCTAssertGreaterThan(db.inputCache.keptBytes, 0)
     let ranked = try db.execute("RANK emb FOR angry TOP 10")[0].table
     XCTAssertGreaterThan(db.inputCache.hits, hits, "RANK decodes again what EVALUATE loaded")
@@ -222,11 +229,20 @@ final class AnalysisTests: XCTestCase {
     let other = try Database(path: path)
     try other.execute("USE synth")
     XCTAssertEqual(try other.execute("RANK emb FOR angry TOP 10")[0].table.rows, ranked.rows)
-    // This session writes inputs: everything is forgotten, the next statement loads again.
+    // Importing another set keeps what was loaded (every entry names its sets) and adds the new
+    // set's matrix. (The other session's RANK committed: this one loads again first.)
+    try db.execute("RANK emb FOR angry TOP 10")
+    let (kept, reloaded) = (db.inputCache.keptBytes, db.inputCache.misses)
+    XCTAssertGreaterThan(reloaded, misses)
     try db.execute("IMPORT FEATURES egemaps FROM '\(d)/egemaps.csv' FOR synth")
+    XCTAssertEqual(db.inputCache.keptBytes, kept + 8 * 360 * (88 + 1))
+    try db.execute("RANK emb FOR angry TOP 10")
+    XCTAssertEqual(db.inputCache.misses, reloaded)
+    // This session writes a corpus: everything is forgotten, the next statement loads again.
+    try db.execute("IMPORT CORPUS synth2 FROM '\(d)/manifest.csv'")
     XCTAssertEqual(db.inputCache.keptBytes, 0)
     try db.execute("RANK emb FOR angry TOP 10")
-    XCTAssertGreaterThan(db.inputCache.misses, misses)
+    XCTAssertGreaterThan(db.inputCache.misses, reloaded)
     // Read-only SQL keeps it; a PRAGMA (which may write) does not.
     try db.execute("SELECT count(*) FROM runs")
     XCTAssertGreaterThan(db.inputCache.keptBytes, 0)
@@ -234,12 +250,62 @@ final class AnalysisTests: XCTestCase {
     XCTAssertEqual(db.inputCache.keptBytes, 0)
     try db.execute("RANK emb FOR angry TOP 10")
     // Another connection commits (a write of any kind): forgotten before the next statement.
-    let before = db.inputCache.misses
+    let unchanged = db.inputCache.misses
     try db.execute("RANK emb FOR angry TOP 10")
-    XCTAssertEqual(db.inputCache.misses, before, "nothing changed: all hits")
+    XCTAssertEqual(db.inputCache.misses, unchanged, "nothing changed: all hits")
     try other.execute("EVALUATE happy VS neutral USING emb")
     try db.execute("RANK emb FOR angry TOP 10")
-    XCTAssertGreaterThan(db.inputCache.misses, before, "another connection committed")
+    XCTAssertGreaterThan(db.inputCache.misses, unchanged, "another connection committed")
+  }
+
+  /// An IMPORT hands each matrix it stored over to the session cache, exactly as a read gives it
+  /// back: float64 and float32 vectors (rows in another order than the utterance ids), every
+  /// layer of a stacked set, features with an empty value (NaN) and a −0 (read back as 0). A
+  /// failed import hands nothing over.
+  func testImportHandsOverWhatAReadGives() throws {
+    let db = try Self.open()
+    let tmp = TestSupport.temporaryDirectory("handover")
+    // Two float32 layers of the fixture's vectors (the second scaled by 1.1: float32 rounding
+    // shows), rows and keys in reverse order.
+    let src = try Data(contentsOf: URL(fileURLWithPath: Self.dir + "/embeddings.npy"))
+    let headerLen = Int(src[8]) | Int(src[9]) << 8
+    let vectors = src.subdata(in: (10 + headerLen)..<src.count).withUnsafeBytes { Array($0.bindMemory(to: Double.self)) }
+    var reversed: [Float] = []
+    for scale in [1.0, 1.1] { for r in (0..<360).reversed() { reversed += (0..<128).map { Float(scale * vectors[r * 128 + $0]) } } }
+    var header = "{'descr': '<f4', 'fortran_order': False, 'shape': (2, 360, 128), }"
+    while (10 + header.count + 1) % 64 != 0 { header += " " }
+    header += "\n"
+    var npy = Data([0x93] + Array("NUMPY".utf8) + [1, 0, UInt8(header.count & 0xff), UInt8(header.count >> 8)])
+    npy.append(Data(header.utf8))
+    reversed.withUnsafeBytes { npy.append(contentsOf: $0) }
+    try npy.write(to: URL(fileURLWithPath: tmp + "/e32.npy"))
+    let keys = try String(contentsOfFile: Self.dir + "/keys.csv", encoding: .utf8).split(whereSeparator: \.isNewline)
+    try TestSupport.writeText(tmp, "keys.csv", ([keys[0]] + keys.dropFirst().reversed()).joined(separator: "\n") + "\n")
+    // Features with an empty value and a −0.
+    var lines = try String(contentsOfFile: Self.dir + "/egemaps.csv", encoding: .utf8).split(whereSeparator: \.isNewline).map { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) }
+    lines[3][5] = ""
+    lines[7][2] = "-0.0"
+    try TestSupport.writeText(tmp, "feats.csv", lines.map { $0.joined(separator: ",") }.joined(separator: "\n") + "\n")
+    try db.execute("IMPORT EMBEDDINGS e32 FROM '\(tmp)/e32.npy' FOR synth KEYS '\(tmp)/keys.csv'; IMPORT FEATURES feats FROM '\(tmp)/feats.csv' FOR synth")
+    let store = RepresentationStore(db.connection)
+    for (name, layers) in [("emb", 1), ("egemaps", 1), ("e32", 2), ("feats", 1)] {
+      let info = try XCTUnwrap(store.info(name: name, corpus: "synth"))
+      for l in 0..<layers {
+        let kept = try XCTUnwrap(db.inputCache.peek(AnalysisOperator.matrixKey(info, layer: l), as: LoadedMatrix.self), "\(name) layer \(l) handed over")
+        let read = try store.load(info, layer: l)
+        XCTAssertEqual(kept.utteranceIDs, read.utteranceIDs, name)
+        XCTAssertEqual(kept.cols, read.cols, name)
+        XCTAssertEqual(kept.values.map(\.bitPattern), read.values.map(\.bitPattern), "\(name) layer \(l)")
+      }
+    }
+    let feats = try XCTUnwrap(db.inputCache.peek(AnalysisOperator.matrixKey(XCTUnwrap(store.info(name: "feats", corpus: "synth")), layer: 0), as: LoadedMatrix.self))
+    XCTAssertEqual(feats.values.filter(\.isNaN).count, 1)
+    XCTAssertFalse(feats.values.contains { $0 == 0 && $0.sign == .minus })
+    // A failed import (a key that is no utterance) hands nothing over and keeps what was kept.
+    let kept = db.inputCache.keptBytes
+    try TestSupport.writeText(tmp, "bad.csv", "path,a\nspk01/00000.wav,1\nnot/there.wav,2\n")
+    XCTAssertThrowsError(try db.execute("IMPORT FEATURES bad FROM '\(tmp)/bad.csv' FOR synth"))
+    XCTAssertEqual(db.inputCache.keptBytes, kept)
   }
 
   /// The tasks made from the `sample` and `splits` files are kept for the session's next
@@ -274,7 +340,10 @@ final class AnalysisTests: XCTestCase {
     let path = dir + "/p.db"
     for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) }
     let d = Self.dir
-    let file = try Self.open(path: path)
+    _ = try Self.open(path: path)
+    // A new session reads the sets from the file (the importing one kept what it stored).
+    let file = try Database(path: path)
+    try file.execute("USE synth")
     let statement = "EVALUATE * VS neutral USING egemaps, emb WITH (sample = '\(d)/sample.csv', splits = '\(d)/splits.csv')"
     XCTAssertEqual(try file.execute(statement)[0].table.rows, try Self.open().execute(statement)[0].table.rows)
     // One angry utterance loses a feature, another gets a NaN as its vector's last value.
