@@ -111,8 +111,10 @@ public enum CSV {
     return try text.withUTF8 { bytes -> [Record] in
       var records: [Record] = []
       var fields: [String] = []
+      // A field is read straight from the bytes between its delimiters; one with a quoted part
+      // is built in `field` instead (`quoted`), undoubling its quotes.
       var field: [UInt8] = []
-      field.reserveCapacity(256)
+      var quoted = false
       var inQuotes = false
       var line = 1
       var recordLine = 1
@@ -120,9 +122,12 @@ public enum CSV {
       let quote = UInt8(ascii: "\""), comma = UInt8(ascii: ","), lf = UInt8(ascii: "\n"), cr = UInt8(ascii: "\r")
       var i = bytes.count >= 3 && bytes[0] == 0xEF && bytes[1] == 0xBB && bytes[2] == 0xBF ? 3 : 0  // byte-order mark
       let n = bytes.count
-      func take() -> String {
+      var start = i  // where the current field began
+      func take(_ end: Int) -> String {
+        guard quoted else { return String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<end]), as: UTF8.self) }
         let s = String(decoding: field, as: UTF8.self)
         field.removeAll(keepingCapacity: true)
+        quoted = false
         return s
       }
       while i < n {
@@ -134,26 +139,30 @@ public enum CSV {
             if c == lf { line += 1 }
             field.append(c)
           }
-        } else if c == quote && field.isEmpty {
+        } else if c == quote && (quoted ? field.isEmpty : i == start) {
+          quoted = true
           inQuotes = true
           quoteLine = line
         } else if c == comma {
-          fields.append(take())
+          fields.append(take(i))
+          start = i + 1
         } else if c == lf || c == cr {
+          let end = i
           if c == cr && i + 1 < n && bytes[i + 1] == lf { i += 1 }
-          fields.append(take())
+          fields.append(take(end))
+          start = i + 1
           records.append(Record(line: recordLine, fields: fields))
           fields = []
           line += 1
           recordLine = line
-        } else {
+        } else if quoted {
           field.append(c)
         }
         i += 1
       }
       if inQuotes { throw ManifestError(path: path, line: quoteLine, message: "has a quoted field that is never closed") }
-      if !field.isEmpty || !fields.isEmpty {
-        fields.append(take())
+      if (quoted ? !field.isEmpty : start < n) || !fields.isEmpty {
+        fields.append(take(n))
         records.append(Record(line: recordLine, fields: fields))
       }
       return records

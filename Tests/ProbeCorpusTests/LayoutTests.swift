@@ -97,6 +97,20 @@ final class ManifestTests: XCTestCase {
     XCTAssertEqual(recs.map(\.fields), [["path", "note"], ["ä ö.wav", "say \"hé\""], ["日本.wav", "two\nlines"], ["last.wav", "\u{00A0}x\t"]])
     XCTAssertEqual(recs.map(\.line), [1, 2, 3, 5])
     XCTAssertEqual(recs[3].fields[1].trimmedSpaces, "x")
+    // A quote inside an unquoted field is a character; after a quoted part the field goes on;
+    // CR alone ends a line; a quoted empty field at the end makes no record, a lone comma does.
+    let edges: [(String, [[String]], [Int])] = [
+      ("ab\"c,\"ab\"cd,\"ab\"c\"d\n", [["ab\"c", "abcd", "abc\"d"]], [1]),
+      ("\"\",x,,\n\"\"", [["", "x", "", ""]], [1]),
+      ("a\rb\r\nc", [["a"], ["b"], ["c"]], [1, 2, 3]),
+      ("\"x\"\"y\",\"\"\"\"\n,", [["x\"y", "\""], ["", ""]], [1, 2]),
+      ("\"a\"b\"c\"", [["ab\"c\""]], [1]),
+    ]
+    for (text, fields, lines) in edges {
+      let r = try CSV.parse(text, path: "e.csv")
+      XCTAssertEqual(r.map(\.fields), fields, text)
+      XCTAssertEqual(r.map(\.line), lines, text)
+    }
     XCTAssertEqual("  a b \t".trimmedSpaces, "a b")
     XCTAssertEqual(" \t ".trimmedSpaces, "")
     XCTAssertEqual("x\n".trimmedSpaces, "x\n")  // newlines are not spaces (as .whitespaces)
