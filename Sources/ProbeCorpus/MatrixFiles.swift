@@ -103,8 +103,16 @@ public struct CSVTable: Sendable {
   /// Data records with their 1-based line numbers.
   public var records: [(line: Int, fields: [String])]
 
-  public static func read(path: String) throws -> CSVTable {
+  public static func read(path: String) throws -> CSVTable { try parse(contents(path: path), path: path) }
+
+  /// The bytes of the file at `path`; an error naming it when it cannot be read.
+  public static func contents(path: String) throws -> Data {
     guard let data = FileManager.default.contents(atPath: path) else { throw MatrixFileError(path: path, message: "cannot read the file") }
+    return data
+  }
+
+  /// The table in `data`, the contents of the file at `path` (named in errors).
+  public static func parse(_ data: Data, path: String) throws -> CSVTable {
     guard let text = String(data: data, encoding: .utf8) else {
       throw MatrixFileError(path: path, message: "line \(ManifestReader.firstInvalidUTF8Line([UInt8](data))) is not valid UTF-8")
     }

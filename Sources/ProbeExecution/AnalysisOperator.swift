@@ -79,9 +79,10 @@ struct AnalysisOperator {
     let blasThreads = Linalg.blasThreads
     Linalg.setBLASThreads(1)
     defer { Linalg.setBLASThreads(blasThreads) }
+    let files = inputFilesAhead()
     let data = try load(context)
     context.lap("load")
-    let tasks = try self.tasks(data, cache: context.cache)
+    let tasks = try self.tasks(data, cache: context.cache, files: files)
     context.lap("tasks")
     let config = cvConfig
 
@@ -341,6 +342,9 @@ struct AnalysisOperator {
     /// The `splits` records of each emotion, with those for every emotion (an empty field), in
     /// file order; nil without an `emotion` column (every record is every emotion's).
     var splitsRecords: [String: [Int]]?
+    /// "sha256:…" of each file read (`sample`, `splits`): the tasks' cache key names the contents
+    /// they were made from.
+    var digests: [String: String] = [:]
 
     /// The `splits` records that apply to `emotion`, in file order.
     func splitsRecords(for emotion: String) -> [Int] {
@@ -349,12 +353,31 @@ struct AnalysisOperator {
     }
   }
 
-  func inputFiles() throws -> InputFiles {
-    func read(_ name: String) throws -> CSVTable? {
-      guard let path = string(name) else { return nil }
-      do { return try CSVTable.read(path: path) } catch { throw ExecutionError(.input, "\(error)") }
+  /// The contents of the `sample` and `splits` files the options name, with their digests.
+  struct InputBytes {
+    var contents: [String: Foundation.Data] = [:]
+    var digests: [String: String] = [:]
+  }
+
+  func readInputFiles() throws -> InputBytes {
+    var out = InputBytes()
+    for name in ["sample", "splits"] {
+      guard let path = string(name) else { continue }
+      do { out.contents[name] = try CSVTable.contents(path: path) } catch { throw ExecutionError(.input, "\(error)") }
+      out.digests[name] = "sha256:" + SHA256.hex(out.contents[name]!)
     }
-    var files = InputFiles(sample: try read("sample"), splits: try read("splits"))
+    return out
+  }
+
+  /// The input files parsed (from `input` when given, else read now).
+  func inputFiles(_ input: InputBytes? = nil) throws -> InputFiles {
+    let input = try input ?? readInputFiles()
+    func parse(_ name: String) throws -> CSVTable? {
+      guard let bytes = input.contents[name], let path = string(name) else { return nil }
+      do { return try CSVTable.parse(bytes, path: path) } catch { throw ExecutionError(.input, "\(error)") }
+    }
+    var files = InputFiles(sample: try parse("sample"), splits: try parse("splits"))
+    files.digests = input.digests
     func emotions(_ t: CSVTable?) -> [String?] {
       guard let t, let ec = t.header.firstIndex(where: { $0.lowercased() == "emotion" }) else { return [] }
       var memo: [String: String?] = [:]
@@ -386,25 +409,36 @@ struct AnalysisOperator {
     return files
   }
 
-  /// Every selected emotion's task, the input files read once. With a session cache the tasks are
-  /// kept between statements, keyed by everything they are made from: the corpus's row set, the
+  /// Every selected emotion's task, the input files read once (by `ahead`, when given: read and
+  /// parsed on another core while the matrices loaded). With a session cache the tasks are kept
+  /// between statements, keyed by everything they are made from: the corpus's row set, the
   /// baseline and emotions, every option, and the contents of the `sample` and `splits` files
-  /// (the cache itself is emptied when the stored corpus may have changed).
-  func tasks(_ data: Data, cache: SessionCache? = nil) throws -> [Task] {
-    guard let cache else {
-      let files = try inputFiles()
+  /// (the cache itself is emptied when the stored corpus may have changed); kept tasks need only
+  /// the files' digests, not their parsing.
+  func tasks(_ data: Data, cache: SessionCache? = nil, files ahead: FilesAhead? = nil) throws -> [Task] {
+    let input = try ahead?.bytes.value() ?? readInputFiles()
+    func make() throws -> [Task] {
+      let files = try ahead?.files.value() ?? inputFiles(input)
       // Each emotion's task on its own core (the first error, in emotion order, is the one thrown).
       let emotions = try selectedEmotions(files)
       return try parallelMap(emotions.count) { i in Result { try task(emotions[i], data, files) } }.map { try $0.get() }
     }
+    guard let cache else { return try make() }
     var key = "tasks|\(bound.corpus)|\(data.rowsDigest)|\(bound.baseline)|\(bound.allEmotions ? "*" : bound.emotions.joined(separator: ","))|\(bound.options.json)"
-    for name in ["sample", "splits"] {
-      guard let path = string(name) else { continue }
-      // An unreadable file is not cached: the tasks' own reading reports it.
-      guard let bytes = FileManager.default.contents(atPath: path) else { return try tasks(data) }
-      key += "|\(name):sha256:" + SHA256.hex(Array(bytes))
-    }
-    return try cache.value(key, bytes: { ts in ts.reduce(0) { $0 + 48 * $1.rows.count + 16 * $1.splits.count * $1.rows.count } }) { try tasks(data) }
+    for (name, digest) in input.digests.sorted(by: { $0.key < $1.key }) { key += "|\(name):\(digest)" }
+    return try cache.value(key, bytes: { ts in ts.reduce(0) { $0 + 48 * $1.rows.count + 16 * $1.splits.count * $1.rows.count } }, make)
+  }
+
+  /// The input files read, digested and parsed on other cores, begun now (the statement's
+  /// matrices load meanwhile): their contents and digests, then the parsed tables.
+  struct FilesAhead {
+    let bytes: Background<InputBytes>
+    let files: Background<InputFiles>
+  }
+
+  func inputFilesAhead() -> FilesAhead {
+    let bytes = Background { try readInputFiles() }
+    return FilesAhead(bytes: bytes, files: Background { try inputFiles(bytes.value()) })
   }
 
   /// The emotions to analyse: the statement's, narrowed for `*` to those a sample file lists.

@@ -59,12 +59,13 @@ struct ProbeOperator {
     var withTargets = bound
     withTargets.sets = [embSet, BoundSet(name: "egemaps", layer: .last)]
     let op = AnalysisOperator(bound: withTargets)
+    let files = op.inputFilesAhead()
     let data = try op.load(context)
     let emb = data.matrices[0], targets = data.matrices[1]
     let d = emb.x.cols
     if let top = bound.top, top > d { throw ExecutionError(.input, "TOP \(top) is more than the \(d) dimensions of '\(emb.info.name)'") }
     let featureIndex = bound.features.map { f in targets.info.featureNames!.firstIndex(of: f)! }
-    let tasks = try op.tasks(data, cache: context.cache)
+    let tasks = try op.tasks(data, cache: context.cache, files: files)
     let config = op.cvConfig
     let label = "probe"
     context.lap("load")

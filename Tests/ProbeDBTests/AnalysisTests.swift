@@ -421,6 +421,11 @@ final class AnalysisTests: XCTestCase {
     fails("EVALUATE angry VS neutral USING emb WITH (splitter = 'group_kfold', outer_folds = 7)", "leave-one-speaker-out")
     try TestSupport.writeText(tmp, "sample.csv", "emotion,path\nangry,nowhere.wav\n")
     fails("EVALUATE angry VS neutral USING emb WITH (sample = '\(tmp)/sample.csv')", "line 2: 'nowhere.wav' is not an utterance")
+    // Files are read while the matrices load: a missing one is still named, and a set that is not
+    // stored is still the first error.
+    fails("RANK emb FOR angry WITH (sample = '\(tmp)/absent.csv')", "'\(tmp)/absent.csv': cannot read the file")
+    fails("RANK emb FOR angry WITH (splits = '\(tmp)/absent.csv', sample = '\(tmp)/sample.csv')", "'\(tmp)/absent.csv': cannot read the file")
+    fails("RANK nothing FOR angry WITH (sample = '\(tmp)/absent.csv')", "unknown feature or embedding set 'nothing'")
     fails("EVALUATE angry VS neutral USING emb WITH (train_size = 1.5)", "train_size must be between 0 and 1")
     fails("RANK emb FOR boredom", "corpus 'synth' has no 'boredom' utterances")
     fails("IMPORT EMBEDDINGS emb FROM '\(Self.dir)/embeddings.npy' FOR synth KEYS '\(Self.dir)/keys.csv'", "'emb' exists already")
