@@ -32,15 +32,22 @@ public final class BatchInsert {
     precondition(row.count == width, "a row of \(row.count) values for \(width) columns")
     pending.append(contentsOf: row)
     if pending.count == width * rowsPerStatement {
-      if full == nil { full = try connection.prepare(sql(rows: rowsPerStatement)) }
+      if full == nil { full = try connection.reusable(sql(rows: rowsPerStatement)) }
       try send(full!)
     }
   }
 
-  /// Send the rows still queued.
+  /// Send the rows still queued. The statements go back to the connection for the next batch
+  /// insert into the same columns (`Connection.reusable`).
   public func finish() throws {
+    if let full {
+      connection.recycle(full)
+      self.full = nil
+    }
     guard !pending.isEmpty else { return }
-    try send(try connection.prepare(sql(rows: pending.count / width)))
+    let last = try connection.reusable(sql(rows: pending.count / width))
+    defer { connection.recycle(last) }
+    try send(last)
   }
 
   func send(_ statement: Statement) throws {

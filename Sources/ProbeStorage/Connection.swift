@@ -52,7 +52,19 @@ public final class Connection {
     return handle
   }
 
-  deinit { sqlite3_close_v2(db) }
+  deinit {
+    idle.removeAll()  // finalized before the handle closes
+    sqlite3_close_v2(db)
+  }
+
+  /// Prepared statements kept for reuse, by SQL text (`reusable`, `recycle`): the catalog,
+  /// bookkeeping and batched-insert statements every analysis runs again are compiled once per
+  /// connection instead of once per use. Only statements not in use are kept; at most
+  /// `maxIdleStatements`.
+  private var idle: [String: Statement] = [:]
+  static let maxIdleStatements = 128
+  /// How many prepared statements wait for reuse (tests).
+  var idleStatements: Int { idle.count }
 
   private var reader: Connection?
 
@@ -102,24 +114,44 @@ public final class Connection {
     return Statement(stmt, connection: self, sql: sql)
   }
 
+  /// `prepare(sql)`, or the statement prepared from the same text before and handed back with
+  /// `recycle` since: the caller has it to itself until it recycles it (or drops it).
+  public func reusable(_ sql: String) throws -> Statement {
+    if let stmt = idle.removeValue(forKey: sql) { return stmt }
+    return try prepare(sql)
+  }
+
+  /// Hand back a statement from `reusable` for the next use of its SQL text: reset, its
+  /// parameters cleared.
+  public func recycle(_ stmt: Statement) {
+    guard stmt.connection === self else { return }
+    sqlite3_reset(stmt.stmt)
+    sqlite3_clear_bindings(stmt.stmt)
+    if idle.count >= Self.maxIdleStatements { idle.removeAll() }
+    idle[stmt.sql] = stmt
+  }
+
   /// Run a statement with parameters and collect every row.
   @discardableResult
   public func query(_ sql: String, _ params: [Value] = []) throws -> ResultTable {
-    let stmt = try prepare(sql)
+    let stmt = try reusable(sql)
+    defer { recycle(stmt) }
     try stmt.bind(params)
     return try stmt.collect()
   }
 
   /// Run a statement with parameters, ignoring any rows.
   public func run(_ sql: String, _ params: [Value] = []) throws {
-    let stmt = try prepare(sql)
+    let stmt = try reusable(sql)
+    defer { recycle(stmt) }
     try stmt.bind(params)
     while try stmt.step() {}
   }
 
   /// The first column of the first row, or nil.
   public func scalar(_ sql: String, _ params: [Value] = []) throws -> Value? {
-    let stmt = try prepare(sql)
+    let stmt = try reusable(sql)
+    defer { recycle(stmt) }
     try stmt.bind(params)
     return try stmt.step() ? stmt.value(at: 0) : nil
   }

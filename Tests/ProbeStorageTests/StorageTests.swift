@@ -63,6 +63,40 @@ final class StorageTests: XCTestCase {
     XCTAssertEqual(try c.scalar("SELECT count(*) FROM t")?.intValue, 150, "the failed transaction left nothing")
   }
 
+  /// `query`, `run`, `scalar` and batch inserts reuse the statements they prepared: one per SQL
+  /// text, recompiled by SQLite when the schema changes, reset and unbound between uses (also
+  /// after an error), never blocking a DROP, at most `maxIdleStatements` kept.
+  func testReusedStatementsBehaveAsFreshOnes() throws {
+    let c = try Connection(path: tempPath())
+    try c.execute("CREATE TABLE t(a INTEGER PRIMARY KEY, b TEXT)")
+    let opening = c.idleStatements  // the PRAGMAs of opening the file
+    try c.run("INSERT INTO t VALUES (?, ?)", [.integer(1), .text("x")])
+    XCTAssertEqual(c.idleStatements, opening + 1)
+    // A failed use (a duplicate key) leaves it reusable; parameters not given are NULL.
+    XCTAssertThrowsError(try c.run("INSERT INTO t VALUES (?, ?)", [.integer(1), .text("y")]))
+    try c.run("INSERT INTO t VALUES (?, ?)", [.integer(2)])
+    XCTAssertEqual(c.idleStatements, opening + 1)
+    XCTAssertEqual(try c.query("SELECT a, b FROM t ORDER BY a").rows, [[.integer(1), .text("x")], [.integer(2), .null]])
+    // The schema changes under a kept statement: it sees the new column.
+    try c.execute("ALTER TABLE t ADD COLUMN d REAL")
+    XCTAssertEqual(try c.query("SELECT * FROM t ORDER BY a").columns.map(\.name), ["a", "b", "d"])
+    // A scalar read half-way is reset: the next use starts over, and the table can be dropped.
+    XCTAssertEqual(try c.scalar("SELECT a FROM t ORDER BY a"), .integer(1))
+    XCTAssertEqual(try c.scalar("SELECT a FROM t ORDER BY a"), .integer(1))
+    try c.execute("DROP TABLE t")
+    XCTAssertThrowsError(try c.query("SELECT * FROM t ORDER BY a")) { e in XCTAssertTrue("\(e)".contains("no such table"), "\(e)") }
+    for i in 0..<(Connection.maxIdleStatements + 10) { _ = try c.scalar("SELECT \(i)") }
+    XCTAssertLessThanOrEqual(c.idleStatements, Connection.maxIdleStatements)
+    // Batch inserts hand theirs back too, and land the same rows the second time.
+    try c.execute("CREATE TABLE u(i INTEGER, v REAL)")
+    for round in 0..<2 {
+      let batch = BatchInsert(c, table: "u", columns: ["i", "v"], rowsPerStatement: 4)
+      for i in 0..<10 { try batch.add([.integer(Int64(i)), .real(Double(round))]) }
+      try batch.finish()
+    }
+    XCTAssertEqual(try c.scalar("SELECT count(*) || ',' || sum(i) || ',' || sum(v) FROM u"), .text("20,90,10.0"))
+  }
+
   func testMigrationCreatesSchemaInWALMode() throws {
     let path = tempPath()
     let c = try Connection(path: path)
