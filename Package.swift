@@ -28,7 +28,9 @@ let package = Package(
     .target(name: "CProbeKernels"),
     .target(name: "ProbeNumerics", dependencies: ["CProbeBLAS", "CProbeKernels"]),
     .target(name: "ProbeAudio", dependencies: ["CProbeSndfile", "CProbeSoxr", "CProbeKissFFT"]),
-    .target(name: "ProbeStorage", dependencies: ["CProbeSQLite", "ProbeCore"]),
+    // SQLite extensions in C (the `probe_rows` table-valued function over column arrays).
+    .target(name: "CProbeSQLiteRows", dependencies: ["CProbeSQLite"]),
+    .target(name: "ProbeStorage", dependencies: ["CProbeSQLite", "CProbeSQLiteRows", "ProbeCore"]),
     .target(name: "ProbeCorpus", dependencies: ["ProbeCore"]),
     .target(name: "ProbeLearn", dependencies: ["ProbeNumerics"]),
     .target(name: "ProbePlot"),

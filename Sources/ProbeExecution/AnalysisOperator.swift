@@ -220,7 +220,6 @@ struct AnalysisOperator {
       for t in tasks { try Self.recordTask(c, run: run, task: t, data: data) }
       let evaluations = BatchInsert(c, table: "evaluations", columns: ["run_id", "emotion", "representation", "layer", "fold", "c", "f1", "train_rows", "test_rows", "protocol_key"])
       let inner = BatchInsert(c, table: "inner_scores", columns: ["run_id", "emotion", "representation", "layer", "fold", "c", "mean_score"])
-      let shap = BatchInsert(c, table: "shap_importance", columns: ["run_id", "emotion", "representation", "layer", "dim", "feature", "mean_abs_shap", "rank"])
       for o in outcomes {
         let m = data.matrices[o.rep]
         let layer: Value = m.info.kind == .embeddings ? .integer(Int64(m.layer)) : .null
@@ -231,13 +230,18 @@ struct AnalysisOperator {
           }
         }
         if let imp = o.importance {
-          for (r, j) in LinearSHAP.ranking(imp).enumerated() {
-            let named = m.info.featureNames.map { Value.text($0[j]) } ?? .null
-            try shap.add([.integer(run), .text(o.task.emotion), .text(m.info.name), layer, m.info.featureNames == nil ? .integer(Int64(j)) : .null, named, .real(imp[j]), .integer(Int64(r + 1))])
-          }
+          // Every dimension's importance and rank: a dimension number for embeddings, a feature
+          // name for named features.
+          let ranking = LinearSHAP.ranking(imp), names = m.info.featureNames
+          try ColumnInsert.insert(
+            c, table: "shap_importance", shared: [("run_id", .integer(run)), ("emotion", .text(o.task.emotion)), ("representation", .text(m.info.name)), ("layer", layer)],
+            columns: [
+              ("dim", names == nil ? .integers(ranking.map { Int64($0) }) : .nulls), ("feature", names.map { n in .texts(ranking.map { n[$0] }) } ?? .nulls),
+              ("mean_abs_shap", .reals(ranking.map { imp[$0] })), ("rank", .integers(ranking.indices.map { Int64($0 + 1) })),
+            ], rows: ranking.count)
         }
       }
-      for batch in [evaluations, inner, shap] { try batch.finish() }
+      for batch in [evaluations, inner] { try batch.finish() }
       try RunStore(c).finish(run)
     }
 
@@ -296,11 +300,12 @@ struct AnalysisOperator {
     try c.run("INSERT INTO tasks(digest) VALUES (?)", [.text(digest)])
     let key = Value.integer(c.lastInsertRowID)
     try c.run("INSERT INTO run_tasks(run_id, emotion, task_id) VALUES (?,?,?)", [.integer(run), .text(t.emotion), key])
-    let samples = BatchInsert(c, table: "task_samples", columns: ["task_id", "position", "utterance_id", "path", "y"])
-    for (p, row) in t.rows.enumerated() {
-      try samples.add([key, .integer(Int64(p)), .integer(data.ids[row]), .text(data.paths[row]), .integer(Int64(t.y[p]))])
-    }
-    try samples.finish()
+    try ColumnInsert.insert(
+      c, table: "task_samples", shared: [("task_id", key)],
+      columns: [
+        ("position", .integers(t.rows.indices.map { Int64($0) })), ("utterance_id", .integers(t.rows.map { data.ids[$0] })),
+        ("path", .texts(t.rows.map { data.paths[$0] })), ("y", .integers(t.y.map { Int64($0) })),
+      ], rows: t.rows.count)
     // Each split's speakers in a role, as a JSON array sorted by name: the task's speakers are
     // numbered, sorted and quoted once, and a split marks the numbers of its rows.
     var number: [String: Int] = [:]

@@ -1,4 +1,5 @@
 import CProbeSQLite
+import CProbeSQLiteRows
 import Foundation
 import ProbeCore
 
@@ -49,6 +50,7 @@ public final class Connection {
     }
     sqlite3_extended_result_codes(handle, 1)
     sqlite3_busy_timeout(handle, 5000)
+    _ = probe_rows_register(handle)  // `ColumnInsert`'s table-valued function
     return handle
   }
 

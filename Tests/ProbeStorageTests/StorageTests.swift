@@ -97,6 +97,35 @@ final class StorageTests: XCTestCase {
     XCTAssertEqual(try c.scalar("SELECT count(*) || ',' || sum(i) || ',' || sum(v) FROM u"), .text("20,90,10.0"))
   }
 
+  /// `ColumnInsert` lands exactly the arrays' values (doubles to the bit, text with quotes and
+  /// non-ASCII characters, NULLs), the shared values in every row; a failing insert leaves no
+  /// row of it; `probe_rows` gives nothing to SQL that has no pointer bound to it.
+  func testColumnInsertLandsTheArraysExactly() throws {
+    let c = try Connection(path: tempPath())
+    try c.execute("CREATE TABLE t(run INTEGER, tag TEXT, layer INTEGER, i INTEGER PRIMARY KEY, x REAL, s TEXT, z)")
+    let x = [0.1 + 0.2, -1e-300, 5e-324, 1.0 / 3.0, -0.0, 123456789.123456789, .pi]
+    let strings: [String?] = ["a", nil, "it's \"quoted\"", "späte Ähre ∑", "", "x,y", nil]
+    try ColumnInsert.insert(
+      c, table: "t", shared: [("run", .integer(7)), ("tag", .text("an'gry")), ("layer", .null)],
+      columns: [("i", .integers((0..<7).map { Int64($0) * 10 })), ("x", .reals(x)), ("s", .texts(strings)), ("z", .nulls)], rows: 7)
+    let rows = try c.query("SELECT run, tag, layer, i, x, s, z FROM t ORDER BY i").rows
+    XCTAssertEqual(rows.count, 7)
+    for (k, r) in rows.enumerated() {
+      XCTAssertEqual(Array(r[0..<4]), [.integer(7), .text("an'gry"), .null, .integer(Int64(k) * 10)])
+      XCTAssertEqual(r[4].doubleValue?.bitPattern, x[k] == 0 ? 0.0.bitPattern : x[k].bitPattern, "row \(k)")  // −0 is stored as the integer 0
+      XCTAssertEqual(r[5], strings[k].map { .text($0) } ?? .null)
+      XCTAssertEqual(r[6], .null)
+    }
+    // A duplicate key in the middle: the statement lands nothing.
+    XCTAssertThrowsError(try ColumnInsert.insert(c, table: "t", shared: [], columns: [("i", .integers([100, 30, 200]))], rows: 3))
+    XCTAssertEqual(try c.scalar("SELECT count(*) FROM t"), .integer(7))
+    // Zero rows: nothing to do.
+    try ColumnInsert.insert(c, table: "t", shared: [], columns: [("i", .integers([]))], rows: 0)
+    // SQL cannot make up a source.
+    XCTAssertEqual(try c.query("SELECT * FROM probe_rows(1)").rows.count, 0)
+    XCTAssertEqual(try c.query("SELECT * FROM probe_rows").rows.count, 0)
+  }
+
   func testMigrationCreatesSchemaInWALMode() throws {
     let path = tempPath()
     let c = try Connection(path: path)
