@@ -233,6 +233,7 @@ final class CholeskyTests: XCTestCase {
   func testRowProductsMatchPlainSumsForEveryKernelShapeAndAlignment() {
     let shapes: [(m: Int, n: Int, d: Int, ld: Int)] = [
       (1, 1, 1, 1), (5, 3, 3, 3), (9, 9, 7, 7), (13, 8, 8, 8), (21, 17, 88, 88), (40, 33, 300, 300), (30, 30, 600, 603), (34, 29, 768, 768),
+      (23, 19, 40, 41), (16, 10, 9, 9), (7, 4, 1, 1), (154, 123, 100, 100),
     ]
     for (m, n, d, ld) in shapes {
       let values = (0..<(m * ld)).map { _ in uniform() }
