@@ -91,6 +91,8 @@ struct AnalysisOperator {
       var rep: Int
       var result: NestedCVResult
       var importance: [Double]?
+      /// The columns by descending importance (`LinearSHAP.ranking`).
+      var ranking: [Int] = []
       var key: String
       var reusedFrom: Int64?
     }
@@ -181,7 +183,7 @@ struct AnalysisOperator {
       // SHAP of each last fold's model, refitted first where the cross-validation was reused
       // (unless this session kept it): one job per (task, representation) on every core.
       let kept = outcomes.map { o in o.reusedFrom == nil ? nil : context.cache.peek("model|" + o.key, as: ScaledLogistic.self) }
-      let explained = parallelMap(outcomes.count) { i -> Result<(ScaledLogistic, [Double]), Error> in
+      let explained = parallelMap(outcomes.count) { i -> Result<(ScaledLogistic, [Double], [Int]), Error> in
         let o = outcomes[i]
         let x = data.matrices[o.rep].x
         return Result {
@@ -192,14 +194,16 @@ struct AnalysisOperator {
             let last = o.task.splits[o.task.splits.count - 1].outer
             model = try ScaledLogistic.fit(x.rows(last.train.map { o.task.rows[$0] }), last.train.map { o.task.y[$0] }, c: o.result.folds[o.result.folds.count - 1].c)
           }
-          return (model, shap(model, x, rows: o.task.rows))
+          let importance = shap(model, x, rows: o.task.rows)
+          return (model, importance, LinearSHAP.ranking(importance))
         }
       }
       for i in outcomes.indices {
         do {
-          let (model, importance) = try explained[i].get()
+          let (model, importance, ranking) = try explained[i].get()
           outcomes[i].result = NestedCVResult(folds: outcomes[i].result.folds, lastModel: model)
           outcomes[i].importance = importance
+          outcomes[i].ranking = ranking
         } catch {
           throw ExecutionError(.numeric, "\(outcomes[i].task.emotion) vs \(bound.baseline) on '\(data.matrices[outcomes[i].rep].set.name)': \(error)")
         }
@@ -211,8 +215,10 @@ struct AnalysisOperator {
     let c = context.connection
     var inputs = "{\"corpus\": \(jsonString(bound.corpus)), \"sets\": {"
     inputs += data.matrices.map { "\(jsonString($0.info.name + ($0.info.layers > 1 ? "@\($0.layer)" : ""))): \(jsonString($0.info.fingerprint))" }.joined(separator: ", ") + "}"
+    // The input files' digests: of the contents the tasks were made from.
+    let digests = (try? files.bytes.value().digests) ?? [:]
     for name in ["sample", "splits"] {
-      if let p = string(name), let bytes = FileManager.default.contents(atPath: p) { inputs += ", \(jsonString(name)): \(jsonString("sha256:" + SHA256.hex(bytes)))" }
+      if let digest = digests[name] { inputs += ", \(jsonString(name)): \(jsonString(digest))" }
     }
     inputs += "}"
     try c.transaction {
@@ -232,7 +238,7 @@ struct AnalysisOperator {
         if let imp = o.importance {
           // Every dimension's importance and rank: a dimension number for embeddings, a feature
           // name for named features.
-          let ranking = LinearSHAP.ranking(imp), names = m.info.featureNames
+          let ranking = o.ranking, names = m.info.featureNames
           try ColumnInsert.insert(
             c, table: "shap_importance", shared: [("run_id", .integer(run)), ("emotion", .text(o.task.emotion)), ("representation", .text(m.info.name)), ("layer", layer)],
             columns: [
@@ -265,16 +271,14 @@ struct AnalysisOperator {
                   Column("f1_mean", .real), Column("f1_folds", .text), Column("c_folds", .text)], rows: rows, notices: reuseNotes)
     }
     var rows: [[Value]] = []
+    rows.reserveCapacity(outcomes.reduce(0) { $0 + min(bound.top ?? $1.ranking.count, $1.ranking.count) })
     var notices: [String] = reuseNotes
     for o in outcomes {
       let m = data.matrices[o.rep]
       notices.append("\(o.task.emotion): nested-CV F1 \(String(format: "%.4f", o.result.meanF1)) on '\(m.info.name)'; SHAP of the last outer fold's model (C = \(Value.format(o.result.lastModel.c)))")
-      let ranking = LinearSHAP.ranking(o.importance!)
-      for (r, j) in ranking.prefix(bound.top ?? ranking.count).enumerated() {
-        rows.append([
-          .text(o.task.emotion), .text(m.info.name), .integer(Int64(r + 1)),
-          m.info.featureNames == nil ? .integer(Int64(j)) : .null, m.info.featureNames.map { .text($0[j]) } ?? .null, .real(o.importance![j]),
-        ])
+      let emotion = Value.text(o.task.emotion), set = Value.text(m.info.name), names = m.info.featureNames, importance = o.importance ?? []
+      for (r, j) in o.ranking.prefix(bound.top ?? o.ranking.count).enumerated() {
+        rows.append([emotion, set, .integer(Int64(r + 1)), names == nil ? .integer(Int64(j)) : .null, names.map { .text($0[j]) } ?? .null, .real(importance[j])])
       }
     }
     return ResultTable(
