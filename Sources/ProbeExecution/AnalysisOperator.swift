@@ -354,6 +354,17 @@ struct AnalysisOperator {
     /// "sha256:…" of each file read (`sample`, `splits`): the tasks' cache key names the contents
     /// they were made from.
     var digests: [String: String] = [:]
+    /// Each `splits` record parsed (nil without the columns outer, inner, speaker and role).
+    var splitRecords: [SplitRecord]?
+
+    /// One `splits` record: its split, role and speaker, or what is wrong with it (reported by the
+    /// tasks it applies to).
+    struct SplitRecord {
+      var outer = 0, inner = 0
+      var test = false
+      var speaker = ""
+      var error: String?
+    }
 
     /// The `splits` records that apply to `emotion`, in file order.
     func splitsRecords(for emotion: String) -> [Int] {
@@ -401,6 +412,25 @@ struct AnalysisOperator {
     }
     files.sampleEmotions = emotions(files.sample)
     files.splitsEmotions = emotions(files.splits)
+    if let t = files.splits, let path = string("splits") {
+      func col(_ n: String) -> Int? { t.header.firstIndex { $0.lowercased() == n } }
+      if let oc = col("outer"), let ic = col("inner"), let sc = col("speaker"), let rc = col("role") {
+        files.splitRecords = t.records.map { rec in
+          var r = InputFiles.SplitRecord()
+          guard let o = Int(rec.fields[oc].trimmedSpaces), let i = Int(rec.fields[ic].trimmedSpaces) else {
+            r.error = "'\(path)' line \(rec.line): outer and inner must be whole numbers"
+            return r
+          }
+          let role = rec.fields[rc].trimmedSpaces.lowercased()
+          guard role == "train" || role == "test" else {
+            r.error = "'\(path)' line \(rec.line): role must be train or test, not '\(role)'"
+            return r
+          }
+          (r.outer, r.inner, r.test, r.speaker) = (o, i, role == "test", rec.fields[sc].trimmedSpaces)
+          return r
+        }
+      }
+    }
     if let t = files.splits, t.header.contains(where: { $0.lowercased() == "emotion" }) {
       // Records for every emotion ("") go to each emotion's list as well, in file order.
       var byEmotion: [String: [Int]] = ["": []]
@@ -750,20 +780,22 @@ struct AnalysisOperator {
           notes: ["use fewer folds, leave-one-speaker-out (WITH (splitter = 'loso')), or explicit splits (WITH (splits = 'splits.csv'))"])
       }
     }
-    func col(_ n: String) -> Int? { t.header.firstIndex { $0.lowercased() == n } }
-    guard let oc = col("outer"), let ic = col("inner"), let sc = col("speaker"), let rc = col("role") else {
+    guard let records = files.splitRecords else {
       throw ExecutionError(.input, "'\(path)' needs the columns outer, inner, speaker, role (header: \(t.header.joined(separator: ",")))")
     }
-    // outer → inner → role → speakers
-    var spec: [Int: [Int: [String: Set<String>]]] = [:]
+    // outer → inner → the speakers of each role
+    struct Roles {
+      var train = Set<String>(), test = Set<String>()
+    }
+    var spec: [Int: [Int: Roles]] = [:]
     for r in files.splitsRecords(for: emotion) {
-      let rec = t.records[r]
-      guard let o = Int(rec.fields[oc].trimmedSpaces), let i = Int(rec.fields[ic].trimmedSpaces) else {
-        throw ExecutionError(.input, "'\(path)' line \(rec.line): outer and inner must be whole numbers")
+      let rec = records[r]
+      if let error = rec.error { throw ExecutionError(.input, error) }
+      if rec.test {
+        spec[rec.outer, default: [:]][rec.inner, default: Roles()].test.insert(rec.speaker)
+      } else {
+        spec[rec.outer, default: [:]][rec.inner, default: Roles()].train.insert(rec.speaker)
       }
-      let role = rec.fields[rc].trimmedSpaces.lowercased()
-      guard role == "train" || role == "test" else { throw ExecutionError(.input, "'\(path)' line \(rec.line): role must be train or test, not '\(role)'") }
-      spec[o, default: [:]][i, default: [:]][role, default: []].insert(rec.fields[sc].trimmedSpaces)
     }
     if spec.isEmpty { throw ExecutionError(.input, "'\(path)' has no splits for '\(emotion)'") }
     let all = Set(groups)
@@ -771,10 +803,12 @@ struct AnalysisOperator {
     var out: [NestedSplit] = []
     for o in spec.keys.sorted() {
       let inners = spec[o]!
-      guard let outerSpec = inners[0], let test = outerSpec["test"] else {
+      // A role with no records: the speakers not in the other.
+      guard let outerSpec = inners[0], !outerSpec.test.isEmpty else {
         throw ExecutionError(.input, "'\(path)': outer split \(o) has no test speakers (rows with inner = 0, role = test)")
       }
-      let train = outerSpec["train"] ?? all.subtracting(test)
+      let test = outerSpec.test
+      let train = outerSpec.train.isEmpty ? all.subtracting(test) : outerSpec.train
       let outer: Split
       do { outer = try GroupSplitter.predefined(index, train: train, test: test) } catch let e as SplitError {
         throw ExecutionError(.input, "'\(path)': outer split \(o): \(e.message) for the \(emotion) task")
@@ -783,8 +817,10 @@ struct AnalysisOperator {
       let innerIndex = GroupSplitter.GroupIndex(innerGroups)
       var innerSplits: [Split] = []
       for i in inners.keys.sorted() where i > 0 {
-        guard let itest = inners[i]!["test"] else { throw ExecutionError(.input, "'\(path)': inner split \(o).\(i) has no test speakers") }
-        let itrain = inners[i]!["train"] ?? Set(innerGroups).subtracting(itest)
+        let roles = inners[i]!
+        guard !roles.test.isEmpty else { throw ExecutionError(.input, "'\(path)': inner split \(o).\(i) has no test speakers") }
+        let itest = roles.test
+        let itrain = roles.train.isEmpty ? Set(innerGroups).subtracting(itest) : roles.train
         do { innerSplits.append(try GroupSplitter.predefined(innerIndex, train: itrain, test: itest)) } catch let e as SplitError {
           throw ExecutionError(.input, "'\(path)': inner split \(o).\(i): \(e.message) (must be training speakers of outer split \(o))")
         }

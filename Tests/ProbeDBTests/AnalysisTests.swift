@@ -438,6 +438,16 @@ final class AnalysisTests: XCTestCase {
     try db.execute("IMPORT CORPUS other FROM '\(Self.dir)/manifest.csv'")
     fails("IMPORT FEATURES egemaps FROM '\(tmp)/eg.csv' FOR other", "did you mean 'F0semitoneFrom27.5Hz_sma3nz_amean'")
     XCTAssertEqual(try db.query("SELECT count(*) FROM runs").rows, before, "failed statements leave no run behind")
+    // A bad splits record fails the tasks it applies to (naming its line), not the others.
+    let splits = try String(contentsOfFile: Self.dir + "/splits.csv", encoding: .utf8)
+    let lines = splits.split(whereSeparator: \.isNewline).count
+    for (record, message) in [("sad,x,0,spk01,test", "outer and inner must be whole numbers"), ("sad,1,0,spk01,valid", "role must be train or test, not 'valid'")] {
+      try TestSupport.writeText(tmp, "bad_splits.csv", splits + record + "\n")
+      fails("EVALUATE sad VS neutral USING emb WITH (splits = '\(tmp)/bad_splits.csv')", "bad_splits.csv' line \(lines + 1): \(message)")
+      XCTAssertNoThrow(try db.execute("EVALUATE angry VS neutral USING emb WITH (splits = '\(tmp)/bad_splits.csv')"))
+    }
+    try TestSupport.writeText(tmp, "no_role.csv", "outer,inner,speaker\n1,0,spk01\n")
+    fails("EVALUATE angry VS neutral USING emb WITH (splits = '\(tmp)/no_role.csv')", "needs the columns outer, inner, speaker, role")
   }
 
   func testLeaveOneSpeakerOut() throws {
