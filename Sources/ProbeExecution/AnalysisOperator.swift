@@ -45,6 +45,10 @@ struct AnalysisOperator {
     /// Digest of the rows, labels, normalisation row set and splits: the task's part of every
     /// protocol key, computed once (a `PROBE` keys each of its sweep's points).
     var digest: String
+    /// How runs store the task (`recordTask`), made with the task: the digest of everything
+    /// `task_samples` and `task_folds` hold, and the `task_folds` rows.
+    var storedDigest = ""
+    var storedFolds: [(outer: Int, inner: Int, role: String, speakers: String)] = []
 
     init(emotion: String, rows: [Int], utterances: [Int64], rowsDigest: String, y: [Int], groups: [String], splits: [NestedSplit]) {
       self.emotion = emotion
@@ -293,15 +297,11 @@ struct AnalysisOperator {
   /// keys them. A RANK or PROBE reusing an EVALUATE's cross-validation, or a repeated run, adds
   /// one row per emotion.
   static func recordTask(_ c: Connection, run: Int64, task t: Task, data: Data) throws {
-    var s = t.digest
-    for r in t.rows { s += "\u{1F}" + data.paths[r] }
-    for g in t.groups { s += "\u{1E}" + g }
-    let digest = "sha256:" + SHA256.hex(Array(s.utf8))
-    if let id = try c.scalar("SELECT task_id FROM tasks WHERE digest = ?", [.text(digest)])?.intValue {
+    if let id = try c.scalar("SELECT task_id FROM tasks WHERE digest = ?", [.text(t.storedDigest)])?.intValue {
       try c.run("INSERT INTO run_tasks(run_id, emotion, task_id) VALUES (?,?,?)", [.integer(run), .text(t.emotion), .integer(id)])
       return
     }
-    try c.run("INSERT INTO tasks(digest) VALUES (?)", [.text(digest)])
+    try c.run("INSERT INTO tasks(digest) VALUES (?)", [.text(t.storedDigest)])
     let key = Value.integer(c.lastInsertRowID)
     try c.run("INSERT INTO run_tasks(run_id, emotion, task_id) VALUES (?,?,?)", [.integer(run), .text(t.emotion), key])
     try ColumnInsert.insert(
@@ -310,8 +310,25 @@ struct AnalysisOperator {
         ("position", .integers(t.rows.indices.map { Int64($0) })), ("utterance_id", .integers(t.rows.map { data.ids[$0] })),
         ("path", .texts(t.rows.map { data.paths[$0] })), ("y", .integers(t.y.map { Int64($0) })),
       ], rows: t.rows.count)
-    // Each split's speakers in a role, as a JSON array sorted by name: the task's speakers are
-    // numbered, sorted and quoted once, and a split marks the numbers of its rows.
+    let folds = t.storedFolds
+    try ColumnInsert.insert(
+      c, table: "task_folds", shared: [("task_id", key)],
+      columns: [
+        ("outer", .integers(folds.map { Int64($0.outer) })), ("inner", .integers(folds.map { Int64($0.inner) })), ("role", .texts(folds.map(\.role))),
+        ("speakers", .texts(folds.map(\.speakers))),
+      ], rows: folds.count)
+  }
+
+  /// `recordTask`'s digest and `task_folds` rows of a task, made once with it (on the tasks'
+  /// cores, and kept with the tasks for the session's next statements). The digest covers the
+  /// task's own digest, its rows' paths and their speakers; each split's speakers in a role are
+  /// a JSON array sorted by name (the speakers numbered, sorted and quoted once; a split marks
+  /// the numbers of its rows).
+  static func prepareStorage(_ t: inout Task, paths: [String]) {
+    var s = t.digest
+    for r in t.rows { s += "\u{1F}" + paths[r] }
+    for g in t.groups { s += "\u{1E}" + g }
+    t.storedDigest = "sha256:" + SHA256.hex(Array(s.utf8))
     var number: [String: Int] = [:]
     var names: [String] = []
     let codes = t.groups.map { g -> Int in
@@ -323,21 +340,20 @@ struct AnalysisOperator {
     let byName = names.indices.sorted { names[$0] < names[$1] }
     let quoted = names.map(jsonString)
     var present = [Bool](repeating: false, count: names.count)
-    let folds = BatchInsert(c, table: "task_folds", columns: ["task_id", "outer", "inner", "role", "speakers"])
+    var folds: [(outer: Int, inner: Int, role: String, speakers: String)] = []
     for (o, split) in t.splits.enumerated() {
       // `rows` count into `base` (the task's rows for the outer split, its training rows inside).
-      func put(_ inner: Int, _ split: Split, _ base: [Int]?) throws {
+      func put(_ inner: Int, _ split: Split, _ base: [Int]?) {
         for (role, rows) in [("train", split.train), ("test", split.test)] {
           for k in present.indices { present[k] = false }
           for r in rows { present[codes[base?[r] ?? r]] = true }
-          let speakers = "[" + byName.filter { present[$0] }.map { quoted[$0] }.joined(separator: ",") + "]"
-          try folds.add([key, .integer(Int64(o + 1)), .integer(Int64(inner)), .text(role), .text(speakers)])
+          folds.append((o + 1, inner, role, "[" + byName.filter { present[$0] }.map { quoted[$0] }.joined(separator: ",") + "]"))
         }
       }
-      try put(0, split.outer, nil)
-      for (i, inner) in split.inner.enumerated() { try put(i + 1, inner, split.outer.train) }
+      put(0, split.outer, nil)
+      for (i, inner) in split.inner.enumerated() { put(i + 1, inner, split.outer.train) }
     }
-    try folds.finish()
+    t.storedFolds = folds
   }
 
   /// The `sample` and `splits` files, read once per statement.
@@ -755,7 +771,9 @@ struct AnalysisOperator {
       return s
     }
     let splits = try makeSplits(emotion, groups, files)
-    return Task(emotion: emotion, rows: rows, utterances: rows.map { data.ids[$0] }, rowsDigest: data.rowsDigest, y: y, groups: groups, splits: splits)
+    var task = Task(emotion: emotion, rows: rows, utterances: rows.map { data.ids[$0] }, rowsDigest: data.rowsDigest, y: y, groups: groups, splits: splits)
+    Self.prepareStorage(&task, paths: data.paths)
+    return task
   }
 
   func makeSplits(_ emotion: String, _ groups: [String], _ files: InputFiles) throws -> [NestedSplit] {
