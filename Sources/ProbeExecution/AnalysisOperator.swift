@@ -117,9 +117,13 @@ struct AnalysisOperator {
       var rep: Int
       var fold: Int
     }
+    // The widest representations' jobs first: the narrow ones, shorter, fill the cores' last
+    // moments, so neither waits long for the other at the end.
     var jobs: [Job] = []
-    for (ti, t) in tasks.enumerated() {
-      for (r, m) in data.matrices.enumerated() where reused[protocolKey(t, m.info, m.layer)] == nil {
+    let widestFirst = data.matrices.indices.sorted { (data.matrices[$0].x.cols, $1) > (data.matrices[$1].x.cols, $0) }
+    for r in widestFirst {
+      let m = data.matrices[r]
+      for (ti, t) in tasks.enumerated() where reused[protocolKey(t, m.info, m.layer)] == nil {
         for k in t.splits.indices { jobs.append(Job(task: ti, rep: r, fold: k)) }
       }
     }
@@ -153,7 +157,9 @@ struct AnalysisOperator {
     context.progress?.finish(task: label)
     context.lap("cross-validation")
     var outcomes: [Outcome] = []
-    var cursor = 0
+    // Where each (task, representation)'s folds begin among the jobs (one after another).
+    var firstJob: [Int: Int] = [:]
+    for (i, j) in jobs.enumerated() where j.fold == 0 { firstJob[j.task * data.matrices.count + j.rep] = i }
     for (ti, t) in tasks.enumerated() {
       for (r, m) in data.matrices.enumerated() {
         let key = protocolKey(t, m.info, m.layer)
@@ -165,6 +171,7 @@ struct AnalysisOperator {
         }
         var folds: [FoldResult] = []
         var last: ScaledLogistic?
+        var cursor = firstJob[ti * data.matrices.count + r]!
         for _ in t.splits {
           do {
             let (f, model) = try results[cursor].get()
