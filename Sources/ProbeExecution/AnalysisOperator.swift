@@ -24,8 +24,6 @@ struct AnalysisOperator {
     /// Digest of `ids`: the rows the per-speaker normalisation ran over.
     var rowsDigest: String = ""
     var paths: [String]
-    /// Row of each path (built once for every task's sample file).
-    var pathIndex: [String: Int] = [:]
     var speakers: [String?]
     var emotions: [String?]
     /// Per representation (and layer): the normalised matrix over `ids`.
@@ -483,7 +481,8 @@ struct AnalysisOperator {
       let files = try ahead?.files.value() ?? inputFiles(input)
       // Each emotion's task on its own core (the first error, in emotion order, is the one thrown).
       let emotions = try selectedEmotions(files)
-      return try parallelMap(emotions.count) { i in Result { try task(emotions[i], data, files) } }.map { try $0.get() }
+      let pathIndex = files.sample == nil ? [:] : Dictionary(uniqueKeysWithValues: data.paths.enumerated().map { ($1, $0) })
+      return try parallelMap(emotions.count) { i in Result { try task(emotions[i], data, files, pathIndex: pathIndex) } }.map { try $0.get() }
     }
     guard let cache else { return try make() }
     var key = "tasks|\(bound.corpus)|\(data.rowsDigest)|\(bound.baseline)|\(bound.allEmotions ? "*" : bound.emotions.joined(separator: ","))|\(bound.options.json)"
@@ -670,8 +669,8 @@ struct AnalysisOperator {
     }
     let speakers = ids.map { meta[$0]?.1 }
     var data = Data(ids: ids, paths: ids.map { meta[$0]!.0 }, speakers: speakers, emotions: ids.map { meta[$0]?.2 }, matrices: [])
-    data.pathIndex = Dictionary(uniqueKeysWithValues: data.paths.enumerated().map { ($1, $0) })
-    data.rowsDigest = SHA256.hex(Array(ids.map(String.init).joined(separator: ",").utf8))
+    // Of the ids as little-endian 64-bit integers (the same digest on every host).
+    data.rowsDigest = ids.map(\.littleEndian).withUnsafeBytes { SHA256.hex($0) }
     let position = Dictionary(uniqueKeysWithValues: ids.enumerated().map { ($1, $0) })
     let speakerZ = string("normalize") != "none"
     if speakerZ, speakers.contains(where: { $0 == nil }) {
@@ -738,14 +737,15 @@ struct AnalysisOperator {
 
   // MARK: - Tasks
 
-  func task(_ emotion: String, _ data: Data, _ files: InputFiles) throws -> Task {
+  /// `pathIndex`: the row of each of `data`'s paths (for the sample file's paths).
+  func task(_ emotion: String, _ data: Data, _ files: InputFiles, pathIndex: [String: Int]) throws -> Task {
     var rows: [Int] = []
     var y: [Int] = []
     if let samplePath = string("sample"), let t = files.sample {
       guard let ec = t.header.firstIndex(where: { $0.lowercased() == "emotion" }), let pc = t.header.firstIndex(where: { $0.lowercased() == "path" }) else {
         throw ExecutionError(.input, "'\(samplePath)' needs the columns emotion, path (header: \(t.header.joined(separator: ",")))")
       }
-      let index = data.pathIndex
+      let index = pathIndex
       for (r, rec) in t.records.enumerated() where files.sampleEmotions[r] == emotion {
         let p = rec.fields[pc].trimmedSpaces
         guard let row = index[p] else {
