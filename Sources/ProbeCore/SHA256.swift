@@ -66,8 +66,11 @@ public struct SHA256 {
   public static func hex<C: Collection>(_ bytes: C) -> String where C.Element == UInt8 {
     var s = SHA256()
     s.update(bytes)
-    return s.finalize().map { String(format2: $0) }.joined()
+    return s.finalizeHex()
   }
+
+  /// `finalize()` as 64 lowercase hex digits.
+  public mutating func finalizeHex() -> String { finalize().map { String(format2: $0) }.joined() }
 
   /// Compress whole blocks of `blocks` (a multiple of 64 bytes).
   private mutating func compress(_ blocks: [UInt8]) {

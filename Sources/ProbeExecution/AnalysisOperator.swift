@@ -330,10 +330,19 @@ struct AnalysisOperator {
   /// a JSON array sorted by name (the speakers numbered, sorted and quoted once; a split marks
   /// the numbers of its rows).
   static func prepareStorage(_ t: inout Task, paths: [String]) {
-    var s = t.digest
-    for r in t.rows { s += "\u{1F}" + paths[r] }
-    for g in t.groups { s += "\u{1E}" + g }
-    t.storedDigest = "sha256:" + SHA256.hex(Array(s.utf8))
+    // The digest of t.digest, then 0x1F and each row's path, then 0x1E and each row's speaker (as
+    // UTF-8), streamed.
+    var h = SHA256()
+    h.update(Array(t.digest.utf8))
+    for r in t.rows {
+      h.update([0x1F])
+      h.update(paths[r].utf8)
+    }
+    for g in t.groups {
+      h.update([0x1E])
+      h.update(g.utf8)
+    }
+    t.storedDigest = "sha256:" + h.finalizeHex()
     var number: [String: Int] = [:]
     var names: [String] = []
     let codes = t.groups.map { g -> Int in
