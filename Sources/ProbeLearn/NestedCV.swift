@@ -153,17 +153,15 @@ public enum NestedCV {
 
   /// One outer fold: choose C on the inner splits, refit on the outer-train rows, score the test
   /// rows. The refitted model is returned when `model` (solved to the rounding level, for SHAP);
-  /// otherwise only its test predictions are needed: the fit stops once they are certain
-  /// (`predictions`) where that is cheap — in the primal form, and in the kernel form when the
-  /// test rows' products with the training rows (n_test·n·d) cost less than the ≈ 4
-  /// factorisations (≈ ⅔·n³) the early stop saves — and is solved to `innerTolerance` otherwise.
+  /// otherwise only its test predictions are needed, and the fit stops once they are certain
+  /// (`predictions`: in the kernel form, the test rows' products with the training rows cost less
+  /// than the ≈ 6 factorisations the early stop saves, measured at n = 154, d = 768).
   public static func outerFold(_ x: DataMatrix, _ y: [Int], _ s: NestedSplit, config: NestedCVConfig, model wantModel: Bool = true) throws -> (FoldResult, ScaledLogistic?) {
     let (c, means) = try selectC(x, y, within: s.outer.train, inner: s.inner, config: config)
     let yTest = s.outer.test.map { y[$0] }
     var model: ScaledLogistic?
     let predicted: [Int]
-    let n = Double(s.outer.train.count), nTest = Double(s.outer.test.count), d = Double(x.cols)
-    if !wantModel && (LogisticProblem.usesPrimal(rows: s.outer.train.count, cols: x.cols) || nTest * d < 2.0 / 3.0 * n * n) {
+    if !wantModel {
       predicted = try predictions(x, y, train: s.outer.train, test: s.outer.test, cs: [c], scale: true)[0]
     } else {
       let fitted = try ScaledLogistic.fit(x.rows(s.outer.train), s.outer.train.map { y[$0] }, c: c, tolerance: wantModel ? nil : innerTolerance)
