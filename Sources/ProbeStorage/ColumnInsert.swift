@@ -50,22 +50,22 @@ public enum ColumnInsert {
       for p in owned { p.deallocate() }
       for s in strings { free(s) }
     }
+    func copy<T>(_ v: [T]) -> UnsafeRawPointer {
+      let p = UnsafeMutablePointer<T>.allocate(capacity: rows)
+      p.initialize(from: v, count: rows)
+      owned.append(UnsafeMutableRawPointer(p))
+      return UnsafeRawPointer(p)
+    }
     for (i, (_, values)) in columns.enumerated() {
       let kind: probe_rows_kind
       var data: UnsafeRawPointer?
       switch values {
       case .integers(let v):
         kind = PROBE_ROWS_INT64
-        let p = UnsafeMutablePointer<Int64>.allocate(capacity: rows)
-        p.initialize(from: v, count: rows)
-        owned.append(UnsafeMutableRawPointer(p))
-        data = UnsafeRawPointer(p)
+        data = copy(v)
       case .reals(let v):
         kind = PROBE_ROWS_DOUBLE
-        let p = UnsafeMutablePointer<Double>.allocate(capacity: rows)
-        p.initialize(from: v, count: rows)
-        owned.append(UnsafeMutableRawPointer(p))
-        data = UnsafeRawPointer(p)
+        data = copy(v)
       case .texts(let v):
         kind = PROBE_ROWS_TEXT
         let p = UnsafeMutablePointer<UnsafePointer<CChar>?>.allocate(capacity: rows)

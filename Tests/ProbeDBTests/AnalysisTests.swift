@@ -39,6 +39,26 @@ final class AnalysisTests: XCTestCase {
     return (lines, angry)
   }
 
+  /// The fixture's vectors (360 × 128 float64, row-major).
+  static func fixtureVectors() throws -> [Double] {
+    let src = try Data(contentsOf: URL(fileURLWithPath: dir + "/embeddings.npy"))
+    let headerLen = Int(src[8]) | Int(src[9]) << 8
+    return src.subdata(in: (10 + headerLen)..<src.count).withUnsafeBytes { Array($0.bindMemory(to: Double.self)) }
+  }
+
+  /// Write `values` (row-major, little-endian as this host) as a version-1 `.npy` file of dtype
+  /// `descr` ('<f4', '<f8') and `shape`.
+  static func writeNPY<T>(_ values: [T], descr: String, shape: [Int], to path: String) throws {
+    let dims = shape.map(String.init).joined(separator: ", ")
+    var header = "{'descr': '\(descr)', 'fortran_order': False, 'shape': (\(dims)), }"
+    while (10 + header.count + 1) % 64 != 0 { header += " " }
+    header += "\n"
+    var npy = Data([0x93] + Array("NUMPY".utf8) + [1, 0, UInt8(header.count & 0xff), UInt8(header.count >> 8)])
+    npy.append(Data(header.utf8))
+    values.withUnsafeBytes { npy.append(contentsOf: $0) }
+    try npy.write(to: URL(fileURLWithPath: path))
+  }
+
   func folds(_ db: Database, _ e: String, _ rep: String) throws -> (f1: [Double], c: [Double]) {
     let t = try db.query("SELECT f1, c FROM evaluations WHERE run_id = (SELECT max(run_id) FROM evaluations WHERE emotion = '\(e)') AND emotion = '\(e)' AND representation = '\(rep)' ORDER BY fold")
     return (t.rows.map { $0[0].doubleValue! }, t.rows.map { $0[1].doubleValue! })
@@ -267,18 +287,10 @@ final class AnalysisTests: XCTestCase {
     let tmp = TestSupport.temporaryDirectory("handover")
     // Two float32 layers of the fixture's vectors (the second scaled by 1.1: float32 rounding
     // shows), rows and keys in reverse order.
-    let src = try Data(contentsOf: URL(fileURLWithPath: Self.dir + "/embeddings.npy"))
-    let headerLen = Int(src[8]) | Int(src[9]) << 8
-    let vectors = src.subdata(in: (10 + headerLen)..<src.count).withUnsafeBytes { Array($0.bindMemory(to: Double.self)) }
+    let vectors = try Self.fixtureVectors()
     var reversed: [Float] = []
     for scale in [1.0, 1.1] { for r in (0..<360).reversed() { reversed += (0..<128).map { Float(scale * vectors[r * 128 + $0]) } } }
-    var header = "{'descr': '<f4', 'fortran_order': False, 'shape': (2, 360, 128), }"
-    while (10 + header.count + 1) % 64 != 0 { header += " " }
-    header += "\n"
-    var npy = Data([0x93] + Array("NUMPY".utf8) + [1, 0, UInt8(header.count & 0xff), UInt8(header.count >> 8)])
-    npy.append(Data(header.utf8))
-    reversed.withUnsafeBytes { npy.append(contentsOf: $0) }
-    try npy.write(to: URL(fileURLWithPath: tmp + "/e32.npy"))
+    try Self.writeNPY(reversed, descr: "<f4", shape: [2, 360, 128], to: tmp + "/e32.npy")
     let keys = try String(contentsOfFile: Self.dir + "/keys.csv", encoding: .utf8).split(whereSeparator: \.isNewline)
     try TestSupport.writeText(tmp, "keys.csv", ([keys[0]] + keys.dropFirst().reversed()).joined(separator: "\n") + "\n")
     // Features with an empty value and a −0.
@@ -515,18 +527,9 @@ final class ProbeTests: XCTestCase {
   /// normalisation undoes: both layers must give the same numbers.
   func testMultiLayerImportAndLayerAll() throws {
     let db = try AnalysisTests.open()
-    let src = try Data(contentsOf: URL(fileURLWithPath: Self.dir + "/embeddings.npy"))
-    let headerLen = Int(src[8]) | Int(src[9]) << 8
-    let body = src.subdata(in: (10 + headerLen)..<src.count)
-    let values = body.withUnsafeBytes { Array($0.bindMemory(to: Double.self)) }
-    var header = "{'descr': '<f8', 'fortran_order': False, 'shape': (2, 360, 128), }"
-    while (10 + header.count + 1) % 64 != 0 { header += " " }
-    header += "\n"
-    var out = Data([0x93] + Array("NUMPY".utf8) + [1, 0, UInt8(header.count & 0xff), UInt8(header.count >> 8)])
-    out.append(Data(header.utf8))
-    (values + values.map { 3 * $0 }).withUnsafeBytes { out.append(contentsOf: $0) }
+    let values = try AnalysisTests.fixtureVectors()
     let path = TestSupport.temporaryDirectory("layers") + "/stacked.npy"
-    try out.write(to: URL(fileURLWithPath: path))
+    try AnalysisTests.writeNPY(values + values.map { 3 * $0 }, descr: "<f8", shape: [2, 360, 128], to: path)
     let imported = try db.query("IMPORT EMBEDDINGS stacked FROM '\(path)' FOR synth KEYS '\(Self.dir)/keys.csv'")
     XCTAssertEqual(imported.values("layers"), [.integer(2)])
     XCTAssertEqual(imported.values("rows"), [.integer(360)])
@@ -727,9 +730,7 @@ final class PlotReportTests: XCTestCase {
     let db = try AnalysisTests.open()
     let out = TestSupport.temporaryDirectory("plots")
     var pairs: [Double] = []
-    let src = try Data(contentsOf: URL(fileURLWithPath: AnalysisTests.dir + "/embeddings.npy"))
-    let headerLen = Int(src[8]) | Int(src[9]) << 8
-    let values = src.subdata(in: (10 + headerLen)..<src.count).withUnsafeBytes { Array($0.bindMemory(to: Double.self)) }
+    let values = try AnalysisTests.fixtureVectors()
     // Three layers: the stored embedding, a noisier copy, and a rescaled one.
     var rng: UInt64 = 7
     for l in 0..<3 {
@@ -739,13 +740,7 @@ final class PlotReportTests: XCTestCase {
         pairs.append(l == 1 ? v + 2 * noise : l == 2 ? 3 * v : v)
       }
     }
-    var header = "{'descr': '<f8', 'fortran_order': False, 'shape': (3, 360, 128), }"
-    while (10 + header.count + 1) % 64 != 0 { header += " " }
-    header += "\n"
-    var npy = Data([0x93] + Array("NUMPY".utf8) + [1, 0, UInt8(header.count & 0xff), UInt8(header.count >> 8)])
-    npy.append(Data(header.utf8))
-    pairs.withUnsafeBytes { npy.append(contentsOf: $0) }
-    try npy.write(to: URL(fileURLWithPath: out + "/layers.npy"))
+    try AnalysisTests.writeNPY(pairs, descr: "<f8", shape: [3, 360, 128], to: out + "/layers.npy")
     try db.execute("IMPORT EMBEDDINGS deep FROM '\(out)/layers.npy' FOR synth KEYS '\(AnalysisTests.dir)/keys.csv'")
     let r = try db.query("PLOT PROBE f0, loudness, mfcc1 FROM deep LAYER ALL TOP 20 FOR angry TO '\(out)/layers.svg'")
     XCTAssertEqual(r.rows[0][1].stringValue, "information increase by layer")
