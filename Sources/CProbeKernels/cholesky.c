@@ -110,6 +110,26 @@
     v3 *= inv[3];                                                                                      \
   } while (0)
 
+// The update of the last, partial block (JB = n − j0 < NB columns and rows): each of its JB × JB
+// entries less its sum over the previous columns, in column order as the column-by-column form
+// does, but in a register (constant JB, so the loops unroll) instead of through memory, where
+// each step waited on the previous one's store.
+#define PARTIAL_UPDATE(a, n, j0, JB)                                                                   \
+  do {                                                                                                 \
+    double acc_[JB][JB];                                                                               \
+    for (int c_ = 0; c_ < JB; c_++)                                                                    \
+      for (int r_ = 0; r_ < JB; r_++) acc_[c_][r_] = (a)[(size_t)((j0) + c_) * (n) + (j0) + r_];       \
+    for (int k_ = 0; k_ < (j0); k_++) {                                                                \
+      const double *col_ = (a) + (size_t)k_ * (n) + (j0);                                              \
+      for (int c_ = 0; c_ < JB; c_++) {                                                                \
+        const double s_ = col_[c_];                                                                    \
+        for (int r_ = 0; r_ < JB; r_++) acc_[c_][r_] -= col_[r_] * s_;                                 \
+      }                                                                                                \
+    }                                                                                                  \
+    for (int c_ = 0; c_ < JB; c_++)                                                                    \
+      for (int r_ = 0; r_ < JB; r_++) (a)[(size_t)((j0) + c_) * (n) + (j0) + r_] = acc_[c_][r_];       \
+  } while (0)
+
 // The whole factorisation around an update kernel, compiled once per instruction set so the
 // column operations of the diagonal blocks are vectorised too.
 #define DEFINE_FACTOR(NAME, ATTR, UPDATE, VT, VW)                                                     \
@@ -163,15 +183,12 @@
           c3[i] = v3;                                                                                  \
         }                                                                                              \
         continue;                                                                                      \
+      } else if (jb == 3) {                                                                            \
+        PARTIAL_UPDATE(a, n, j0, 3);                                                                   \
+      } else if (jb == 2) {                                                                            \
+        PARTIAL_UPDATE(a, n, j0, 2);                                                                   \
       } else {                                                                                         \
-        for (int c = 0; c < jb; c++) {                                                                 \
-          double *dst = a + (size_t)(j0 + c) * n;                                                      \
-          for (int k = 0; k < j0; k++) {                                                               \
-            const double *col = a + (size_t)k * n;                                                     \
-            const double s = col[j0 + c];                                                              \
-            for (int i = j0; i < n; i++) dst[i] -= col[i] * s;                                         \
-          }                                                                                            \
-        }                                                                                              \
+        PARTIAL_UPDATE(a, n, j0, 1);                                                                   \
       }                                                                                                \
       /* The diagonal block and the rows below it, column by column within the block. */              \
       for (int c = 0; c < jb; c++) {                                                                   \
