@@ -12,9 +12,27 @@ public enum LinearSHAP {
     return DataMatrix(rows: explained.rows, cols: explained.cols, values: out)
   }
 
+  /// The background's column means, as `StandardScaler(fit:)` computes them (each column summed
+  /// in row order, then divided), without its second pass for the deviations.
+  static func columnMeans(_ x: DataMatrix) -> [Double] {
+    let d = x.cols
+    var mean = [Double](repeating: 0, count: d)
+    guard x.rows > 0 else { return mean }
+    x.values.withUnsafeBufferPointer { px in
+      mean.withUnsafeMutableBufferPointer { pm in
+        for r in 0..<x.rows {
+          let row = px.baseAddress! + r * d
+          for c in 0..<d { pm[c] += row[c] }
+        }
+        for c in 0..<d { pm[c] /= Double(x.rows) }
+      }
+    }
+    return mean
+  }
+
   /// Mean |φ| per column: the sums of `values`' magnitudes, row by row, without forming them.
   public static func meanAbsolute(weights: [Double], explained: DataMatrix, background: DataMatrix) -> [Double] {
-    let mean = StandardScaler(fit: background).mean
+    let mean = columnMeans(background)
     let d = explained.cols
     var imp = [Double](repeating: 0, count: d)
     explained.values.withUnsafeBufferPointer { px in

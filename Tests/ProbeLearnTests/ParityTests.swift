@@ -1,5 +1,5 @@
 import Foundation
-import ProbeLearn
+@testable import ProbeLearn
 import ProbeTestSupport
 import XCTest
 
@@ -224,6 +224,26 @@ final class ParityTests: XCTestCase {
       if let m = gotModel, let scaler = m.scaler {
         XCTAssertEqual(scaler.transform(big, rows: rows), scaler.transform(big.rows(rows)))
       }
+    }
+  }
+
+  /// SHAP's background means are `StandardScaler`'s means bit for bit (the same sums in the same
+  /// order, without the deviations' pass), and the importance is the mean |φ| of `values`.
+  func testSHAPBackgroundMeansAreTheScalersExactly() {
+    var rng: UInt64 = 11
+    let (rows, cols) = (37, 19)
+    let values = (0..<(rows * cols)).map { _ -> Double in
+      rng = rng &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+      return Double(Int64(bitPattern: rng >> 11) % 100_000) / 777.0
+    }
+    let x = DataMatrix(rows: rows, cols: cols, values: values)
+    XCTAssertEqual(LinearSHAP.columnMeans(x).map(\.bitPattern), StandardScaler(fit: x).mean.map(\.bitPattern))
+    let w = (0..<cols).map { Double($0) - 9.5 }
+    let phi = LinearSHAP.values(weights: w, explained: x, background: x)
+    let importance = LinearSHAP.meanAbsolute(weights: w, explained: x, background: x)
+    for c in 0..<cols {
+      let expected = (0..<rows).map { abs(phi[$0, c]) }.reduce(0, +) / Double(rows)
+      XCTAssertEqual(importance[c], expected, accuracy: 1e-12 * max(1, expected))
     }
   }
 
