@@ -24,7 +24,7 @@ import ProbeWavLM
 //   PROBEDB_BENCH_ROWSPLIT=N overrides WavLMModel.rowSplitFrames for the wavlm mode
 let args = CommandLine.arguments
 func usage() -> Never {
-  FileHandle.standardError.write(Data("usage: probedb-bench egemaps FILE.wav [REPEATS] | wavlm MODEL_DIR THREADS REPEATS OUT_DIR FILE.wav… | sgemm THREADS | cholesky N [REPS] | logistic N D [REPS]\n".utf8))
+  FileHandle.standardError.write(Data("usage: probedb-bench egemaps FILE.wav [REPEATS] | wavlm MODEL_DIR THREADS REPEATS OUT_DIR FILE.wav… | sgemm THREADS | cholesky N [REPS] | rowproducts M N D [REPS] | logistic N D [REPS]\n".utf8))
   exit(2)
 }
 func seconds(_ body: () throws -> Void) rethrows -> Double {
@@ -205,6 +205,21 @@ do {
     print("{\"n\": \(n), \"lapack_gflops\": \(flops / tLapack / 1e9), \"lapack_us\": \(tLapack / Double(reps) * 1e6), "
       + "\"kernel\": \"\(Linalg.choleskyKernel)\", \"kernel_gflops\": \(flops / tSmall / 1e9), \"kernel_us\": \(tSmall / Double(reps) * 1e6), \"max_rel_diff\": \(maxRel)\(variants)}")
 
+  case "rowproducts" where args.count >= 5:
+    // The kernel form's products of rows (K of the first N rows and the other rows' products with
+    // them) as cross-validation forms them: M rows of D columns, 64-byte-aligned rows.
+    guard let m = Int(args[2]), let n = Int(args[3]), let d = Int(args[4]) else { usage() }
+    let reps = args.count > 5 ? Int(args[5]) ?? 2000 : 2000
+    let ld = (d + 7) / 8 * 8
+    let z = UnsafeMutablePointer<Double>.allocate(capacity: m * ld + 8)
+    defer { z.deallocate() }
+    let aligned = UnsafeMutablePointer<Double>(bitPattern: (Int(bitPattern: z) + 63) / 64 * 64)!
+    var rng = SystemRandomNumberGenerator()
+    for i in 0..<(m * ld) where i + (aligned - z) < m * ld + 8 { aligned[i] = Double.random(in: -1...1, using: &rng) }
+    var c = [Double](repeating: 0, count: m * n)
+    let t = seconds { for _ in 0..<reps { c.withUnsafeMutableBufferPointer { Linalg.rowProducts(aligned, ld: ld, rows: m, first: n, cols: d, into: $0.baseAddress!) } } }
+    let fmas = Double(n * (n + 1) / 2 + (m - n) * n) * Double(d)
+    print("{\"m\": \(m), \"n\": \(n), \"d\": \(d), \"us\": \(t / Double(reps) * 1e6), \"gflops\": \(2 * fmas * Double(reps) / t / 1e9)}")
   case "logistic" where args.count >= 4:
     // One L2 logistic fit from scratch (C = 1) in each Newton form, n rows × d columns: where the
     // primal form (d+1)² stops paying against the kernel form n² (LogisticProblem.usesPrimal).
