@@ -32,7 +32,7 @@ let package = Package(
     .target(name: "CProbeSQLiteRows", dependencies: ["CProbeSQLite"]),
     .target(name: "ProbeStorage", dependencies: ["CProbeSQLite", "CProbeSQLiteRows", "ProbeCore"]),
     .target(name: "ProbeCorpus", dependencies: ["ProbeCore"]),
-    .target(name: "ProbeLearn", dependencies: ["ProbeNumerics"]),
+    .target(name: "ProbeLearn", dependencies: ["ProbeNumerics", "ProbeCore"]),
     .target(name: "ProbePlot"),
     .target(name: "ProbeEGeMAPS", dependencies: ["ProbeAudio", "ProbeNumerics"]),
     .target(name: "ProbeWavLM", dependencies: ["ProbeNumerics"]),

@@ -76,12 +76,16 @@ struct AnalysisOperator {
   static let unfitted = ScaledLogistic(scaler: nil, model: LogisticModel(weights: [], intercept: 0, iterations: 0), c: 0)
 
   func run(_ context: ExecutionContext) throws -> ResultTable {
+    // The loops over both cores come within milliseconds: have the helper threads ready.
+    Parallel.warm()
     // Cross-validation multiplies small matrices: BLAS threads would only spin. Parallelism is
     // across folds instead (parallelMap).
     let blasThreads = Linalg.blasThreads
     Linalg.setBLASThreads(1)
     defer { Linalg.setBLASThreads(blasThreads) }
-    let files = inputFilesAhead()
+    // The files are parsed ahead only when this session has no tasks of this statement's kind
+    // kept (a RANK after its EVALUATE needs only their digests, to find the kept tasks).
+    let files = inputFilesAhead(parse: !context.cache.contains(keyPrefixedBy: tasksKeyPrefix))
     let data = try load(context)
     context.lap("load")
     let tasks = try self.tasks(data, cache: context.cache, files: files)
@@ -487,28 +491,34 @@ struct AnalysisOperator {
   func tasks(_ data: Data, cache: SessionCache? = nil, files ahead: FilesAhead? = nil) throws -> [Task] {
     let input = try ahead?.bytes.value() ?? readInputFiles()
     func make() throws -> [Task] {
-      let files = try ahead?.files.value() ?? inputFiles(input)
+      let files = try ahead?.files?.value() ?? inputFiles(input)
       // Each emotion's task on its own core (the first error, in emotion order, is the one thrown).
       let emotions = try selectedEmotions(files)
       let pathIndex = files.sample == nil ? [:] : Dictionary(uniqueKeysWithValues: data.paths.enumerated().map { ($1, $0) })
       return try parallelMap(emotions.count) { i in Result { try task(emotions[i], data, files, pathIndex: pathIndex) } }.map { try $0.get() }
     }
     guard let cache else { return try make() }
-    var key = "tasks|\(bound.corpus)|\(data.rowsDigest)|\(bound.baseline)|\(bound.allEmotions ? "*" : bound.emotions.joined(separator: ","))|\(bound.options.json)"
+    var key = tasksKeyPrefix + data.rowsDigest
     for (name, digest) in input.digests.sorted(by: { $0.key < $1.key }) { key += "|\(name):\(digest)" }
     return try cache.value(key, bytes: { ts in ts.reduce(0) { $0 + 48 * $1.rows.count + 16 * $1.splits.count * $1.rows.count } }, make)
   }
 
-  /// The input files read, digested and parsed on other cores, begun now (the statement's
-  /// matrices load meanwhile): their contents and digests, then the parsed tables.
-  struct FilesAhead {
-    let bytes: Background<InputBytes>
-    let files: Background<InputFiles>
+  /// The session cache's key of this statement's tasks up to the rows' digest (which the load
+  /// gives) and the input files' digests.
+  var tasksKeyPrefix: String {
+    "tasks|\(bound.corpus)|\(bound.baseline)|\(bound.allEmotions ? "*" : bound.emotions.joined(separator: ","))|\(bound.options.json)|"
   }
 
-  func inputFilesAhead() -> FilesAhead {
+  /// The input files read, digested and (with `parse`) parsed on other cores, begun now (the
+  /// statement's matrices load meanwhile): their contents and digests, then the parsed tables.
+  struct FilesAhead {
+    let bytes: Background<InputBytes>
+    let files: Background<InputFiles>?
+  }
+
+  func inputFilesAhead(parse: Bool = true) -> FilesAhead {
     let bytes = Background { try readInputFiles() }
-    return FilesAhead(bytes: bytes, files: Background { try inputFiles(bytes.value()) })
+    return FilesAhead(bytes: bytes, files: parse ? Background { try inputFiles(bytes.value()) } : nil)
   }
 
   /// The emotions to analyse: the statement's, narrowed for `*` to those a sample file lists.
@@ -630,7 +640,7 @@ struct AnalysisOperator {
         let lock = NSLock()
         let needMeta = !context.cache.contains(metaKey)
         let corpus = bound.corpus
-        DispatchQueue.concurrentPerform(iterations: 2) { k in
+        Parallel.forEach(2) { k in
           if k == 1 {
             if needMeta {
               let r = Result { try Self.utteranceMeta(reader, corpus: corpus) }

@@ -122,10 +122,13 @@ public final class SessionCache {
     bytes += n
   }
 
-  /// The value under `key` if it is kept (a hit), else nil (nothing computed or counted).
   /// Whether `key` is kept (not counted as a hit or a miss).
   public func contains(_ key: String) -> Bool { entries[key] != nil }
 
+  /// Whether some kept key begins with `prefix` (not counted as a hit or a miss).
+  public func contains(keyPrefixedBy prefix: String) -> Bool { entries.keys.contains { $0.hasPrefix(prefix) } }
+
+  /// The value under `key` if it is kept (a hit), else nil (nothing computed or counted).
   public func peek<T>(_ key: String, as type: T.Type) -> T? {
     guard let e = entries[key], let v = e.value as? T else { return nil }
     clock += 1

@@ -22,6 +22,7 @@ struct ProbeOperator {
   let bound: BoundAnalysis
 
   func run(_ context: ExecutionContext) throws -> ResultTable {
+    Parallel.warm()  // loops over both cores come within milliseconds: have the helpers ready
     if bound.sets[0].layer == .all {
       // LAYER ALL: the probe of every stored layer (each its own run), one table with a layer column.
       guard let info = try RepresentationStore(context.connection).info(name: bound.sets[0].name, corpus: bound.corpus) else {
@@ -59,7 +60,7 @@ struct ProbeOperator {
     var withTargets = bound
     withTargets.sets = [embSet, BoundSet(name: "egemaps", layer: .last)]
     let op = AnalysisOperator(bound: withTargets)
-    let files = op.inputFilesAhead()
+    let files = op.inputFilesAhead(parse: !context.cache.contains(keyPrefixedBy: op.tasksKeyPrefix))
     let data = try op.load(context)
     let emb = data.matrices[0], targets = data.matrices[1]
     let d = emb.x.cols

@@ -1,4 +1,5 @@
 import Dispatch
+import ProbeCore
 import ProbeNumerics
 
 /// A dense row-major n×d matrix of Doubles: the rows are utterances, the columns features or
@@ -138,7 +139,7 @@ public func speakerZScore(gathering sourceRows: [Int], from source: UnsafeBuffer
   let groups = Array(rowsOf.values)
   let values = [Double](unsafeUninitializedCapacity: n * d) { out, count in
     let base = out.baseAddress!
-    DispatchQueue.concurrentPerform(iterations: groups.count) { g in
+    Parallel.forEach(groups.count) { g in
       let rows = groups[g]
       var mean = [Double](repeating: 0, count: d), scale = [Double](repeating: 1, count: d)
       mean.withUnsafeMutableBufferPointer { pm in

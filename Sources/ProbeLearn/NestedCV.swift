@@ -1,4 +1,5 @@
 import Foundation
+import ProbeCore
 import ProbeNumerics
 
 /// Settings of the nested, speaker-grouped cross-validation.
@@ -344,15 +345,10 @@ public func parallelMap<T>(_ n: Int, parallel: Bool = true, _ body: (Int) -> T) 
   defer { Linalg.setBLASThreads(threads) }
   guard parallel, n > 1 else { return (0..<n).map(body) }
   var out = [T?](repeating: nil, count: n)
-  let lock = NSLock()
   out.withUnsafeMutableBufferPointer { buffer in
     let base = buffer.baseAddress!
-    DispatchQueue.concurrentPerform(iterations: n) { k in
-      let v = body(k)
-      lock.lock()
-      (base + k).pointee = v
-      lock.unlock()
-    }
+    // Each index writes only its own slot; the loop's end orders the writes before the reads.
+    Parallel.forEach(n) { k in (base + k).pointee = body(k) }
   }
   return out.map { $0! }
 }

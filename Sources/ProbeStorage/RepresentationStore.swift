@@ -262,7 +262,7 @@ public struct RepresentationStore {
     let values = try [Double](unsafeUninitializedCapacity: (rows[0] + rows[1]) * d) { buffer, initialized in
       initialized = 0
       guard let base = buffer.baseAddress else { return }
-      DispatchQueue.concurrentPerform(iterations: 2) { half in
+      Parallel.forEach(2) { half in
         let r = Result {
           try stores[half].loadRows(
             info, layer: layer, from: half == 0 ? nil : middle, below: half == 0 ? middle : nil, into: base + (half == 0 ? 0 : rows[0] * d), capacity: rows[half])

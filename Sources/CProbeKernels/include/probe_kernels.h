@@ -18,6 +18,21 @@ void probe_sha256_blocks_portable(uint32_t state[8], const uint8_t *data, size_t
 /// SkylakeX/Cooperlake kernels can run.
 int probe_cpu_has_avx512(void);
 
+/// A loop body for `probe_parallel_for`: called once for each index.
+typedef void (*probe_task_fn)(void *ctx, long i);
+
+/// Run fn(ctx, i) for i in 0..<n on the calling thread and the pool's helper threads (one per
+/// further core, started on first use), returning when every call has returned. Calls made from
+/// inside a body, or from another thread while a loop runs, run serially on their own thread.
+void probe_parallel_for(long n, probe_task_fn fn, void *ctx);
+
+/// Wake the helper threads so that they spin, ready, for a few milliseconds: for callers that know
+/// a loop is coming (waking a sleeping thread can take ~1 ms).
+void probe_parallel_warm(void);
+
+/// The threads a `probe_parallel_for` loop runs on (the caller and the helpers).
+int probe_parallel_threads(void);
+
 /// glibc only: serve allocations up to 32 MiB from the heap (no mmap/munmap per matrix) and trim it
 /// only past 256 MiB. Returns 1 when both settings took effect. For the probedb executable.
 int probe_malloc_keep_large_blocks(void);
