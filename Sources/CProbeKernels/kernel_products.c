@@ -2,6 +2,7 @@
 // forming A = I + c·S·K·S for the Cholesky kernel, and K·x for one or two vectors. At these sizes
 // the BLAS calls cost more in dispatch and in reading K twice than in arithmetic.
 #include "probe_kernels.h"
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <stdint.h>
@@ -457,6 +458,7 @@ void probe_weighted_gram_shift(const double *z, int n, int d, const double *w, d
   wgrams[probe_cholesky_kernel()](z, n, d, w, c, h);
 }
 
+
 int probe_weighted_gram_shift_with_kernel(const double *z, int n, int d, const double *w, double c, double *h, int kernel) {
   if (kernel < 0 || kernel > probe_cholesky_kernel()) return -1;
   if (d >= 0) wgrams[kernel](z, n, d, w, c, h);
@@ -531,4 +533,43 @@ int probe_row_products_with_kernel(const double *z, int ld, int m, int n, int d,
 
 void probe_row_products(const double *z, int ld, int m, int n, int d, double *c) {
   probe_row_products_with_kernel(z, ld, m, n, d, c, probe_cholesky_kernel());
+}
+
+// S for `probe_weighted_gram_shift_transposed`, per thread (kept between calls: the Newton steps of
+// a thread's fits reuse it), rows aligned to cache lines as the row-products kernel wants them.
+static _Thread_local double *wgt_scratch = NULL;
+static _Thread_local size_t wgt_capacity = 0;
+
+int probe_weighted_gram_shift_transposed(const double *zt, int ldn, int n, int d, const double *w, double c, double *h) {
+  if (probe_cholesky_kernel() < 2 || d < 0 || n < 0 || ldn < n || ldn % 8 != 0) return -1;
+  const int p = d + 1;
+  const size_t need = (size_t)p * (size_t)ldn + (size_t)ldn;  // S, then the row scales √(c·w)
+  if (need > wgt_capacity) {
+    free(wgt_scratch);
+    const size_t bytes = (need * sizeof(double) + 63) / 64 * 64;
+    wgt_scratch = aligned_alloc(64, bytes);
+    if (!wgt_scratch) abort();  // out of memory: stop, as a Swift allocation would
+    wgt_capacity = bytes / sizeof(double);
+  }
+  double *s = wgt_scratch, *r = wgt_scratch + (size_t)p * (size_t)ldn;
+  for (int i = 0; i < n; i++) {
+    const double v = c * w[i];
+    r[i] = v > 0 ? sqrt(v) : 0;
+  }
+  for (int i = n; i < ldn; i++) r[i] = 0;
+  for (int a = 0; a < d; a++) {
+    const double *za = zt + (size_t)a * ldn;
+    double *sa = s + (size_t)a * ldn;
+    for (int i = 0; i < ldn; i++) sa[i] = za[i] * r[i];
+  }
+  memcpy(s + (size_t)d * ldn, r, sizeof(double) * (size_t)ldn);
+  if (n == 0) {
+    memset(h, 0, sizeof(double) * (size_t)p * (size_t)p);
+  } else {
+#ifdef KP_X86
+    grams[2](s, ldn, p, p, ldn, h);  // S·Sᵀ, full and symmetric (the padding adds zeros)
+#endif
+  }
+  for (int a = 0; a < d; a++) h[(size_t)a * p + a] += 1;
+  return 0;
 }

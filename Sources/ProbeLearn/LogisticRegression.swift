@@ -211,6 +211,9 @@ public struct LogisticProblem {
   let primal: Bool
   /// False for a problem given only its Gram matrix: z has no columns and weights are never formed.
   let hasRows: Bool
+  /// Zᵀ padded (`Linalg.transposedPadded`) for primal problems where the faster Newton-matrix
+  /// kernel runs (AVX-512), else empty.
+  let transposed: (values: [Double], stride: Int)
 
   /// Whether problems of this shape are solved in the primal form (see `primal`).
   public static func usesPrimal(rows: Int, cols: Int) -> Bool {
@@ -235,6 +238,7 @@ public struct LogisticProblem {
     }
     self.gram = primal ? [] : (gram ?? Linalg.gram(z.values, rows: z.rows, cols: z.cols))
     self.hasRows = true
+    self.transposed = primal && Linalg.choleskyKernelLevel == 2 ? Linalg.transposedPadded(z.values, rows: z.rows, cols: z.cols) : ([], 0)
   }
 
   /// The kernel form from K = Z·Zᵀ alone (n×n, row-major): fitted with `fitMargins` from starts
@@ -248,6 +252,7 @@ public struct LogisticProblem {
     self.primal = false
     self.gram = gram
     self.hasRows = false
+    self.transposed = ([], 0)
   }
 
   func objective(_ wNorm2: Double, _ m: [Double], _ c: Double) -> Double { objective(wNorm2, m, m.count, c) }
@@ -793,7 +798,12 @@ public struct LogisticProblem {
         func factorHere() throws {
           // H = P + C·[Z 1]ᵀ·D·[Z 1], column-major lower.
           h.withUnsafeMutableBufferPointer { ph in
-            dd.withUnsafeBufferPointer { Linalg.weightedGramShift(pz.baseAddress, rows: n, cols: d, weights: $0.baseAddress!, c: c, into: ph.baseAddress!) }
+            dd.withUnsafeBufferPointer { pd in
+              let done = !transposed.values.isEmpty && transposed.values.withUnsafeBufferPointer { pt in
+                Linalg.weightedGramShift(transposed: pt.baseAddress!, stride: transposed.stride, rows: n, cols: d, weights: pd.baseAddress!, c: c, into: ph.baseAddress!)
+              }
+              if !done { Linalg.weightedGramShift(pz.baseAddress, rows: n, cols: d, weights: pd.baseAddress!, c: c, into: ph.baseAddress!) }
+            }
           }
           h[d * p + d] += 1e-12 * max(1, c)  // keeps the intercept block definite when every Dᵢ underflows
           try h.withUnsafeMutableBufferPointer { try Linalg.choleskyInPlace($0.baseAddress!, n: p) }

@@ -101,13 +101,28 @@ final class CholeskyTests: XCTestCase {
       // H = P + c·Z̃ᵀ·diag(w)·Z̃ (Z̃ = [Z 1]) for Z n×d, d around the tile widths.
       for d in [0, 1, 3, 4, 7, 9, 33, 40] {
         let z = (0..<(n * d)).map { _ in uniform() }
-        let w = (0..<n).map { _ in abs(uniform()) }
+        var w = (0..<n).map { _ in abs(uniform()) }
+        w[n / 2] = 0  // a row whose D underflowed
         let p = d + 1
-        for kernel in -2...Linalg.choleskyKernelLevel {
+        // −3: from Zᵀ on the row-products kernel (AVX-512 only); −2: OpenBLAS; −1: the best direct kernel.
+        for kernel in -3...Linalg.choleskyKernelLevel {
           var h = [Double](repeating: .nan, count: p * p)
+          if kernel == -3 {
+            let t = Linalg.transposedPadded(z, rows: n, cols: d)
+            XCTAssertEqual(t.stride % 8, 0)
+            let ran = t.values.withUnsafeBufferPointer { pt in
+              h.withUnsafeMutableBufferPointer { ph in
+                Linalg.weightedGramShift(transposed: pt.baseAddress ?? UnsafePointer(ph.baseAddress!), stride: t.stride, rows: n, cols: d, weights: w, c: c, into: ph.baseAddress!)
+              }
+            }
+            XCTAssertEqual(ran, Linalg.choleskyKernelLevel == 2, "the transposed form runs exactly where AVX-512 does")
+            if !ran { continue }
+          }
           z.withUnsafeBufferPointer { pz in
             h.withUnsafeMutableBufferPointer { ph in
-              if kernel == -2 {
+              if kernel == -3 {
+                return
+              } else if kernel == -2 {
                 Linalg.weightedGramShiftBLAS(pz.baseAddress, rows: n, cols: d, weights: w, c: c, into: ph.baseAddress!)
               } else if kernel == -1 {
                 Linalg.weightedGramShift(pz.baseAddress, rows: n, cols: d, weights: w, c: c, into: ph.baseAddress!)
