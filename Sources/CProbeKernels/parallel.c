@@ -26,6 +26,9 @@
 #include <stdint.h>
 #include <time.h>
 #include <unistd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 enum { MAX_HELPERS = 63 };
 static const long SPIN_NS = 5000000;  // how long idle helpers keep spinning before they sleep
@@ -121,10 +124,27 @@ static void *helper_main(void *unused) {
   return NULL;
 }
 
+// The CPUs a cgroup v2 quota allows ("quota period" in cpu.max, rounded up), or 0 without one:
+// spinning helpers beyond it would only burn the quota.
+static long cgroup_cpus(void) {
+  FILE *f = fopen("/sys/fs/cgroup/cpu.max", "r");
+  if (!f) return 0;
+  char quota[32] = {0};
+  long period = 0, cpus = 0;
+  if (fscanf(f, "%31s %ld", quota, &period) == 2 && period > 0 && strcmp(quota, "max") != 0) {
+    long q = atol(quota);
+    if (q > 0) cpus = (q + period - 1) / period;
+  }
+  fclose(f);
+  return cpus;
+}
+
 static void start_helpers(void) {
   long cores = sysconf(_SC_NPROCESSORS_ONLN);
   cpu_set_t set;
   if (sched_getaffinity(0, sizeof set, &set) == 0 && CPU_COUNT(&set) < cores) cores = CPU_COUNT(&set);
+  long quota = cgroup_cpus();
+  if (quota > 0 && quota < cores) cores = quota;
   long want = cores - 1;
   if (want > MAX_HELPERS) want = MAX_HELPERS;
   for (long k = 0; k < want; k++) {
