@@ -130,58 +130,67 @@
       for (int r_ = 0; r_ < JB; r_++) (a)[(size_t)((j0) + c_) * (n) + (j0) + r_] = acc_[c_][r_];       \
   } while (0)
 
+// The 4×4 diagonal block of columns [j0, j0+4) (already updated by every earlier column) factored
+// column by column, then the rows below it finished in one pass over the four columns. Returns 0,
+// or the 1-based column whose pivot is not positive.
+#define DEFINE_FINISH4(NAME, ATTR, VT, VW)                                                            \
+  ATTR static int NAME(double *a, int n, int j0) {                                                     \
+    /* The 4×4 diagonal block column by column, then the rows below it in one pass that */        \
+    /* finishes all four columns: each element gets the same operations in the same order as */   \
+    /* the column-by-column form (below), which makes four passes over each column. */           \
+    double *c0 = a + (size_t)j0 * n, *c1 = c0 + n, *c2 = c1 + n, *c3 = c2 + n;                     \
+    double *cols[NB] = {c0, c1, c2, c3};                                                           \
+    double inv[NB];                                                                                \
+    for (int c = 0; c < NB; c++) {                                                                 \
+      const int j = j0 + c;                                                                        \
+      double *colj = cols[c];                                                                      \
+      for (int cc = 0; cc < c; cc++) {                                                             \
+        const double *colk = cols[cc];                                                             \
+        const double sk = colk[j];                                                                 \
+        for (int i = j; i < j0 + NB; i++) colj[i] -= colk[i] * sk;                                 \
+      }                                                                                            \
+      const double d = colj[j];                                                                    \
+      if (!(d > 0) || !isfinite(d)) return j + 1;                                                  \
+      const double r = sqrt(d);                                                                    \
+      colj[j] = r;                                                                                 \
+      inv[c] = 1 / r;                                                                              \
+      for (int i = j + 1; i < j0 + NB; i++) colj[i] *= inv[c];                                     \
+    }                                                                                              \
+    const double s10 = c0[j0 + 1], s20 = c0[j0 + 2], s21 = c1[j0 + 2];                            \
+    const double s30 = c0[j0 + 3], s31 = c1[j0 + 3], s32 = c2[j0 + 3];                            \
+    int i = j0 + NB;                                                                               \
+    for (; i + VW <= n; i += VW) {                                                                 \
+      VT v0, v1, v2, v3;                                                                           \
+      memcpy(&v0, c0 + i, sizeof(VT));                                                             \
+      memcpy(&v1, c1 + i, sizeof(VT));                                                             \
+      memcpy(&v2, c2 + i, sizeof(VT));                                                             \
+      memcpy(&v3, c3 + i, sizeof(VT));                                                             \
+      FINISH_ROWS(v0, v1, v2, v3);                                                                 \
+      memcpy(c0 + i, &v0, sizeof(VT));                                                             \
+      memcpy(c1 + i, &v1, sizeof(VT));                                                             \
+      memcpy(c2 + i, &v2, sizeof(VT));                                                             \
+      memcpy(c3 + i, &v3, sizeof(VT));                                                             \
+    }                                                                                              \
+    for (; i < n; i++) {                                                                           \
+      double v0 = c0[i], v1 = c1[i], v2 = c2[i], v3 = c3[i];                                       \
+      FINISH_ROWS(v0, v1, v2, v3);                                                                 \
+      c0[i] = v0;                                                                                  \
+      c1[i] = v1;                                                                                  \
+      c2[i] = v2;                                                                                  \
+      c3[i] = v3;                                                                                  \
+    }                                                                                              \
+    return 0;                                                                                          \
+  }
+
 // The whole factorisation around an update kernel, compiled once per instruction set so the
 // column operations of the diagonal blocks are vectorised too.
-#define DEFINE_FACTOR(NAME, ATTR, UPDATE, VT, VW)                                                     \
-  ATTR static int NAME(double *a, int n) {                                                             \
-    for (int j0 = 0; j0 < n; j0 += NB) {                                                               \
+#define DEFINE_FACTOR(NAME, ATTR, UPDATE, FINISH, VT, VW)                                             \
+  ATTR static int NAME##_from(double *a, int n, int start) {                                           \
+    for (int j0 = start; j0 < n; j0 += NB) {                                                               \
       const int jb = n - j0 < NB ? n - j0 : NB;                                                        \
       if (jb == NB) {                                                                                  \
         UPDATE(a, n, j0);                                                                              \
-        /* The 4×4 diagonal block column by column, then the rows below it in one pass that */        \
-        /* finishes all four columns: each element gets the same operations in the same order as */   \
-        /* the column-by-column form (below), which makes four passes over each column. */           \
-        double *c0 = a + (size_t)j0 * n, *c1 = c0 + n, *c2 = c1 + n, *c3 = c2 + n;                     \
-        double *cols[NB] = {c0, c1, c2, c3};                                                           \
-        double inv[NB];                                                                                \
-        for (int c = 0; c < NB; c++) {                                                                 \
-          const int j = j0 + c;                                                                        \
-          double *colj = cols[c];                                                                      \
-          for (int cc = 0; cc < c; cc++) {                                                             \
-            const double *colk = cols[cc];                                                             \
-            const double sk = colk[j];                                                                 \
-            for (int i = j; i < j0 + NB; i++) colj[i] -= colk[i] * sk;                                 \
-          }                                                                                            \
-          const double d = colj[j];                                                                    \
-          if (!(d > 0) || !isfinite(d)) return j + 1;                                                  \
-          const double r = sqrt(d);                                                                    \
-          colj[j] = r;                                                                                 \
-          inv[c] = 1 / r;                                                                              \
-          for (int i = j + 1; i < j0 + NB; i++) colj[i] *= inv[c];                                     \
-        }                                                                                              \
-        const double s10 = c0[j0 + 1], s20 = c0[j0 + 2], s21 = c1[j0 + 2];                            \
-        const double s30 = c0[j0 + 3], s31 = c1[j0 + 3], s32 = c2[j0 + 3];                            \
-        int i = j0 + NB;                                                                               \
-        for (; i + VW <= n; i += VW) {                                                                 \
-          VT v0, v1, v2, v3;                                                                           \
-          memcpy(&v0, c0 + i, sizeof(VT));                                                             \
-          memcpy(&v1, c1 + i, sizeof(VT));                                                             \
-          memcpy(&v2, c2 + i, sizeof(VT));                                                             \
-          memcpy(&v3, c3 + i, sizeof(VT));                                                             \
-          FINISH_ROWS(v0, v1, v2, v3);                                                                 \
-          memcpy(c0 + i, &v0, sizeof(VT));                                                             \
-          memcpy(c1 + i, &v1, sizeof(VT));                                                             \
-          memcpy(c2 + i, &v2, sizeof(VT));                                                             \
-          memcpy(c3 + i, &v3, sizeof(VT));                                                             \
-        }                                                                                              \
-        for (; i < n; i++) {                                                                           \
-          double v0 = c0[i], v1 = c1[i], v2 = c2[i], v3 = c3[i];                                       \
-          FINISH_ROWS(v0, v1, v2, v3);                                                                 \
-          c0[i] = v0;                                                                                  \
-          c1[i] = v1;                                                                                  \
-          c2[i] = v2;                                                                                  \
-          c3[i] = v3;                                                                                  \
-        }                                                                                              \
+        { const int r_ = FINISH(a, n, j0); if (r_) return r_; }                                        \
         continue;                                                                                      \
       } else if (jb == 3) {                                                                            \
         PARTIAL_UPDATE(a, n, j0, 3);                                                                   \
@@ -208,7 +217,8 @@
       }                                                                                                \
     }                                                                                                  \
     return 0;                                                                                          \
-  }
+  }                                                                                                    \
+  ATTR static int NAME(double *a, int n) { return NAME##_from(a, n, 0); }
 
 // Loads of rows [i, i+VW) of four consecutive columns c0…c3 into a0…a3.
 #define LOAD4(VT, i)                                                                                   \
@@ -325,7 +335,8 @@
 
 typedef double probe_v2d __attribute__((vector_size(16)));
 DEFINE_UPDATE(update_generic, , probe_v2d, 2, 4)
-DEFINE_FACTOR(factor_generic, , update_generic, probe_v2d, 2)
+DEFINE_FINISH4(finish4_generic, , probe_v2d, 2)
+DEFINE_FACTOR(factor_generic, , update_generic, finish4_generic, probe_v2d, 2)
 DEFINE_SOLVE(solve_generic, , probe_v2d, 2)
 
 #if defined(__x86_64__) && (defined(__clang__) || defined(__GNUC__))
@@ -337,7 +348,8 @@ typedef double probe_v8d __attribute__((vector_size(64)));
 #include <immintrin.h>
 // AVX2: 12 accumulators + 3 row vectors + 1 broadcast = the 16 ymm registers.
 DEFINE_UPDATE(update_avx2, AVX2, probe_v4d, 4, 3)
-DEFINE_FACTOR(factor_avx2, AVX2, update_avx2, probe_v4d, 4)
+DEFINE_FINISH4(finish4_avx2, AVX2, probe_v4d, 4)
+DEFINE_FACTOR(factor_avx2, AVX2, update_avx2, finish4_avx2, probe_v4d, 4)
 // The columns past the last whole block of the blocked solves (fewer than a block): forward
 // substitution after the blocks (no rows below them), back substitution before them.
 static inline void forward_tail(const double *l, int n, int whole, double *x0, double *x1, int two) {
@@ -527,7 +539,122 @@ AVX512 static void masked_remainder_avx512(double *a, int n, int j0, int i0) {
   }
 }
 DEFINE_UPDATE_WITH(update_avx512, AVX512, probe_v8d, 8, 4, if (i0 < n) { masked_remainder_avx512(a, n, j0, i0); return; })
-DEFINE_FACTOR(factor_avx512, AVX512, update_avx512, probe_v8d, 8)
+DEFINE_FINISH4(finish4_avx512, AVX512, probe_v8d, 8)
+DEFINE_FACTOR(factor_avx512, AVX512, update_avx512, finish4_avx512, probe_v8d, 8)
+
+// Eight columns per update pass (AVX-512). The left-looking update reads, for every block of
+// columns, all earlier columns of L from L2 (at n ≈ 120–250 L does not fit in L1); with 4 columns
+// per pass each vector of L loaded feeds 4 multiply-adds. Here the update of columns [j0, j0+8)
+// by every column k < j0 runs in tiles of 3 vectors × 8 columns (24 accumulators: 8
+// multiply-adds per vector loaded), then the first four columns are finished as above, the other
+// four updated by those four (a short pass) and finished. The sums are the same terms as the
+// 4-column form's, with the last four columns' terms k ∈ [j0, j0+4) subtracted after the rest
+// instead of with them (rounding differs in the last bits).
+#define UPDATE8_TILE(TVN, MASKED, a, n, j0, s, mask)                                                  \
+  do {                                                                                                 \
+    __m512d acc[TVN][8];                                                                               \
+    for (int v = 0; v < TVN; v++)                                                                      \
+      for (int c = 0; c < 8; c++) acc[v][c] = _mm512_setzero_pd();                                     \
+    for (int k = 0; k < (j0); k++) {                                                                   \
+      const double *col = (a) + (size_t)k * (n);                                                       \
+      __m512d x[TVN];                                                                                  \
+      for (int v = 0; v < TVN; v++)                                                                    \
+        x[v] = (MASKED && v == TVN - 1) ? _mm512_maskz_loadu_pd((mask), col + (s) + v * 8) : _mm512_loadu_pd(col + (s) + v * 8); \
+      for (int c = 0; c < 8; c++) {                                                                    \
+        const __m512d sc = _mm512_set1_pd(col[(j0) + c]);                                              \
+        for (int v = 0; v < TVN; v++) acc[v][c] = _mm512_fmadd_pd(x[v], sc, acc[v][c]);               \
+      }                                                                                                \
+    }                                                                                                  \
+    for (int c = 0; c < 8; c++) {                                                                      \
+      double *dst = (a) + (size_t)((j0) + c) * (n) + (s);                                              \
+      for (int v = 0; v < TVN; v++) {                                                                  \
+        if (MASKED && v == TVN - 1) {                                                                  \
+          __m512d cur = _mm512_maskz_loadu_pd((mask), dst + v * 8);                                     \
+          _mm512_mask_storeu_pd(dst + v * 8, (mask), _mm512_sub_pd(cur, acc[v][c]));                   \
+        } else {                                                                                       \
+          _mm512_storeu_pd(dst + v * 8, _mm512_sub_pd(_mm512_loadu_pd(dst + v * 8), acc[v][c]));       \
+        }                                                                                              \
+      }                                                                                                \
+    }                                                                                                  \
+  } while (0)
+
+AVX512 static void update8_avx512(double *a, int n, int j0) {
+  int i0 = j0;
+  for (; i0 + 24 <= n; i0 += 24) UPDATE8_TILE(3, 0, a, n, j0, i0, 0xFF);
+  const int r = n - i0;
+  if (r <= 0) return;
+  const int tvn = (r + 7) / 8;
+  const __mmask8 mask = (__mmask8)((1u << (r - 8 * (tvn - 1))) - 1);
+  switch (tvn) {
+  case 1: UPDATE8_TILE(1, 1, a, n, j0, i0, mask); break;
+  case 2: UPDATE8_TILE(2, 1, a, n, j0, i0, mask); break;
+  default: UPDATE8_TILE(3, 1, a, n, j0, i0, mask); break;
+  }
+}
+
+// Columns [q, q+4), rows [q, n): less their terms from columns k ∈ [k0, q) (k0 = q − 4).
+#define CATCHUP_TILE(TVN, MASKED, a, n, q, k0, s, mask)                                               \
+  do {                                                                                                 \
+    __m512d acc[TVN][4];                                                                               \
+    for (int v = 0; v < TVN; v++)                                                                      \
+      for (int c = 0; c < 4; c++) acc[v][c] = _mm512_setzero_pd();                                     \
+    for (int k = (k0); k < (q); k++) {                                                                 \
+      const double *col = (a) + (size_t)k * (n);                                                       \
+      __m512d x[TVN];                                                                                  \
+      for (int v = 0; v < TVN; v++)                                                                    \
+        x[v] = (MASKED && v == TVN - 1) ? _mm512_maskz_loadu_pd((mask), col + (s) + v * 8) : _mm512_loadu_pd(col + (s) + v * 8); \
+      for (int c = 0; c < 4; c++) {                                                                    \
+        const __m512d sc = _mm512_set1_pd(col[(q) + c]);                                               \
+        for (int v = 0; v < TVN; v++) acc[v][c] = _mm512_fmadd_pd(x[v], sc, acc[v][c]);               \
+      }                                                                                                \
+    }                                                                                                  \
+    for (int c = 0; c < 4; c++) {                                                                      \
+      double *dst = (a) + (size_t)((q) + c) * (n) + (s);                                               \
+      for (int v = 0; v < TVN; v++) {                                                                  \
+        if (MASKED && v == TVN - 1) {                                                                  \
+          __m512d cur = _mm512_maskz_loadu_pd((mask), dst + v * 8);                                     \
+          _mm512_mask_storeu_pd(dst + v * 8, (mask), _mm512_sub_pd(cur, acc[v][c]));                   \
+        } else {                                                                                       \
+          _mm512_storeu_pd(dst + v * 8, _mm512_sub_pd(_mm512_loadu_pd(dst + v * 8), acc[v][c]));       \
+        }                                                                                              \
+      }                                                                                                \
+    }                                                                                                  \
+  } while (0)
+
+AVX512 static void catchup4_avx512(double *a, int n, int q) {
+  const int k0 = q - 4;
+  int i0 = q;
+  for (; i0 + 32 <= n; i0 += 32) CATCHUP_TILE(4, 0, a, n, q, k0, i0, 0xFF);
+  const int r = n - i0;
+  if (r <= 0) return;
+  const int tvn = (r + 7) / 8;
+  const __mmask8 mask = (__mmask8)((1u << (r - 8 * (tvn - 1))) - 1);
+  switch (tvn) {
+  case 1: CATCHUP_TILE(1, 1, a, n, q, k0, i0, mask); break;
+  case 2: CATCHUP_TILE(2, 1, a, n, q, k0, i0, mask); break;
+  case 3: CATCHUP_TILE(3, 1, a, n, q, k0, i0, mask); break;
+  default: CATCHUP_TILE(4, 1, a, n, q, k0, i0, mask); break;
+  }
+}
+
+AVX512 static int factor8_avx512(double *a, int n) {
+  int j0 = 0;
+  for (; j0 + 8 <= n; j0 += 8) {
+    update8_avx512(a, n, j0);
+    int r = finish4_avx512(a, n, j0);
+    if (r) return r;
+    catchup4_avx512(a, n, j0 + 4);
+    r = finish4_avx512(a, n, j0 + 4);
+    if (r) return r;
+  }
+  return factor_avx512_from(a, n, j0);
+}
+
+// The 8-column passes from n = 192 on: standalone (a 768-column Gram plus I, scaled), n = 205
+// 35.1 → 31.4 µs, 231 47.3 → 41.6, 256 78.7 → 56.8 (there the 4-column form also suffers the
+// power-of-two column stride), 283 89.3 → 74.3; below, within ±5 % either way (n = 123 7.2 → 7.6,
+// 147 13.9 → 12.5, 179 21.3 → 21.6), so the 4-column form stays.
+AVX512 static int factor_avx512_sized(double *a, int n) { return n >= 192 ? factor8_avx512(a, n) : factor_avx512(a, n); }
 DEFINE_SOLVE(solve4_avx512, AVX512, probe_v8d, 8)
 
 // AVX-512 solves in blocks of 8 columns, through the inverses of the 8×8 diagonal blocks: the
@@ -680,7 +807,7 @@ typedef int (*factor_fn)(double *, int);
 typedef void (*solve_fn)(const double *, int, double *, int);
 static const factor_fn factors[3] = {factor_generic,
 #ifdef PROBE_X86
-                                     factor_avx2, factor_avx512
+                                     factor_avx2, factor_avx512_sized
 #endif
 };
 static const solve_fn solves[1] = {solve_generic};
