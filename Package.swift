@@ -68,7 +68,7 @@ let package = Package(
     .testTarget(name: "ProbeCorpusTests", dependencies: ["ProbeCorpus", "ProbeTestSupport"]),
     .testTarget(name: "ProbeSyntaxTests", dependencies: ["ProbeSyntax", "ProbeTestSupport"], exclude: ["Golden"]),
     .testTarget(name: "ProbePlannerTests", dependencies: ["ProbePlanner", "ProbeSyntax"]),
-    .testTarget(name: "ProbeDBTests", dependencies: ["ProbeDB", "ProbeExecution", "ProbeStorage", "ProbeAudio", "ProbeTestSupport"], exclude: ["Logic"]),
+    .testTarget(name: "ProbeDBTests", dependencies: ["ProbeDB", "ProbeExecution", "ProbeStorage", "ProbeAudio", "ProbeTestSupport"]),
     .testTarget(name: "ProbeShellTests", dependencies: ["ProbeShell", "ProbeTestSupport"], exclude: ["Transcripts"]),
   ],
   swiftLanguageModes: [.v5]

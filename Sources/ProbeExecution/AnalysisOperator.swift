@@ -761,7 +761,7 @@ struct AnalysisOperator {
     var rows: [Int] = []
     var y: [Int] = []
     if let samplePath = string("sample"), let t = files.sample {
-      guard let ec = t.header.firstIndex(where: { $0.lowercased() == "emotion" }), let pc = t.header.firstIndex(where: { $0.lowercased() == "path" }) else {
+      guard t.header.contains(where: { $0.lowercased() == "emotion" }), let pc = t.header.firstIndex(where: { $0.lowercased() == "path" }) else {
         throw ExecutionError(.input, "'\(samplePath)' needs the columns emotion, path (header: \(t.header.joined(separator: ",")))")
       }
       let index = pathIndex

@@ -20,7 +20,6 @@ public struct Executor {
       for w in context.written { context.cache.put(w.key, w.value, bytes: w.bytes) }
       context.written = []
     }
-    let plan = Planner.plan(statement)
     switch statement {
     case .explain(let inner):
       var lines = Planner.plan(inner).render().split(separator: "\n").map(String.init)
@@ -54,11 +53,6 @@ public struct Executor {
       return try ReportOperator(path: path).run(context)
     case .extract(let e):
       return try ExtractOperator(bound: e).run(context)
-    case .analysis:
-      let missing = plan.unavailable.first.map(\.op) ?? plan.op
-      throw ExecutionError(
-        .notAvailable, "\(Executor.verb(statement)) is not available yet in ProbeDB \(ProbeVersion.string) (its \(missing) operator is still being built)",
-        notes: ["see EXPLAIN for the operator plan; docs/roadmap.md says what comes next"])
     }
   }
 
@@ -72,17 +66,6 @@ public struct Executor {
     // files): every kept entry names the sets it was computed from, by fingerprint.
     case .transfer: return false
     case .importCorpus, .dropCorpus, .extract: return true
-    }
-  }
-
-  static func verb(_ s: BoundStatement) -> String {
-    switch s {
-    case .analysis(let a): return a.kind.rawValue
-    case .extract(let e): return "EXTRACT \(e.set)"
-    case .transfer(let t): return t.direction.rawValue
-    case .plot: return "PLOT"
-    case .report: return "REPORT"
-    default: return "this statement"
     }
   }
 }

@@ -78,7 +78,7 @@ public struct StandardScaler: Sendable, Equatable {
     var mean = [Double](repeating: 0, count: d)
     var scale = [Double](repeating: 1, count: d)
     if n > 0 && d > 0 {
-      x.values.withUnsafeBufferPointer { px in
+      _ = x.values.withUnsafeBufferPointer { px in
         mean.withUnsafeMutableBufferPointer { pm in
           scale.withUnsafeMutableBufferPointer { ps in
             Linalg.columnMeansAndScales(px.baseAddress!, rows: n, cols: d, mean: pm.baseAddress!, scale: ps.baseAddress!)
@@ -112,7 +112,7 @@ public struct StandardScaler: Sendable, Equatable {
     guard x.rows > 0, x.cols > 0 else { return x }
     precondition(x.cols == mean.count, "scaler of \(mean.count) columns, data \(x.cols)")
     let out = [Double](unsafeUninitializedCapacity: x.values.count) { buffer, count in
-      x.values.withUnsafeBufferPointer { px in
+      _ = x.values.withUnsafeBufferPointer { px in
         mean.withUnsafeBufferPointer { pm in
           scale.withUnsafeBufferPointer { ps in
             Linalg.standardize(px.baseAddress!, rows: x.rows, cols: x.cols, mean: pm.baseAddress!, scale: ps.baseAddress!, into: buffer.baseAddress!)
