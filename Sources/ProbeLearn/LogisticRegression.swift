@@ -477,6 +477,7 @@ public struct LogisticProblem {
     precondition(cursor - workspace == sizes.vectors + sizes.matrix, "workspace layout")
     var iterations = 0
     var factored = false
+    var t1Current = false  // whether t1 = A⁻¹·S1 is the current factor's
     var schurB = 0.0  // C·(S1)ᵀA⁻¹(S1): the factor's intercept curvature with w eliminated
     var sumDF = 0.0  // Σ D of the factor
     var chordSteps = 0
@@ -492,12 +493,21 @@ public struct LogisticProblem {
     /// leaves the margin step u = r0 − C·K·S·t₀ + Δb·(1 − C·K·S·t₁) = S⁻¹·(t₀ + Δb·t₁) in `u`,
     /// and returns Δb.
     func eliminate(gb: Double, _ K: UnsafePointer<Double>) -> Double {
-      for i in 0..<n {
-        rhs[i] = sqF[i] * u[i]
-        rhs[n + i] = sqF[i]
+      if t1Current {
+        // A⁻¹·S1 depends on the factor alone: solved with its first step, reused by its chord
+        // steps and the path tangent.
+        for i in 0..<n { rhs[i] = sqF[i] * u[i] }
+        Linalg.choleskySolveInPlace(a, n: n, rhs, nrhs: 1, inverses: inverses)
+        (rhs + n).update(from: t1, count: n)
+      } else {
+        for i in 0..<n {
+          rhs[i] = sqF[i] * u[i]
+          rhs[n + i] = sqF[i]
+        }
+        Linalg.choleskySolveInPlace(a, n: n, rhs, nrhs: 2, inverses: inverses)
+        t1.update(from: rhs + n, count: n)  // A⁻¹·S1, also for exact dual norms (see `predicting:`)
+        t1Current = true
       }
-      Linalg.choleskySolveInPlace(a, n: n, rhs, nrhs: 2, inverses: inverses)
-      t1.update(from: rhs + n, count: n)  // A⁻¹·S1, for exact dual norms (see `predicting:`)
       // From A = I + C·S·K·S: C·K·S·A⁻¹ = S⁻¹·(I − A⁻¹), so r − C·K·S·A⁻¹·S·r = S⁻¹·A⁻¹·S·r: each
       // margin step is its solution divided by S, without a product with K. (The factor of a
       // matrix graded by S has rows graded alike, so the quotients keep the solutions' relative
@@ -588,6 +598,7 @@ public struct LogisticProblem {
               chordSteps = 0
               // A = I + C·S·K·S, column-major lower triangle.
               Linalg.scaledGramShift(a, K, sq, c: c, n: n)
+              t1Current = false
               try Linalg.choleskyInPlace(a, n: n)
               inverses = Linalg.choleskyBlockInverses(a, n: n, into: blockInverses) ? UnsafePointer(blockInverses) : nil
               factored = true
