@@ -458,7 +458,6 @@ void probe_weighted_gram_shift(const double *z, int n, int d, const double *w, d
   wgrams[probe_cholesky_kernel()](z, n, d, w, c, h);
 }
 
-
 int probe_weighted_gram_shift_with_kernel(const double *z, int n, int d, const double *w, double c, double *h, int kernel) {
   if (kernel < 0 || kernel > probe_cholesky_kernel()) return -1;
   if (d >= 0) wgrams[kernel](z, n, d, w, c, h);

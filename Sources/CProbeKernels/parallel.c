@@ -4,7 +4,7 @@
 // Why not libdispatch's concurrentPerform: measured here, its second thread joined a 50-job loop
 // after 0.03–1.7 ms, and a 5-job loop of 0.2 ms jobs often not at all (the caller ran them
 // alone). The helpers below wait for work by spinning (with sched_yield, so they give way to
-// any other runnable thread) for about a millisecond after each loop, then sleep on a condition
+// any other runnable thread) for 5 ms after each loop, then sleep on a condition
 // variable; a loop started while they spin begins on every core within microseconds. Waking a
 // sleeping helper took up to ~1 ms here (an idle virtual CPU), so a caller that knows a loop is
 // coming (a statement about to load its inputs) wakes them first with `probe_parallel_warm`.
