@@ -539,8 +539,9 @@ void probe_row_products(const double *z, int ld, int m, int n, int d, double *c)
 static _Thread_local double *wgt_scratch = NULL;
 static _Thread_local size_t wgt_capacity = 0;
 
-int probe_weighted_gram_shift_transposed(const double *zt, int ldn, int n, int d, const double *w, double c, double *h) {
-  if (probe_cholesky_kernel() < 2 || d < 0 || n < 0 || ldn < n || ldn % 8 != 0) return -1;
+#ifdef KP_X86
+// S = [Zᵀ; 1ᵀ]·diag(√(c·w)) (compiled for AVX-512, which the caller has checked), then S·Sᵀ.
+__attribute__((target("avx512f"))) static void wgram_transposed_avx512(const double *zt, int ldn, int n, int d, const double *w, double c, double *h) {
   const int p = d + 1;
   const size_t need = (size_t)p * (size_t)ldn + (size_t)ldn;  // S, then the row scales √(c·w)
   if (need > wgt_capacity) {
@@ -565,10 +566,18 @@ int probe_weighted_gram_shift_transposed(const double *zt, int ldn, int n, int d
   if (n == 0) {
     memset(h, 0, sizeof(double) * (size_t)p * (size_t)p);
   } else {
-#ifdef KP_X86
-    grams[2](s, ldn, p, p, ldn, h);  // S·Sᵀ, full and symmetric (the padding adds zeros)
-#endif
+    gram_avx512(s, ldn, p, p, ldn, h);  // S·Sᵀ, full and symmetric (the padding adds zeros)
   }
   for (int a = 0; a < d; a++) h[(size_t)a * p + a] += 1;
+}
+#endif
+
+int probe_weighted_gram_shift_transposed(const double *zt, int ldn, int n, int d, const double *w, double c, double *h) {
+  if (probe_cholesky_kernel() < 2 || d < 0 || n < 0 || ldn < n || ldn % 8 != 0) return -1;
+#ifdef KP_X86
+  wgram_transposed_avx512(zt, ldn, n, d, w, c, h);
   return 0;
+#else
+  return -1;
+#endif
 }

@@ -130,8 +130,16 @@ public enum Linalg {
     var t = [Double](repeating: 0, count: d * stride)
     z.withUnsafeBufferPointer { pz in
       t.withUnsafeMutableBufferPointer { pt in
-        for i in 0..<n {
-          for j in 0..<d { pt[j * stride + i] = pz[i * d + j] }
+        guard let src = pz.baseAddress, let dst = pt.baseAddress else { return }
+        // In 8 × 8 blocks: each block's 8 source rows and 8 destination rows stay in cache.
+        for i0 in Swift.stride(from: 0, to: n, by: 8) {
+          let i1 = min(i0 + 8, n)
+          for j0 in Swift.stride(from: 0, to: d, by: 8) {
+            let j1 = min(j0 + 8, d)
+            for i in i0..<i1 {
+              for j in j0..<j1 { dst[j * stride + i] = src[i * d + j] }
+            }
+          }
         }
       }
     }
