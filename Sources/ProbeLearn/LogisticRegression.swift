@@ -118,9 +118,15 @@ public struct PredictionRows {
       }
     }
     var norms = [Double](repeating: 1, count: z.rows)
-    for i in 0..<z.rows {
-      for j in 0..<z.cols { norms[i] += z[i, j] * z[i, j] }
-      norms[i] = norms[i].squareRoot()
+    let d = z.cols
+    z.values.withUnsafeBufferPointer { pv in
+      norms.withUnsafeMutableBufferPointer { pn in
+        for i in 0..<z.rows {
+          var s = pn[i]
+          for j in 0..<d { s += pv[i * d + j] * pv[i * d + j] }
+          pn[i] = s.squareRoot()
+        }
+      }
     }
     self.init(z: z, cross: cross, norms: norms)
   }
