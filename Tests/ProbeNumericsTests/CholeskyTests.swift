@@ -283,18 +283,25 @@ final class CholeskyTests: XCTestCase {
   }
 
   func testNotPositiveDefiniteNamesTheColumnLikeLAPACK() throws {
-    let n = 40
-    var a = spd(n)
-    // Make the leading 23×23 block singular plus a negative direction: column 23 (1-based) fails.
-    for i in 0..<n { a[22 * n + i] = a[21 * n + i]; a[i * n + 22] = a[i * n + 21] }
-    a[22 * n + 22] = a[21 * n + 21] - 0.5
-    var reference = a
-    let info = reference.withUnsafeMutableBufferPointer { Linalg.lapackCholeskyInPlace($0.baseAddress!, n: n) }
-    XCTAssertEqual(info, 23)
-    for kernel in 0...Linalg.choleskyKernelLevel {
-      var mine = a
-      XCTAssertThrowsError(try mine.withUnsafeMutableBufferPointer { try Linalg.choleskyInPlace($0.baseAddress!, n: n, kernel: kernel) }) { error in
-        XCTAssertEqual(error as? NumericError, .notPositiveDefinite(info: 23), Linalg.choleskyKernelNames[kernel])
+    // Column `col` (1-based) a copy of the one before it, less on the diagonal: the leading block
+    // is singular plus a negative direction, so that column fails. From n = 192 the AVX-512 kernel
+    // works in 8-column passes: a failure in a pass's first half, its second half, and the tail.
+    for (n, col) in [(40, 23), (200, 146), (200, 150), (210, 206), (203, 202)] {
+      var a = spd(n)
+      let j = col - 1
+      for i in 0..<n {
+        a[j * n + i] = a[(j - 1) * n + i]
+        a[i * n + j] = a[i * n + j - 1]
+      }
+      a[j * n + j] = a[(j - 1) * n + j - 1] - 0.5
+      var reference = a
+      let info = reference.withUnsafeMutableBufferPointer { Linalg.lapackCholeskyInPlace($0.baseAddress!, n: n) }
+      XCTAssertEqual(Int(info), col, "n = \(n)")
+      for kernel in 0...Linalg.choleskyKernelLevel {
+        var mine = a
+        XCTAssertThrowsError(try mine.withUnsafeMutableBufferPointer { try Linalg.choleskyInPlace($0.baseAddress!, n: n, kernel: kernel) }) { error in
+          XCTAssertEqual(error as? NumericError, .notPositiveDefinite(info: col), "n = \(n), \(Linalg.choleskyKernelNames[kernel])")
+        }
       }
     }
     var nan = spd(9)
