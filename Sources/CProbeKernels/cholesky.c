@@ -502,42 +502,58 @@ AVX2 static void block_inverses_avx2(const double *l, int n, double *inv) {
     for (int c = 0; c < 4; c++) _mm256_storeu_pd(inv + (size_t)j0 * 4 + 4 * c, m[c]);
   }
 }
-// AVX-512: 16 accumulators of 8 rows (a 32×4 tile) in the 32 zmm registers; the rows left after
-// the whole tiles (fewer than 32) in one tile of as many vectors as they need, the last one
-// masked, instead of tiles moved back over finished rows and narrower tiles — the same operations
-// on every element that is kept.
-#define MASKED_TILE(TVN, a, n, j0, s, mask)                                                            \
+// AVX-512 update tiles: columns [cb, cb+NC) of rows [s, s + 8·TVN) less their terms from columns
+// k ∈ [k0, k1), in NC × TVN accumulators; with MASKED the last vector holds the rows `mask` keeps
+// (loads and stores masked), for the rows left after the whole tiles.
+#define COLS_TILE(TVN, NC, MASKED, a, n, cb, k0, k1, s, mask)                                          \
   do {                                                                                                 \
-    __m512d acc[TVN][NB];                                                                              \
+    __m512d acc[TVN][NC];                                                                              \
     for (int v = 0; v < TVN; v++)                                                                      \
-      for (int c = 0; c < NB; c++) acc[v][c] = _mm512_setzero_pd();                                    \
-    for (int k = 0; k < (j0); k++) {                                                                   \
-      const double *col = (a) + (size_t)k * (n) + (s);                                                 \
+      for (int c = 0; c < NC; c++) acc[v][c] = _mm512_setzero_pd();                                    \
+    for (int k = (k0); k < (k1); k++) {                                                                \
+      const double *col = (a) + (size_t)k * (n);                                                       \
       __m512d x[TVN];                                                                                  \
-      for (int v = 0; v < TVN - 1; v++) x[v] = _mm512_loadu_pd(col + v * 8);                          \
-      x[TVN - 1] = _mm512_maskz_loadu_pd((mask), col + (TVN - 1) * 8);                                 \
-      for (int c = 0; c < NB; c++) {                                                                   \
-        const __m512d sc = _mm512_set1_pd((a)[(size_t)k * (n) + (j0) + c]);                            \
+      for (int v = 0; v < TVN; v++)                                                                    \
+        x[v] = (MASKED && v == TVN - 1) ? _mm512_maskz_loadu_pd((mask), col + (s) + v * 8) : _mm512_loadu_pd(col + (s) + v * 8); \
+      for (int c = 0; c < NC; c++) {                                                                   \
+        const __m512d sc = _mm512_set1_pd(col[(cb) + c]);                                              \
         for (int v = 0; v < TVN; v++) acc[v][c] = _mm512_fmadd_pd(x[v], sc, acc[v][c]);               \
       }                                                                                                \
     }                                                                                                  \
-    for (int c = 0; c < NB; c++) {                                                                     \
-      double *dst = (a) + (size_t)((j0) + c) * (n) + (s);                                              \
-      for (int v = 0; v < TVN - 1; v++) _mm512_storeu_pd(dst + v * 8, _mm512_sub_pd(_mm512_loadu_pd(dst + v * 8), acc[v][c])); \
-      __m512d cur = _mm512_maskz_loadu_pd((mask), dst + (TVN - 1) * 8);                                \
-      _mm512_mask_storeu_pd(dst + (TVN - 1) * 8, (mask), _mm512_sub_pd(cur, acc[TVN - 1][c]));         \
+    for (int c = 0; c < NC; c++) {                                                                     \
+      double *dst = (a) + (size_t)((cb) + c) * (n) + (s);                                              \
+      for (int v = 0; v < TVN; v++) {                                                                  \
+        if (MASKED && v == TVN - 1) {                                                                  \
+          __m512d cur = _mm512_maskz_loadu_pd((mask), dst + v * 8);                                     \
+          _mm512_mask_storeu_pd(dst + v * 8, (mask), _mm512_sub_pd(cur, acc[v][c]));                   \
+        } else {                                                                                       \
+          _mm512_storeu_pd(dst + v * 8, _mm512_sub_pd(_mm512_loadu_pd(dst + v * 8), acc[v][c]));       \
+        }                                                                                              \
+      }                                                                                                \
     }                                                                                                  \
   } while (0)
-AVX512 static void masked_remainder_avx512(double *a, int n, int j0, int i0) {
-  const int r = n - i0, tvn = (r + 7) / 8;
-  const __mmask8 mask = (__mmask8)((1u << (r - 8 * (tvn - 1))) - 1);
-  switch (tvn) {
-  case 1: MASKED_TILE(1, a, n, j0, i0, mask); break;
-  case 2: MASKED_TILE(2, a, n, j0, i0, mask); break;
-  case 3: MASKED_TILE(3, a, n, j0, i0, mask); break;
-  default: MASKED_TILE(4, a, n, j0, i0, mask); break;
-  }
-}
+
+// Rows [i0, n) (fewer than 8·TV) of columns [cb, cb+NC) in one tile of as many vectors as they
+// need, the last one masked.
+#define COLS_REMAINDER(TV, NC, a, n, cb, k0, k1, i0)                                                   \
+  do {                                                                                                 \
+    const int r_ = (n) - (i0);                                                                         \
+    if (r_ <= 0) break;                                                                                \
+    const int tvn_ = (r_ + 7) / 8;                                                                     \
+    const __mmask8 mask_ = (__mmask8)((1u << (r_ - 8 * (tvn_ - 1))) - 1);                              \
+    switch (tvn_) {                                                                                    \
+    case 1: COLS_TILE(1, NC, 1, a, n, cb, k0, k1, i0, mask_); break;                                   \
+    case 2: COLS_TILE(2, NC, 1, a, n, cb, k0, k1, i0, mask_); break;                                   \
+    case 3: COLS_TILE(3, NC, 1, a, n, cb, k0, k1, i0, mask_); break;                                   \
+    default: COLS_TILE(TV, NC, 1, a, n, cb, k0, k1, i0, mask_); break;                                 \
+    }                                                                                                  \
+  } while (0)
+
+// The 4-column update (16 accumulators of 8 rows: a 32×4 tile in the 32 zmm registers): the rows
+// left after the whole tiles (fewer than 32) in one tile with its last vector masked, instead of
+// tiles moved back over finished rows and narrower tiles — the same operations on every element
+// that is kept.
+AVX512 static void masked_remainder_avx512(double *a, int n, int j0, int i0) { COLS_REMAINDER(4, NB, a, n, j0, 0, j0, i0); }
 DEFINE_UPDATE_WITH(update_avx512, AVX512, probe_v8d, 8, 4, if (i0 < n) { masked_remainder_avx512(a, n, j0, i0); return; })
 DEFINE_FINISH4(finish4_avx512, AVX512, probe_v8d, 8)
 DEFINE_FACTOR(factor_avx512, AVX512, update_avx512, finish4_avx512, probe_v8d, 8)
@@ -550,91 +566,17 @@ DEFINE_FACTOR(factor_avx512, AVX512, update_avx512, finish4_avx512, probe_v8d, 8
 // four updated by those four (a short pass) and finished. The sums are the same terms as the
 // 4-column form's, with the last four columns' terms k ∈ [j0, j0+4) subtracted after the rest
 // instead of with them (rounding differs in the last bits).
-#define UPDATE8_TILE(TVN, MASKED, a, n, j0, s, mask)                                                  \
-  do {                                                                                                 \
-    __m512d acc[TVN][8];                                                                               \
-    for (int v = 0; v < TVN; v++)                                                                      \
-      for (int c = 0; c < 8; c++) acc[v][c] = _mm512_setzero_pd();                                     \
-    for (int k = 0; k < (j0); k++) {                                                                   \
-      const double *col = (a) + (size_t)k * (n);                                                       \
-      __m512d x[TVN];                                                                                  \
-      for (int v = 0; v < TVN; v++)                                                                    \
-        x[v] = (MASKED && v == TVN - 1) ? _mm512_maskz_loadu_pd((mask), col + (s) + v * 8) : _mm512_loadu_pd(col + (s) + v * 8); \
-      for (int c = 0; c < 8; c++) {                                                                    \
-        const __m512d sc = _mm512_set1_pd(col[(j0) + c]);                                              \
-        for (int v = 0; v < TVN; v++) acc[v][c] = _mm512_fmadd_pd(x[v], sc, acc[v][c]);               \
-      }                                                                                                \
-    }                                                                                                  \
-    for (int c = 0; c < 8; c++) {                                                                      \
-      double *dst = (a) + (size_t)((j0) + c) * (n) + (s);                                              \
-      for (int v = 0; v < TVN; v++) {                                                                  \
-        if (MASKED && v == TVN - 1) {                                                                  \
-          __m512d cur = _mm512_maskz_loadu_pd((mask), dst + v * 8);                                     \
-          _mm512_mask_storeu_pd(dst + v * 8, (mask), _mm512_sub_pd(cur, acc[v][c]));                   \
-        } else {                                                                                       \
-          _mm512_storeu_pd(dst + v * 8, _mm512_sub_pd(_mm512_loadu_pd(dst + v * 8), acc[v][c]));       \
-        }                                                                                              \
-      }                                                                                                \
-    }                                                                                                  \
-  } while (0)
-
 AVX512 static void update8_avx512(double *a, int n, int j0) {
   int i0 = j0;
-  for (; i0 + 24 <= n; i0 += 24) UPDATE8_TILE(3, 0, a, n, j0, i0, 0xFF);
-  const int r = n - i0;
-  if (r <= 0) return;
-  const int tvn = (r + 7) / 8;
-  const __mmask8 mask = (__mmask8)((1u << (r - 8 * (tvn - 1))) - 1);
-  switch (tvn) {
-  case 1: UPDATE8_TILE(1, 1, a, n, j0, i0, mask); break;
-  case 2: UPDATE8_TILE(2, 1, a, n, j0, i0, mask); break;
-  default: UPDATE8_TILE(3, 1, a, n, j0, i0, mask); break;
-  }
+  for (; i0 + 24 <= n; i0 += 24) COLS_TILE(3, 8, 0, a, n, j0, 0, j0, i0, 0xFF);
+  COLS_REMAINDER(3, 8, a, n, j0, 0, j0, i0);
 }
 
-// Columns [q, q+4), rows [q, n): less their terms from columns k ∈ [k0, q) (k0 = q − 4).
-#define CATCHUP_TILE(TVN, MASKED, a, n, q, k0, s, mask)                                               \
-  do {                                                                                                 \
-    __m512d acc[TVN][4];                                                                               \
-    for (int v = 0; v < TVN; v++)                                                                      \
-      for (int c = 0; c < 4; c++) acc[v][c] = _mm512_setzero_pd();                                     \
-    for (int k = (k0); k < (q); k++) {                                                                 \
-      const double *col = (a) + (size_t)k * (n);                                                       \
-      __m512d x[TVN];                                                                                  \
-      for (int v = 0; v < TVN; v++)                                                                    \
-        x[v] = (MASKED && v == TVN - 1) ? _mm512_maskz_loadu_pd((mask), col + (s) + v * 8) : _mm512_loadu_pd(col + (s) + v * 8); \
-      for (int c = 0; c < 4; c++) {                                                                    \
-        const __m512d sc = _mm512_set1_pd(col[(q) + c]);                                               \
-        for (int v = 0; v < TVN; v++) acc[v][c] = _mm512_fmadd_pd(x[v], sc, acc[v][c]);               \
-      }                                                                                                \
-    }                                                                                                  \
-    for (int c = 0; c < 4; c++) {                                                                      \
-      double *dst = (a) + (size_t)((q) + c) * (n) + (s);                                               \
-      for (int v = 0; v < TVN; v++) {                                                                  \
-        if (MASKED && v == TVN - 1) {                                                                  \
-          __m512d cur = _mm512_maskz_loadu_pd((mask), dst + v * 8);                                     \
-          _mm512_mask_storeu_pd(dst + v * 8, (mask), _mm512_sub_pd(cur, acc[v][c]));                   \
-        } else {                                                                                       \
-          _mm512_storeu_pd(dst + v * 8, _mm512_sub_pd(_mm512_loadu_pd(dst + v * 8), acc[v][c]));       \
-        }                                                                                              \
-      }                                                                                                \
-    }                                                                                                  \
-  } while (0)
-
+// Columns [q, q+4), rows [q, n): less their terms from the four columns before q.
 AVX512 static void catchup4_avx512(double *a, int n, int q) {
-  const int k0 = q - 4;
   int i0 = q;
-  for (; i0 + 32 <= n; i0 += 32) CATCHUP_TILE(4, 0, a, n, q, k0, i0, 0xFF);
-  const int r = n - i0;
-  if (r <= 0) return;
-  const int tvn = (r + 7) / 8;
-  const __mmask8 mask = (__mmask8)((1u << (r - 8 * (tvn - 1))) - 1);
-  switch (tvn) {
-  case 1: CATCHUP_TILE(1, 1, a, n, q, k0, i0, mask); break;
-  case 2: CATCHUP_TILE(2, 1, a, n, q, k0, i0, mask); break;
-  case 3: CATCHUP_TILE(3, 1, a, n, q, k0, i0, mask); break;
-  default: CATCHUP_TILE(4, 1, a, n, q, k0, i0, mask); break;
-  }
+  for (; i0 + 32 <= n; i0 += 32) COLS_TILE(4, 4, 0, a, n, q, q - 4, q, i0, 0xFF);
+  COLS_REMAINDER(4, 4, a, n, q, q - 4, q, i0);
 }
 
 AVX512 static int factor8_avx512(double *a, int n) {
